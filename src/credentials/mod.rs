@@ -1,0 +1,304 @@
+//! Credentials and the pluggable, async provider trait every layer takes.
+
+mod env;
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+pub use env::EnvironmentProvider;
+
+/// AWS credentials: access key id, secret, optional session token and expiry.
+///
+/// Cheap to clone (shared). The secret and token are zeroized when the last clone drops and
+/// never appear in `Debug` output.
+#[derive(Clone)]
+pub struct Credentials(Arc<Inner>);
+
+#[derive(Clone)]
+struct Inner {
+    access_key_id: String,
+    secret_access_key: Zeroizing<String>,
+    session_token: Option<Zeroizing<String>>,
+    expiry: Option<SystemTime>,
+    provider_name: Cow<'static, str>,
+    // SHA-256 over the access key id and secret: the signing-key cache's key, so no map key
+    // holds a secret and lookups compare 32 bytes.
+    fingerprint: [u8; 32],
+}
+
+fn fingerprint(access_key_id: &str, secret: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"sigv4-middleware credentials\0");
+    h.update(access_key_id.as_bytes());
+    h.update([0]);
+    h.update(secret.as_bytes());
+    h.finalize().into()
+}
+
+impl Credentials {
+    /// Long-term credentials (no token, no expiry).
+    pub fn new(access_key_id: impl Into<String>, secret_access_key: impl Into<String>) -> Self {
+        let access_key_id = access_key_id.into();
+        let secret_access_key = Zeroizing::new(secret_access_key.into());
+        let fingerprint = fingerprint(&access_key_id, &secret_access_key);
+        Self(Arc::new(Inner {
+            access_key_id,
+            secret_access_key,
+            session_token: None,
+            expiry: None,
+            provider_name: Cow::Borrowed("static"),
+            fingerprint,
+        }))
+    }
+
+    fn inner_mut(&mut self) -> &mut Inner {
+        Arc::make_mut(&mut self.0)
+    }
+
+    /// With a session token (temporary credentials).
+    pub fn with_session_token(mut self, token: impl Into<String>) -> Self {
+        self.inner_mut().session_token = Some(Zeroizing::new(token.into()));
+        self
+    }
+
+    /// With the time after which they are no longer valid.
+    pub fn with_expiry(mut self, expiry: SystemTime) -> Self {
+        self.inner_mut().expiry = Some(expiry);
+        self
+    }
+
+    /// With the name of the provider that produced them (shown in `Debug` and errors).
+    pub fn with_provider_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.inner_mut().provider_name = name.into();
+        self
+    }
+
+    /// The access key id (not secret).
+    pub fn access_key_id(&self) -> &str {
+        &self.0.access_key_id
+    }
+
+    /// The secret access key. Handle with care: never log it.
+    pub fn secret_access_key(&self) -> &str {
+        &self.0.secret_access_key
+    }
+
+    /// The session token of temporary credentials.
+    pub fn session_token(&self) -> Option<&str> {
+        self.0.session_token.as_deref().map(String::as_str)
+    }
+
+    /// When they expire, if they do.
+    pub fn expiry(&self) -> Option<SystemTime> {
+        self.0.expiry
+    }
+
+    /// Which provider produced them.
+    pub fn provider_name(&self) -> &str {
+        &self.0.provider_name
+    }
+
+    /// Whether they have expired at `now`.
+    pub fn is_expired_at(&self, now: SystemTime) -> bool {
+        self.0.expiry.is_some_and(|e| e <= now)
+    }
+
+    pub(crate) fn fingerprint(&self) -> &[u8; 32] {
+        &self.0.fingerprint
+    }
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_key_id", &self.0.access_key_id)
+            .field("secret_access_key", &"** redacted **")
+            .field(
+                "session_token",
+                &self.0.session_token.as_ref().map(|_| "** redacted **"),
+            )
+            .field("expiry", &self.0.expiry)
+            .field("provider_name", &self.0.provider_name)
+            .finish()
+    }
+}
+
+impl PartialEq for Credentials {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.fingerprint == other.0.fingerprint
+            && self.0.session_token == other.0.session_token
+            && self.0.expiry == other.0.expiry
+    }
+}
+
+impl Eq for Credentials {}
+
+/// What kind of failure a provider had; decides whether a chain moves on to the next source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CredentialsErrorKind {
+    /// This source is not configured here (no variables, no file, not on EC2): a chain tries
+    /// the next source.
+    NotConfigured,
+    /// The source is configured but wrongly (a variable missing its pair, a malformed file).
+    InvalidConfiguration,
+    /// The source was reached and failed (an STS error, a bad HTTP status, bad JSON).
+    ProviderFailed,
+    /// The source did not answer in time.
+    Timeout,
+}
+
+/// A provider could not produce credentials. The message names the source (variable, file and
+/// line, endpoint); it never holds a secret.
+#[derive(Debug, thiserror::Error)]
+#[error("{provider}: {message}")]
+pub struct CredentialsError {
+    kind: CredentialsErrorKind,
+    provider: Cow<'static, str>,
+    message: String,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl CredentialsError {
+    /// A new error of `kind` from `provider`.
+    pub fn new(kind: CredentialsErrorKind, provider: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            provider: provider.into(),
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// The source is not configured here.
+    pub fn not_configured(provider: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+        Self::new(CredentialsErrorKind::NotConfigured, provider, message)
+    }
+
+    /// The source is configured wrongly.
+    pub fn invalid_configuration(provider: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+        Self::new(CredentialsErrorKind::InvalidConfiguration, provider, message)
+    }
+
+    /// The source failed.
+    pub fn provider_failed(provider: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+        Self::new(CredentialsErrorKind::ProviderFailed, provider, message)
+    }
+
+    /// Attaches the underlying error.
+    pub fn with_source(mut self, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> CredentialsErrorKind {
+        self.kind
+    }
+
+    /// The provider that failed.
+    pub fn provider(&self) -> &str {
+        &self.provider
+    }
+}
+
+/// The future a provider returns.
+pub type ProvideCredentialsFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Credentials, CredentialsError>> + Send + 'a>>;
+
+/// A source of credentials.
+///
+/// Async, because most sources do I/O (files, STS, IMDS); object safe, so layers hold any
+/// provider as a [`SharedCredentialsProvider`]. Providers whose credentials expire return them
+/// with [`Credentials::with_expiry`]; a caching wrapper decides when to call again.
+pub trait ProvideCredentials: Send + Sync + std::fmt::Debug {
+    /// Produces credentials, or says why not.
+    fn provide_credentials(&self) -> ProvideCredentialsFuture<'_>;
+}
+
+/// Static credentials provide themselves.
+impl ProvideCredentials for Credentials {
+    fn provide_credentials(&self) -> ProvideCredentialsFuture<'_> {
+        let c = self.clone();
+        Box::pin(async move { Ok(c) })
+    }
+}
+
+impl<T: ProvideCredentials + ?Sized> ProvideCredentials for Arc<T> {
+    fn provide_credentials(&self) -> ProvideCredentialsFuture<'_> {
+        (**self).provide_credentials()
+    }
+}
+
+/// Any provider behind an `Arc`, cheap to clone into every service and task.
+#[derive(Clone, Debug)]
+pub struct SharedCredentialsProvider(Arc<dyn ProvideCredentials>);
+
+impl SharedCredentialsProvider {
+    /// Shares `provider`.
+    pub fn new(provider: impl ProvideCredentials + 'static) -> Self {
+        Self(Arc::new(provider))
+    }
+}
+
+impl ProvideCredentials for SharedCredentialsProvider {
+    fn provide_credentials(&self) -> ProvideCredentialsFuture<'_> {
+        self.0.provide_credentials()
+    }
+}
+
+impl From<Credentials> for SharedCredentialsProvider {
+    fn from(c: Credentials) -> Self {
+        Self::new(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_secret_or_token() {
+        let c = Credentials::new("AKIDEXAMPLE", "very-secret-key").with_session_token("very-secret-token");
+        let dbg = format!("{c:?} {:?}", SharedCredentialsProvider::new(c.clone()));
+        assert!(dbg.contains("AKIDEXAMPLE"));
+        assert!(!dbg.contains("very-secret"), "{dbg}");
+    }
+
+    #[test]
+    fn builders_set_fields_without_touching_shared_clones() {
+        let a = Credentials::new("AKID", "s");
+        let b = a
+            .clone()
+            .with_session_token("t")
+            .with_expiry(SystemTime::UNIX_EPOCH)
+            .with_provider_name("test");
+        assert_eq!(a.session_token(), None);
+        assert_eq!(b.session_token(), Some("t"));
+        assert_eq!(b.provider_name(), "test");
+        assert!(b.is_expired_at(SystemTime::now()));
+        assert!(!a.is_expired_at(SystemTime::now()));
+        assert_eq!(a.fingerprint(), b.fingerprint());
+    }
+
+    #[tokio::test]
+    async fn static_credentials_provide_themselves() {
+        let c = Credentials::new("AKID", "s");
+        let p = SharedCredentialsProvider::from(c.clone());
+        assert_eq!(p.provide_credentials().await.unwrap(), c);
+    }
+
+    #[test]
+    fn error_names_its_provider() {
+        let e = CredentialsError::invalid_configuration("environment", "AWS_SECRET_ACCESS_KEY is not set");
+        assert_eq!(e.to_string(), "environment: AWS_SECRET_ACCESS_KEY is not set");
+        assert_eq!(e.kind(), CredentialsErrorKind::InvalidConfiguration);
+    }
+}

@@ -1,0 +1,58 @@
+//! Errors of the signing core.
+
+/// Why a request could not be signed.
+///
+/// Every variant is caused by input (the request, the settings or the clock), never by an
+/// internal invariant, and none carries a secret.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SigningError {
+    /// A header value is not valid UTF-8 or holds a control character. SigV4 signs header
+    /// values as text, so such a value cannot be signed faithfully.
+    #[error("header `{name}` cannot be signed: {reason}")]
+    InvalidHeaderValue {
+        /// The header's name.
+        name: String,
+        /// What is wrong with its value.
+        reason: &'static str,
+    },
+    /// A header name is not a valid HTTP token.
+    #[error("invalid header name `{0}`")]
+    InvalidHeaderName(String),
+    /// The request has no `host` header and its URI has no authority to derive one from.
+    #[error("the request has no `host` header and its URI has no authority to derive one from")]
+    MissingHost,
+    /// The request URI cannot be parsed or rebuilt.
+    #[error("invalid request URI: {0}")]
+    InvalidUri(String),
+    /// The HTTP method is empty or is not a token.
+    #[error("invalid HTTP method `{0}`")]
+    InvalidMethod(String),
+    /// A presigned URL's lifetime must be between 1 second and 7 days (604800 seconds).
+    #[error("presigned URL expiry of {seconds} s is out of range (1..=604800 s)")]
+    ExpiryOutOfRange {
+        /// The requested lifetime, in whole seconds.
+        seconds: u64,
+    },
+    /// The signing time is before 1970-01-01T00:00:00Z.
+    #[error("signing time is before the Unix epoch")]
+    TimeBeforeEpoch,
+    /// The signing time is after 9999-12-31T23:59:59Z.
+    #[error("signing time is after the year 9999")]
+    TimeOutOfRange,
+    /// A precomputed payload hash is neither 64 hex digits nor a known payload marker.
+    #[error("invalid precomputed payload hash `{0}`")]
+    InvalidPayloadHash(String),
+    /// The credentials cannot be placed in a request (an access key id or session token with
+    /// characters that are not allowed in a header).
+    #[error("credentials cannot be sent: {0}")]
+    InvalidCredentials(&'static str),
+    /// A region or service name is empty or holds characters a credential scope cannot.
+    #[error("invalid {what} `{value}` for a credential scope")]
+    InvalidScope {
+        /// `"region"` or `"service"`.
+        what: &'static str,
+        /// The offending value.
+        value: String,
+    },
+}

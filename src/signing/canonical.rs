@@ -1,0 +1,305 @@
+//! The canonical request: URI, query and headers in SigV4's canonical forms.
+//!
+//! It is written into a [`Sink`]: straight into SHA-256 on the hot path (no string is built),
+//! or into a buffer when the caller wants to see it. One writer serves both, so what is shown
+//! is exactly what was hashed.
+
+use std::borrow::Cow;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::SigningError;
+use crate::signing::encode;
+use crate::signing::settings::{PathNormalization, SigningSettings, UriEncoding};
+
+pub(crate) trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl Sink for Sha256 {
+    fn put(&mut self, bytes: &[u8]) {
+        Digest::update(self, bytes);
+    }
+}
+
+impl Sink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+impl Sink for hmac::Hmac<Sha256> {
+    fn put(&mut self, bytes: &[u8]) {
+        hmac::Mac::update(self, bytes);
+    }
+}
+
+/// Writes to two sinks at once (the hash and the visible copy).
+pub(crate) struct Tee<'a, A, B>(pub &'a mut A, pub &'a mut B);
+
+impl<A: Sink, B: Sink> Sink for Tee<'_, A, B> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.0.put(bytes);
+        self.1.put(bytes);
+    }
+}
+
+/// The path as the service canonicalizes it.
+pub(crate) fn canonical_uri<'a>(path: &'a str, settings: &SigningSettings) -> Cow<'a, str> {
+    let path = match settings.path_normalization {
+        PathNormalization::Enabled => normalize_path(path),
+        PathNormalization::Disabled if path.is_empty() => Cow::Borrowed("/"),
+        PathNormalization::Disabled => Cow::Borrowed(path),
+    };
+    let encode = match settings.uri_encoding {
+        UriEncoding::Double => encode::encode_path_again,
+        UriEncoding::Single => encode::encode_path_segments_strictly,
+        UriEncoding::AsSent => encode::encode_path_as_sent,
+    };
+    match path {
+        Cow::Borrowed(p) => encode(p),
+        Cow::Owned(p) => Cow::Owned(encode(&p).into_owned()),
+    }
+}
+
+/// RFC 3986 section 5.2.4 dot-segment removal plus `//` collapsing. A trailing slash survives
+/// when the input ends in `/`, `/.` or `/..`.
+pub(crate) fn normalize_path(path: &str) -> Cow<'_, str> {
+    if path.is_empty() {
+        return Cow::Borrowed("/");
+    }
+    if path.starts_with('/') && !path.contains("//") && !path.split('/').any(|s| s == "." || s == "..") {
+        return Cow::Borrowed(path);
+    }
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+    }
+    let mut out = String::with_capacity(path.len() + 1);
+    for s in &segments {
+        out.push('/');
+        out.push_str(s);
+    }
+    let trailing = path.ends_with('/') || path.ends_with("/.") || path.ends_with("/..");
+    if out.is_empty() || (trailing && !out.ends_with('/')) {
+        out.push('/');
+    }
+    Cow::Owned(out)
+}
+
+/// Query pairs decoded, strictly re-encoded, in canonical order (by name, then value, after
+/// encoding). A name without `=` gets an empty value.
+pub(crate) fn canonical_query(query: Option<&str>) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
+    let Some(q) = query else { return Vec::new() };
+    q.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (
+                encode::canonical_query_component(k),
+                encode::canonical_query_component(v),
+            )
+        })
+        .collect()
+}
+
+/// A header value must be text without control characters (tab excepted) to be signed.
+pub(crate) fn check_header_value<'a>(name: &str, value: &'a [u8]) -> Result<&'a [u8], SigningError> {
+    if std::str::from_utf8(value).is_err() {
+        return Err(SigningError::InvalidHeaderValue {
+            name: name.to_owned(),
+            reason: "the value is not valid UTF-8",
+        });
+    }
+    if value.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+        return Err(SigningError::InvalidHeaderValue {
+            name: name.to_owned(),
+            reason: "the value holds a control character",
+        });
+    }
+    Ok(value)
+}
+
+/// Writes a header value trimmed of leading and trailing spaces, with runs of spaces collapsed
+/// to one. Only the space character: tabs and other whitespace are kept, as AWS does.
+fn put_header_value(sink: &mut impl Sink, value: &[u8]) {
+    let start = value.iter().position(|&b| b != b' ').unwrap_or(value.len());
+    let end = value.iter().rposition(|&b| b != b' ').map_or(start, |i| i + 1);
+    let value = &value[start..end];
+    let mut from = 0;
+    let mut prev_space = false;
+    for (i, &b) in value.iter().enumerate() {
+        if b == b' ' {
+            if prev_space {
+                sink.put(&value[from..i]);
+                from = i + 1;
+            }
+            prev_space = true;
+        } else {
+            prev_space = false;
+        }
+    }
+    sink.put(&value[from..]);
+}
+
+/// Everything the canonical request is made of, already in canonical order.
+pub(crate) struct CanonicalRequest<'a> {
+    pub method: &'a str,
+    pub uri: &'a str,
+    pub query: &'a [(Cow<'a, str>, Cow<'a, str>)],
+    /// Sorted by name, values of a repeated name in order of appearance.
+    pub headers: &'a [(&'a str, &'a [u8])],
+    pub signed_headers: &'a str,
+    pub payload_hash: &'a str,
+}
+
+impl CanonicalRequest<'_> {
+    pub(crate) fn write(&self, sink: &mut impl Sink) {
+        sink.put(self.method.as_bytes());
+        sink.put(b"\n");
+        sink.put(self.uri.as_bytes());
+        sink.put(b"\n");
+        for (i, (k, v)) in self.query.iter().enumerate() {
+            if i > 0 {
+                sink.put(b"&");
+            }
+            sink.put(k.as_bytes());
+            sink.put(b"=");
+            sink.put(v.as_bytes());
+        }
+        sink.put(b"\n");
+        let mut prev: Option<&str> = None;
+        for (name, value) in self.headers {
+            if prev == Some(*name) {
+                sink.put(b",");
+            } else {
+                if prev.is_some() {
+                    sink.put(b"\n");
+                }
+                sink.put(name.as_bytes());
+                sink.put(b":");
+            }
+            put_header_value(sink, value);
+            prev = Some(name);
+        }
+        if prev.is_some() {
+            sink.put(b"\n");
+        }
+        sink.put(b"\n");
+        sink.put(self.signed_headers.as_bytes());
+        sink.put(b"\n");
+        sink.put(self.payload_hash.as_bytes());
+    }
+}
+
+/// Distinct names of sorted headers, joined with `;`.
+pub(crate) fn push_signed_headers(out: &mut String, headers: &[(&str, &[u8])]) {
+    let mut prev: Option<&str> = None;
+    for (name, _) in headers {
+        if prev == Some(*name) {
+            continue;
+        }
+        if prev.is_some() {
+            out.push(';');
+        }
+        out.push_str(name);
+        prev = Some(name);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(v: &str) -> String {
+        let mut out = Vec::new();
+        put_header_value(&mut out, v.as_bytes());
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn header_values_are_trimmed_and_space_runs_collapse() {
+        assert_eq!(value("  a   b  c  "), "a b c");
+        assert_eq!(value("\"a   b   c\""), "\"a b c\"");
+        assert_eq!(value("   "), "");
+        assert_eq!(value(""), "");
+        assert_eq!(value("a\t\tb"), "a\t\tb");
+    }
+
+    #[test]
+    fn header_values_must_be_utf8_without_controls() {
+        assert!(check_header_value("h", b"ok\tvalue").is_ok());
+        assert!(matches!(
+            check_header_value("h", b"\xff"),
+            Err(SigningError::InvalidHeaderValue { .. })
+        ));
+        assert!(matches!(
+            check_header_value("h", b"a\x01b"),
+            Err(SigningError::InvalidHeaderValue { .. })
+        ));
+        assert!(matches!(
+            check_header_value("h", b"a\x7fb"),
+            Err(SigningError::InvalidHeaderValue { .. })
+        ));
+    }
+
+    #[test]
+    fn normalization_removes_dot_segments_and_collapses_slashes() {
+        for (input, want) in [
+            ("", "/"),
+            ("/", "/"),
+            ("//example//", "/example/"),
+            ("/example/..", "/"),
+            ("/example1/example2/../..", "/"),
+            ("/./", "/"),
+            ("/a/./b/../c", "/a/c"),
+            ("/a/b/.", "/a/b/"),
+            ("/a/b/..", "/a/"),
+            ("/../a", "/a"),
+            ("/a.b/..c/", "/a.b/..c/"),
+        ] {
+            assert_eq!(normalize_path(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn s3_rules_keep_dot_segments_and_double_slashes() {
+        let s3 = SigningSettings::s3();
+        assert_eq!(canonical_uri("//a/./b/../c", &s3), "//a/./b/../c");
+        assert_eq!(canonical_uri("/b/a=b", &s3), "/b/a%3Db");
+        let general = SigningSettings::general();
+        assert_eq!(canonical_uri("//a/./b/../c%20d", &general), "/a/c%2520d");
+    }
+
+    #[test]
+    fn query_is_sorted_after_encoding_and_valueless_keys_get_empty_values() {
+        let mut q = canonical_query(Some("b=2&a=2&a=1&flag&%E1%88%B4=x&Param=y&&c="));
+        q.sort();
+        let s: Vec<String> = q.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        assert_eq!(s, ["%E1%88%B4=x", "Param=y", "a=1", "a=2", "b=2", "c=", "flag="]);
+    }
+
+    #[test]
+    fn repeated_headers_join_in_order_of_appearance() {
+        let headers: [(&str, &[u8]); 3] = [("a", b"z"), ("a", b" y  y "), ("b", b"x")];
+        let mut signed = String::new();
+        push_signed_headers(&mut signed, &headers);
+        let creq = CanonicalRequest {
+            method: "GET",
+            uri: "/",
+            query: &[],
+            headers: &headers,
+            signed_headers: &signed,
+            payload_hash: "h",
+        };
+        let mut out = Vec::new();
+        creq.write(&mut out);
+        assert_eq!(String::from_utf8(out).unwrap(), "GET\n/\n\na:z,y y\nb:x\n\na;b\nh");
+    }
+}

@@ -1,0 +1,30 @@
+//! The pure signing core: no I/O, no async, no clock.
+//!
+//! Describe a request with [`SignableRequest`], its payload with [`SignableBody`], the signing
+//! context with [`SigningParams`], and [`sign`] returns the headers or presigned-URL query
+//! parameters to add ([`SigningOutput`]). Service-specific canonicalization rules live in
+//! [`SigningSettings`]; [`SigningKeyCache`] saves re-deriving keys.
+
+mod canonical;
+pub mod chunked;
+mod encode;
+mod key;
+mod payload;
+mod request;
+mod settings;
+mod sign;
+mod time;
+
+pub use chunked::{ChunkFraming, ChunkSigner};
+pub use key::{SigningKey, SigningKeyCache};
+pub use payload::{
+    EMPTY_SHA256, STREAMING_SIGNED_PAYLOAD, STREAMING_SIGNED_PAYLOAD_TRAILER, STREAMING_UNSIGNED_PAYLOAD_TRAILER,
+    SignableBody, UNSIGNED_PAYLOAD,
+};
+pub use request::SignableRequest;
+pub use settings::{
+    ContentSha256Header, DEFAULT_EXCLUDED_HEADERS, ExcludedHeaders, PathNormalization, PresignedPayload,
+    SessionTokenMode, SignatureLocation, SigningSettings, UriEncoding, uses_s3_rules,
+};
+pub use sign::{ALGORITHM, MAX_PRESIGN_EXPIRY, SigningOutput, SigningParams, SigningSteps, sign};
+pub use time::AmzDate;

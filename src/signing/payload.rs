@@ -1,0 +1,121 @@
+//! What the payload hash of the canonical request is.
+
+use std::borrow::Cow;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::SigningError;
+
+/// `UNSIGNED-PAYLOAD`.
+pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+/// Signed aws-chunked body without trailers.
+pub const STREAMING_SIGNED_PAYLOAD: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
+/// Signed aws-chunked body with a signed trailer.
+pub const STREAMING_SIGNED_PAYLOAD_TRAILER: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";
+/// Unsigned aws-chunked body with a trailer (a checksum).
+pub const STREAMING_UNSIGNED_PAYLOAD_TRAILER: &str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
+/// SHA-256 of the empty string, hex.
+pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// The payload as signed.
+///
+/// A caller-set `x-amz-content-sha256` header takes precedence over all of these: it is used
+/// as the payload hash exactly as set and never recomputed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignableBody<'a> {
+    /// The exact bytes that will be sent: their SHA-256 is signed.
+    Bytes(&'a [u8]),
+    /// `UNSIGNED-PAYLOAD`, sent and signed as `x-amz-content-sha256`.
+    UnsignedPayload,
+    /// A hex SHA-256 the caller computed, used as is.
+    Precomputed(Cow<'a, str>),
+    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`: an aws-chunked body whose chunks are signed in a
+    /// chain starting at this request's signature.
+    StreamingSigned,
+    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`: signed chunks followed by a signed trailer.
+    StreamingSignedTrailer,
+    /// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`: unsigned chunks followed by a trailer.
+    StreamingUnsignedTrailer,
+}
+
+impl SignableBody<'_> {
+    /// An empty body (its hash is [`EMPTY_SHA256`]).
+    pub const fn empty() -> Self {
+        SignableBody::Bytes(&[])
+    }
+
+    /// A precomputed hex SHA-256, checked to be 64 hex digits (either case accepted, sent as
+    /// lower case is up to the caller).
+    pub fn precomputed(hex_sha256: &str) -> Result<SignableBody<'_>, SigningError> {
+        if hex_sha256.len() == 64 && hex_sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Ok(SignableBody::Precomputed(Cow::Borrowed(hex_sha256)))
+        } else {
+            Err(SigningError::InvalidPayloadHash(hex_sha256.to_owned()))
+        }
+    }
+
+    /// A payload marker (`UNSIGNED-PAYLOAD`, `STREAMING-...`) when this body is one.
+    pub fn marker(&self) -> Option<&'static str> {
+        match self {
+            SignableBody::UnsignedPayload => Some(UNSIGNED_PAYLOAD),
+            SignableBody::StreamingSigned => Some(STREAMING_SIGNED_PAYLOAD),
+            SignableBody::StreamingSignedTrailer => Some(STREAMING_SIGNED_PAYLOAD_TRAILER),
+            SignableBody::StreamingUnsignedTrailer => Some(STREAMING_UNSIGNED_PAYLOAD_TRAILER),
+            SignableBody::Bytes(_) | SignableBody::Precomputed(_) => None,
+        }
+    }
+}
+
+/// A payload hash in a stack buffer or borrowed, so hashing never allocates.
+pub(crate) enum PayloadHash<'a> {
+    Hex([u8; 64]),
+    Text(&'a str),
+}
+
+impl PayloadHash<'_> {
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            PayloadHash::Hex(b) => std::str::from_utf8(b).expect("hex is ASCII"),
+            PayloadHash::Text(s) => s,
+        }
+    }
+}
+
+/// Lower-case hex SHA-256 of `data` into a stack buffer.
+pub(crate) fn sha256_hex(data: &[u8]) -> [u8; 64] {
+    hex_32(&Sha256::digest(data).into())
+}
+
+pub(crate) fn hex_32(bytes: &[u8; 32]) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    hex::encode_to_slice(bytes, &mut out).expect("64 bytes hold 32 in hex");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_body_hash_is_the_empty_sha256() {
+        assert_eq!(&sha256_hex(b""), EMPTY_SHA256.as_bytes());
+    }
+
+    #[test]
+    fn precomputed_hash_must_be_64_hex_digits() {
+        assert!(SignableBody::precomputed(EMPTY_SHA256).is_ok());
+        assert!(SignableBody::precomputed("abc").is_err());
+        assert!(SignableBody::precomputed(&"g".repeat(64)).is_err());
+    }
+
+    #[test]
+    fn markers_name_the_streaming_modes() {
+        assert_eq!(SignableBody::UnsignedPayload.marker(), Some("UNSIGNED-PAYLOAD"));
+        assert_eq!(
+            SignableBody::StreamingSigned.marker(),
+            Some("STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
+        );
+        assert_eq!(SignableBody::empty().marker(), None);
+    }
+}

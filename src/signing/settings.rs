@@ -1,0 +1,313 @@
+//! The rules that differ between services, each overridable by the caller.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+/// How the canonical URI is derived from the path as sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UriEncoding {
+    /// Every service but S3: the (already encoded) path is percent-encoded once more, keeping
+    /// `/`, so `%20` becomes `%2520` and `%3A` becomes `%253A`.
+    Double,
+    /// S3 rules: each segment is decoded and strictly re-encoded. A path the AWS SDKs would
+    /// send is unchanged; one that an HTTP client sent with raw reserved characters (`a=b`,
+    /// `(`, `!`, `*`) is signed as S3 computes it (`a%3Db`).
+    Single,
+    /// The path exactly as sent (only bytes that cannot appear in a URI are encoded). This is
+    /// `aws-sigv4`'s `PercentEncodingMode::Single`, for servers that sign the raw path.
+    AsSent,
+}
+
+/// Whether dot segments are removed and repeated slashes collapsed before encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PathNormalization {
+    /// RFC 3986 dot-segment removal and `//` collapsing (every service but S3).
+    Enabled,
+    /// The path is used as sent (S3: `a//b` and `a/../b` are distinct keys).
+    Disabled,
+}
+
+/// Where the session token goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionTokenMode {
+    /// `x-amz-security-token` (or `X-Amz-Security-Token`) is part of the signature.
+    Include,
+    /// The token is added after signing and is not signed, as a few services require.
+    AfterSigning,
+}
+
+/// When `x-amz-content-sha256` is sent (and signed) with header signing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ContentSha256Header {
+    /// Always (S3 rules; OpenSearch Serverless requires it too).
+    Always,
+    /// Only when the payload hash is not a SHA-256 the server can compute itself
+    /// (`UNSIGNED-PAYLOAD` and the streaming markers).
+    WhenRequired,
+}
+
+/// The payload hash of a presigned URL, which is signed before any body exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PresignedPayload {
+    /// `UNSIGNED-PAYLOAD`: the URL's user may send any body (S3 rules).
+    Unsigned,
+    /// The body given when presigning is hashed into the signature (every other service).
+    Hashed,
+}
+
+/// Where the signature goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureLocation {
+    /// `authorization` and `x-amz-*` headers.
+    Headers,
+    /// `X-Amz-*` query parameters of a presigned URL valid for `expires_in` (1 s to 7 days).
+    QueryParams {
+        /// How long the URL stays valid.
+        expires_in: Duration,
+    },
+}
+
+/// Headers never signed by default: they are hop-by-hop, or clients and proxies rewrite them
+/// after signing.
+pub const DEFAULT_EXCLUDED_HEADERS: &[&str] = &[
+    "authorization",
+    "connection",
+    "expect",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "user-agent",
+    "x-amzn-trace-id",
+];
+
+/// The set of header names left out of the signature. Lower-case names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExcludedHeaders {
+    names: Cow<'static, [Cow<'static, str>]>,
+}
+
+static DEFAULT_EXCLUDED: [Cow<'static, str>; 12] = {
+    let d = DEFAULT_EXCLUDED_HEADERS;
+    [
+        Cow::Borrowed(d[0]),
+        Cow::Borrowed(d[1]),
+        Cow::Borrowed(d[2]),
+        Cow::Borrowed(d[3]),
+        Cow::Borrowed(d[4]),
+        Cow::Borrowed(d[5]),
+        Cow::Borrowed(d[6]),
+        Cow::Borrowed(d[7]),
+        Cow::Borrowed(d[8]),
+        Cow::Borrowed(d[9]),
+        Cow::Borrowed(d[10]),
+        Cow::Borrowed(d[11]),
+    ]
+};
+
+impl Default for ExcludedHeaders {
+    fn default() -> Self {
+        Self {
+            names: Cow::Borrowed(&DEFAULT_EXCLUDED),
+        }
+    }
+}
+
+impl ExcludedHeaders {
+    /// No header excluded (`authorization` is still never signed: it carries the signature).
+    pub fn none() -> Self {
+        Self {
+            names: Cow::Borrowed(&[]),
+        }
+    }
+
+    /// Also exclude `name` (case-insensitive).
+    pub fn with(mut self, name: impl Into<String>) -> Self {
+        let name = name.into().to_ascii_lowercase();
+        if !self.contains(&name) {
+            self.names.to_mut().push(Cow::Owned(name));
+        }
+        self
+    }
+
+    /// Sign `name` after all (case-insensitive).
+    pub fn without(mut self, name: &str) -> Self {
+        if self.contains(&name.to_ascii_lowercase()) {
+            self.names.to_mut().retain(|n| !n.eq_ignore_ascii_case(name));
+        }
+        self
+    }
+
+    /// Whether the lower-case `name` is excluded.
+    pub fn contains(&self, name: &str) -> bool {
+        self.names.iter().any(|n| n == name)
+    }
+
+    /// The excluded names.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(|n| n.as_ref())
+    }
+}
+
+/// Every rule the canonical request depends on besides the request itself.
+///
+/// [`SigningSettings::for_service`] picks the rules a service needs; each field can then be
+/// changed with the `with_*` methods.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningSettings {
+    pub(crate) uri_encoding: UriEncoding,
+    pub(crate) path_normalization: PathNormalization,
+    pub(crate) session_token_mode: SessionTokenMode,
+    pub(crate) content_sha256_header: ContentSha256Header,
+    pub(crate) presigned_payload: PresignedPayload,
+    pub(crate) excluded_headers: ExcludedHeaders,
+    pub(crate) session_token_name: Option<Cow<'static, str>>,
+}
+
+/// Whether `service` follows S3's canonicalization rules.
+pub fn uses_s3_rules(service: &str) -> bool {
+    matches!(service, "s3" | "s3-object-lambda" | "s3express" | "s3-outposts")
+}
+
+impl SigningSettings {
+    /// The rules `service` expects: S3 rules for `s3`, `s3-object-lambda`, `s3express` and
+    /// `s3-outposts`; the general rules for everything else.
+    pub fn for_service(service: &str) -> Self {
+        if uses_s3_rules(service) {
+            Self::s3()
+        } else {
+            Self::general()
+        }
+    }
+
+    /// S3 rules: single encoding, no normalization, `x-amz-content-sha256` always sent,
+    /// presigned URLs with `UNSIGNED-PAYLOAD`.
+    pub fn s3() -> Self {
+        Self {
+            uri_encoding: UriEncoding::Single,
+            path_normalization: PathNormalization::Disabled,
+            content_sha256_header: ContentSha256Header::Always,
+            presigned_payload: PresignedPayload::Unsigned,
+            ..Self::general()
+        }
+    }
+
+    /// The rules of every service but S3: double encoding, normalization, payload hash header
+    /// only when required, presigned URLs hash the body.
+    pub fn general() -> Self {
+        Self {
+            uri_encoding: UriEncoding::Double,
+            path_normalization: PathNormalization::Enabled,
+            session_token_mode: SessionTokenMode::Include,
+            content_sha256_header: ContentSha256Header::WhenRequired,
+            presigned_payload: PresignedPayload::Hashed,
+            excluded_headers: ExcludedHeaders::default(),
+            session_token_name: None,
+        }
+    }
+
+    /// Sets how the canonical URI is encoded.
+    pub fn with_uri_encoding(mut self, v: UriEncoding) -> Self {
+        self.uri_encoding = v;
+        self
+    }
+    /// Sets whether the path is normalized.
+    pub fn with_path_normalization(mut self, v: PathNormalization) -> Self {
+        self.path_normalization = v;
+        self
+    }
+    /// Sets where the session token goes.
+    pub fn with_session_token_mode(mut self, v: SessionTokenMode) -> Self {
+        self.session_token_mode = v;
+        self
+    }
+    /// Sets when `x-amz-content-sha256` is sent.
+    pub fn with_content_sha256_header(mut self, v: ContentSha256Header) -> Self {
+        self.content_sha256_header = v;
+        self
+    }
+    /// Sets the payload hash of presigned URLs.
+    pub fn with_presigned_payload(mut self, v: PresignedPayload) -> Self {
+        self.presigned_payload = v;
+        self
+    }
+    /// Replaces the set of headers left unsigned.
+    pub fn with_excluded_headers(mut self, v: ExcludedHeaders) -> Self {
+        self.excluded_headers = v;
+        self
+    }
+    /// Sends the session token under another name (S3 Express uses
+    /// `x-amz-s3session-token`). Must be lower-case.
+    pub fn with_session_token_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.session_token_name = Some(name.into());
+        self
+    }
+
+    /// How the canonical URI is encoded.
+    pub fn uri_encoding(&self) -> UriEncoding {
+        self.uri_encoding
+    }
+    /// Whether the path is normalized.
+    pub fn path_normalization(&self) -> PathNormalization {
+        self.path_normalization
+    }
+    /// Where the session token goes.
+    pub fn session_token_mode(&self) -> SessionTokenMode {
+        self.session_token_mode
+    }
+    /// When `x-amz-content-sha256` is sent.
+    pub fn content_sha256_header(&self) -> ContentSha256Header {
+        self.content_sha256_header
+    }
+    /// The payload hash of presigned URLs.
+    pub fn presigned_payload(&self) -> PresignedPayload {
+        self.presigned_payload
+    }
+    /// The headers left unsigned.
+    pub fn excluded_headers(&self) -> &ExcludedHeaders {
+        &self.excluded_headers
+    }
+    /// The header name of the session token (default `x-amz-security-token`).
+    pub fn session_token_name(&self) -> &str {
+        self.session_token_name.as_deref().unwrap_or("x-amz-security-token")
+    }
+}
+
+impl Default for SigningSettings {
+    fn default() -> Self {
+        Self::general()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_family_gets_s3_rules_and_others_general_rules() {
+        for s in ["s3", "s3-object-lambda", "s3express"] {
+            assert_eq!(SigningSettings::for_service(s), SigningSettings::s3(), "{s}");
+        }
+        for s in ["execute-api", "es", "aoss", "lambda", "sts", "S3", "s3x"] {
+            assert_eq!(SigningSettings::for_service(s), SigningSettings::general(), "{s}");
+        }
+    }
+
+    #[test]
+    fn excluded_headers_can_be_changed() {
+        let e = ExcludedHeaders::default();
+        assert!(e.contains("user-agent") && e.contains("x-amzn-trace-id"));
+        let e = e.without("User-Agent").with("X-Forwarded-For");
+        assert!(!e.contains("user-agent"));
+        assert!(e.contains("x-forwarded-for"));
+        assert_eq!(ExcludedHeaders::none().iter().count(), 0);
+    }
+}

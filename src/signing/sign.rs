@@ -1,0 +1,506 @@
+//! Signing: from a [`SignableRequest`] and [`SigningParams`] to the headers or query
+//! parameters to add.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use hmac::Mac;
+use http::{HeaderName, HeaderValue};
+use sha2::{Digest, Sha256};
+
+use crate::credentials::Credentials;
+use crate::error::SigningError;
+use crate::signing::canonical::{self, CanonicalRequest, Sink, Tee};
+use crate::signing::chunked::ChunkSigner;
+use crate::signing::encode::encode_strict;
+use crate::signing::key::{SigningKey, SigningKeyCache};
+use crate::signing::payload::{PayloadHash, SignableBody, UNSIGNED_PAYLOAD, hex_32, sha256_hex};
+use crate::signing::request::SignableRequest;
+use crate::signing::settings::{
+    ContentSha256Header, PresignedPayload, SessionTokenMode, SignatureLocation, SigningSettings,
+};
+use crate::signing::time::AmzDate;
+
+/// The algorithm name of SigV4.
+pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+/// The longest lifetime of a presigned URL: 7 days.
+pub const MAX_PRESIGN_EXPIRY: Duration = Duration::from_secs(604_800);
+
+/// Everything besides the request that a signature depends on.
+#[derive(Debug, Clone)]
+pub struct SigningParams<'a> {
+    credentials: &'a Credentials,
+    region: &'a str,
+    service: &'a str,
+    time: SystemTime,
+    settings: Cow<'a, SigningSettings>,
+    location: SignatureLocation,
+    key_cache: Option<&'a SigningKeyCache>,
+    capture_steps: bool,
+}
+
+impl<'a> SigningParams<'a> {
+    /// Header signing at `time` with the rules of `service`
+    /// ([`SigningSettings::for_service`]).
+    pub fn new(credentials: &'a Credentials, region: &'a str, service: &'a str, time: SystemTime) -> Self {
+        Self {
+            credentials,
+            region,
+            service,
+            time,
+            settings: Cow::Owned(SigningSettings::for_service(service)),
+            location: SignatureLocation::Headers,
+            key_cache: None,
+            capture_steps: false,
+        }
+    }
+
+    /// Uses `settings` instead of the service's defaults.
+    pub fn with_settings(mut self, settings: &'a SigningSettings) -> Self {
+        self.settings = Cow::Borrowed(settings);
+        self
+    }
+
+    /// Puts the signature in headers or in a presigned URL's query.
+    pub fn with_location(mut self, location: SignatureLocation) -> Self {
+        self.location = location;
+        self
+    }
+
+    /// A presigned URL valid for `expires_in` (1 second to 7 days).
+    pub fn presigned(self, expires_in: Duration) -> Self {
+        self.with_location(SignatureLocation::QueryParams { expires_in })
+    }
+
+    /// Takes derived keys from `cache` (and adds them to it) instead of deriving each time.
+    pub fn with_key_cache(mut self, cache: &'a SigningKeyCache) -> Self {
+        self.key_cache = Some(cache);
+        self
+    }
+
+    /// Keeps the canonical request and string to sign in the output ([`SigningOutput::steps`]).
+    pub fn with_steps(mut self) -> Self {
+        self.capture_steps = true;
+        self
+    }
+
+    /// The rules in force.
+    pub fn settings(&self) -> &SigningSettings {
+        &self.settings
+    }
+
+    /// `YYYYMMDD/region/service/aws4_request`.
+    fn scope(&self, date: &AmzDate) -> String {
+        let mut s = String::with_capacity(8 + self.region.len() + self.service.len() + 16);
+        s.push_str(date.date());
+        s.push('/');
+        s.push_str(self.region);
+        s.push('/');
+        s.push_str(self.service);
+        s.push_str("/aws4_request");
+        s
+    }
+}
+
+/// The canonical request and string to sign, as signed: what to compare with a server's
+/// `SignatureDoesNotMatch` answer.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningSteps {
+    canonical_request: String,
+    string_to_sign: String,
+    redacted_canonical_request: String,
+}
+
+impl SigningSteps {
+    /// The canonical request, exactly as hashed (it holds the session token, if signed).
+    pub fn canonical_request(&self) -> &str {
+        &self.canonical_request
+    }
+
+    /// The canonical request with the session token replaced by `** redacted **`: safe to log.
+    pub fn redacted_canonical_request(&self) -> &str {
+        &self.redacted_canonical_request
+    }
+
+    /// The string to sign.
+    pub fn string_to_sign(&self) -> &str {
+        &self.string_to_sign
+    }
+}
+
+impl std::fmt::Debug for SigningSteps {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningSteps")
+            .field("canonical_request", &self.redacted_canonical_request)
+            .field("string_to_sign", &self.string_to_sign)
+            .finish()
+    }
+}
+
+/// What signing produced: the headers or query parameters to add, and the signature.
+#[derive(Debug)]
+pub struct SigningOutput {
+    signature: [u8; 64],
+    headers: Vec<(HeaderName, HeaderValue)>,
+    query: Vec<(Cow<'static, str>, String)>,
+    steps: Option<SigningSteps>,
+    chunk_signer: Option<ChunkSigner>,
+}
+
+impl SigningOutput {
+    /// The signature, 64 lower-case hex digits.
+    pub fn signature(&self) -> &str {
+        std::str::from_utf8(&self.signature).expect("hex is ASCII")
+    }
+
+    /// Headers to set on the request (replacing any previous value): `x-amz-date`,
+    /// `x-amz-security-token`, `x-amz-content-sha256`, `authorization`. Empty for presigning.
+    pub fn headers(&self) -> &[(HeaderName, HeaderValue)] {
+        &self.headers
+    }
+
+    /// Query parameters to append, values not yet percent-encoded. Empty for header signing.
+    pub fn query_params(&self) -> &[(Cow<'static, str>, String)] {
+        &self.query
+    }
+
+    /// The query parameters to append, percent-encoded and joined with `&`.
+    pub fn encoded_query(&self) -> String {
+        let mut out = String::new();
+        for (i, (k, v)) in self.query.iter().enumerate() {
+            if i > 0 {
+                out.push('&');
+            }
+            out.push_str(&encode_strict(k));
+            out.push('=');
+            out.push_str(&encode_strict(v));
+        }
+        out
+    }
+
+    /// The canonical request and string to sign, when asked for with
+    /// [`SigningParams::with_steps`].
+    pub fn steps(&self) -> Option<&SigningSteps> {
+        self.steps.as_ref()
+    }
+
+    /// For `STREAMING-AWS4-HMAC-SHA256-PAYLOAD(-TRAILER)` bodies: the chunk signature chain,
+    /// seeded with this request's signature.
+    pub fn chunk_signer(&self) -> Option<&ChunkSigner> {
+        self.chunk_signer.as_ref()
+    }
+
+    /// Takes the chunk signature chain out of the output.
+    pub fn take_chunk_signer(&mut self) -> Option<ChunkSigner> {
+        self.chunk_signer.take()
+    }
+
+    /// `uri` with the presigning parameters appended (unchanged for header signing).
+    pub fn apply_to_uri(&self, uri: &http::Uri) -> Result<http::Uri, SigningError> {
+        if self.query.is_empty() {
+            return Ok(uri.clone());
+        }
+        let mut parts = uri.clone().into_parts();
+        let pq = parts.path_and_query.as_ref().map_or("/", |pq| pq.as_str());
+        let sep = match pq.split_once('?') {
+            Some((_, q)) if !q.is_empty() && !q.ends_with('&') => "&",
+            Some(_) => "",
+            None => "?",
+        };
+        let new_pq = format!("{pq}{sep}{}", self.encoded_query());
+        parts.path_and_query = Some(
+            new_pq
+                .parse()
+                .map_err(|e: http::uri::InvalidUri| SigningError::InvalidUri(e.to_string()))?,
+        );
+        http::Uri::from_parts(parts).map_err(|e| SigningError::InvalidUri(e.to_string()))
+    }
+
+    /// Sets the signing headers on `headers`, replacing earlier values (a retried request is
+    /// never left with two signatures).
+    pub fn apply_to_headers(&self, headers: &mut http::HeaderMap) {
+        for (name, value) in &self.headers {
+            headers.insert(name.clone(), value.clone());
+        }
+    }
+
+    /// Applies the signature to `request`: headers set, or the presigning query appended.
+    pub fn apply_to_request<B>(&self, request: &mut http::Request<B>) -> Result<(), SigningError> {
+        if !self.query.is_empty() {
+            *request.uri_mut() = self.apply_to_uri(request.uri())?;
+        }
+        self.apply_to_headers(request.headers_mut());
+        Ok(())
+    }
+}
+
+fn check_scope_part(what: &'static str, value: &str) -> Result<(), SigningError> {
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_graphic() && b != b'/') {
+        return Err(SigningError::InvalidScope {
+            what,
+            value: value.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Signs `request`.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use sigv4_middleware::credentials::Credentials;
+/// use sigv4_middleware::signing::{sign, SignableBody, SignableRequest, SigningParams};
+///
+/// let credentials = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+/// let time = UNIX_EPOCH + Duration::from_secs(1_440_938_160);
+/// let request = SignableRequest::new("GET", "https://example.amazonaws.com/", [], SignableBody::empty())?;
+/// let output = sign(&request, &SigningParams::new(&credentials, "us-east-1", "service", time))?;
+/// assert_eq!(output.signature(), "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
+/// # Ok::<(), sigv4_middleware::SigningError>(())
+/// ```
+pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result<SigningOutput, SigningError> {
+    let date = AmzDate::new(params.time)?;
+    check_scope_part("region", params.region)?;
+    check_scope_part("service", params.service)?;
+    let creds = params.credentials;
+    let akid = creds.access_key_id();
+    if akid.is_empty() || !akid.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(SigningError::InvalidCredentials(
+            "the access key id must be non-empty and alphanumeric",
+        ));
+    }
+    let settings = &*params.settings;
+    let expires_in = match params.location {
+        SignatureLocation::Headers => None,
+        SignatureLocation::QueryParams { expires_in } => {
+            let secs = expires_in.as_secs();
+            if !(1..=MAX_PRESIGN_EXPIRY.as_secs()).contains(&secs) {
+                return Err(SigningError::ExpiryOutOfRange { seconds: secs });
+            }
+            Some(secs)
+        }
+    };
+    let presigning = expires_in.is_some();
+    let token = creds.session_token();
+    let token_name = settings.session_token_name();
+    let sign_token = token.is_some() && settings.session_token_mode == SessionTokenMode::Include;
+
+    // Payload hash: a caller-set header wins and is never recomputed.
+    let caller_hash = match request.header("x-amz-content-sha256") {
+        Some(v) => Some(
+            std::str::from_utf8(v)
+                .map_err(|_| SigningError::InvalidHeaderValue {
+                    name: "x-amz-content-sha256".into(),
+                    reason: "the value is not valid UTF-8",
+                })?
+                .trim(),
+        ),
+        None => None,
+    };
+    let payload = match (caller_hash, &request.body) {
+        (Some(h), _) => PayloadHash::Text(h),
+        (None, SignableBody::Bytes(_) | SignableBody::Precomputed(_))
+            if presigning && settings.presigned_payload == PresignedPayload::Unsigned =>
+        {
+            PayloadHash::Text(UNSIGNED_PAYLOAD)
+        }
+        (None, SignableBody::Bytes(b)) => PayloadHash::Hex(sha256_hex(b)),
+        (None, SignableBody::Precomputed(h)) => PayloadHash::Text(h),
+        (None, body) => PayloadHash::Text(body.marker().expect("the other variants are markers")),
+    };
+    let payload = payload.as_str();
+    let add_content_header = !presigning
+        && caller_hash.is_none()
+        && (request.body.marker().is_some() || settings.content_sha256_header == ContentSha256Header::Always);
+
+    // Canonical headers: the request's, less the excluded and those the signer owns, plus ours.
+    let mut headers: Vec<(&str, &[u8])> = Vec::with_capacity(request.headers.len() + 4);
+    let mut has_host = false;
+    for (name, value) in &request.headers {
+        let name: &str = name;
+        if name == "authorization"
+            || name == "x-amz-date"
+            || settings.excluded_headers.contains(name)
+            || (token.is_some() && name == token_name)
+            || (presigning && (name == "x-amz-user-agent" || name == "x-amz-checksum-mode"))
+        {
+            continue;
+        }
+        has_host |= name == "host";
+        headers.push((name, canonical::check_header_value(name, value)?));
+    }
+    let derived_host;
+    if !has_host {
+        derived_host = request.derived_host()?;
+        headers.push(("host", derived_host.as_bytes()));
+    }
+    if !presigning {
+        headers.push(("x-amz-date", date.as_str().as_bytes()));
+        if let (true, Some(t)) = (sign_token, token) {
+            headers.push((token_name, t.as_bytes()));
+        }
+        if add_content_header {
+            headers.push(("x-amz-content-sha256", payload.as_bytes()));
+        }
+    }
+    headers.sort_by(|a, b| a.0.cmp(b.0));
+
+    let scope = params.scope(&date);
+    let mut signed_headers = String::with_capacity(headers.len() * 16);
+    canonical::push_signed_headers(&mut signed_headers, &headers);
+
+    let mut query = canonical::canonical_query(request.query);
+    let mut out_query: Vec<(Cow<'static, str>, String)> = Vec::new();
+    if let Some(expires) = expires_in {
+        let credential = format!("{akid}/{scope}");
+        query.push(("X-Amz-Algorithm".into(), ALGORITHM.into()));
+        query.push((
+            "X-Amz-Credential".into(),
+            Cow::Owned(encode_strict(&credential).into_owned()),
+        ));
+        query.push(("X-Amz-Date".into(), date.as_str().into()));
+        query.push(("X-Amz-Expires".into(), expires.to_string().into()));
+        query.push(("X-Amz-SignedHeaders".into(), encode_strict(&signed_headers)));
+        out_query.push(("X-Amz-Algorithm".into(), ALGORITHM.into()));
+        out_query.push(("X-Amz-Credential".into(), credential));
+        out_query.push(("X-Amz-Date".into(), date.as_str().into()));
+        out_query.push(("X-Amz-Expires".into(), expires.to_string()));
+        out_query.push(("X-Amz-SignedHeaders".into(), signed_headers.clone()));
+        if let (true, Some(t)) = (sign_token, token) {
+            query.push((param_token_name(settings).into(), encode_strict(t)));
+            out_query.push((param_token_name(settings).into(), t.to_owned()));
+        }
+    }
+    query.sort();
+
+    let uri = canonical::canonical_uri(request.path, settings);
+    let creq = CanonicalRequest {
+        method: request.method,
+        uri: &uri,
+        query: &query,
+        headers: &headers,
+        signed_headers: &signed_headers,
+        payload_hash: payload,
+    };
+
+    let capture = params.capture_steps || tracing::enabled!(tracing::Level::TRACE);
+    let mut hasher = Sha256::new();
+    let mut creq_text = Vec::new();
+    if capture {
+        creq_text.reserve(512);
+        creq.write(&mut Tee(&mut hasher, &mut creq_text));
+    } else {
+        creq.write(&mut hasher);
+    }
+    let creq_hash = hex_32(&hasher.finalize().into());
+
+    let key: Arc<SigningKey> = match params.key_cache {
+        Some(cache) => cache.get_or_derive(creds, date.date(), params.region, params.service),
+        None => Arc::new(SigningKey::derive(
+            creds.secret_access_key(),
+            date.date(),
+            params.region,
+            params.service,
+        )),
+    };
+    let mut mac = key.mac();
+    let mut sts_text = Vec::new();
+    {
+        let parts: [&[u8]; 7] = [
+            ALGORITHM.as_bytes(),
+            b"\n",
+            date.as_str().as_bytes(),
+            b"\n",
+            scope.as_bytes(),
+            b"\n",
+            &creq_hash,
+        ];
+        for p in parts {
+            if capture {
+                Tee(&mut mac, &mut sts_text).put(p);
+            } else {
+                mac.put(p);
+            }
+        }
+    }
+    let signature = hex_32(&mac.finalize().into_bytes().into());
+    let signature_str = std::str::from_utf8(&signature).expect("hex is ASCII");
+
+    let steps = capture.then(|| {
+        let canonical_request = String::from_utf8(creq_text).expect("canonical request is built from text");
+        let string_to_sign = String::from_utf8(sts_text).expect("string to sign is text");
+        let redacted_canonical_request = match token {
+            Some(t) if !t.is_empty() => canonical_request.replace(&*encode_strict(t), "** redacted **").replace(t, "** redacted **"),
+            _ => canonical_request.clone(),
+        };
+        tracing::trace!(canonical_request = %redacted_canonical_request, string_to_sign = %string_to_sign, "sigv4 signing steps");
+        SigningSteps { canonical_request, string_to_sign, redacted_canonical_request }
+    });
+    let steps = if params.capture_steps { steps } else { None };
+
+    let mut out_headers = Vec::with_capacity(4);
+    if let Some(t) = token
+        && (!presigning || !sign_token)
+    {
+        if presigning {
+            out_query.push((param_token_name(settings).into(), t.to_owned()));
+        } else {
+            let mut v = HeaderValue::from_str(t).map_err(|_| {
+                SigningError::InvalidCredentials("the session token holds characters not allowed in a header")
+            })?;
+            v.set_sensitive(true);
+            let name = HeaderName::from_bytes(token_name.as_bytes())
+                .map_err(|_| SigningError::InvalidHeaderName(token_name.to_owned()))?;
+            out_headers.push((name, v));
+        }
+    }
+    if presigning {
+        out_query.push(("X-Amz-Signature".into(), signature_str.to_owned()));
+    } else {
+        out_headers.push((
+            HeaderName::from_static("x-amz-date"),
+            HeaderValue::from_str(date.as_str()).expect("digits are a valid header"),
+        ));
+        if add_content_header {
+            let v = HeaderValue::from_str(payload).map_err(|_| SigningError::InvalidPayloadHash(payload.to_owned()))?;
+            out_headers.push((HeaderName::from_static("x-amz-content-sha256"), v));
+        }
+        let mut auth = String::with_capacity(ALGORITHM.len() + akid.len() + scope.len() + signed_headers.len() + 100);
+        auth.push_str(ALGORITHM);
+        auth.push_str(" Credential=");
+        auth.push_str(akid);
+        auth.push('/');
+        auth.push_str(&scope);
+        auth.push_str(", SignedHeaders=");
+        auth.push_str(&signed_headers);
+        auth.push_str(", Signature=");
+        auth.push_str(signature_str);
+        let mut v = HeaderValue::from_maybe_shared(bytes::Bytes::from(auth))
+            .expect("authorization is built from header-safe text");
+        v.set_sensitive(true);
+        out_headers.push((http::header::AUTHORIZATION, v));
+    }
+
+    let chunk_signer = matches!(
+        request.body,
+        SignableBody::StreamingSigned | SignableBody::StreamingSignedTrailer
+    )
+    .then(|| ChunkSigner::from_parts(key, date, scope, signature));
+
+    Ok(SigningOutput {
+        signature,
+        headers: out_headers,
+        query: out_query,
+        steps,
+        chunk_signer,
+    })
+}
+
+/// The query parameter name of the session token: the header name's conventional spelling.
+fn param_token_name(settings: &SigningSettings) -> String {
+    match settings.session_token_name.as_deref() {
+        None | Some("x-amz-security-token") => "X-Amz-Security-Token".to_owned(),
+        Some(other) => other.to_owned(),
+    }
+}
