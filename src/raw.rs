@@ -7,7 +7,7 @@
 //! refuses, because the signer accepts it as a string.
 
 use crate::error::SigningError;
-use crate::signing::{SignableBody, SignableRequest};
+use crate::signing::{SignableBody, SignableRequest, SigningOutput};
 
 /// A parse failure, with the 1-based line it was found on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -106,6 +106,29 @@ impl RawRequest {
             self.headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())),
             body,
         )
+    }
+
+    /// Applies a signature, as [`SigningOutput::apply_to_request`] does for an
+    /// `http::Request`: signing headers replace any header of the same name (case-insensitive)
+    /// and are appended; presigning parameters are appended to the target.
+    pub fn apply(&mut self, output: &SigningOutput) {
+        for (name, value) in output.headers() {
+            self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name.as_str()));
+            // Values the signer produced are visible ASCII.
+            self.headers.push((
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            ));
+        }
+        let query = output.encoded_query();
+        if !query.is_empty() {
+            let sep = match self.target.split_once('?') {
+                Some((_, q)) if !q.is_empty() && !q.ends_with('&') => "&",
+                Some(_) => "",
+                None => "?",
+            };
+            self.target = format!("{}{sep}{query}", self.target);
+        }
     }
 
     /// Renders the request as text with `LF` line ends: the request line (with `target`
