@@ -22,6 +22,9 @@ pub enum SigningError {
     /// The request has no `host` header and its URI has no authority to derive one from.
     #[error("the request has no `host` header and its URI has no authority to derive one from")]
     MissingHost,
+    /// A header named in an explicit signed-headers list is not in the request.
+    #[error("signed header `{0}` is not in the request")]
+    SignedHeaderMissing(String),
     /// The request URI cannot be parsed or rebuilt.
     #[error("invalid request URI: {0}")]
     InvalidUri(String),

@@ -415,3 +415,38 @@ fn key_cache_gives_the_same_signature_as_fresh_derivation() {
     assert_eq!(fresh.signature(), cached2.signature());
     assert_eq!(cache.len(), 1);
 }
+
+#[test]
+fn explicit_signed_headers_recompute_a_clients_signature() {
+    // A verifier sees the signed request and the client's SignedHeaders list: recomputing with
+    // exactly those headers, values as sent, must give the client's signature.
+    let c = creds().with_session_token("TOK");
+    let h: &[(&str, &[u8])] = &[("x-amz-meta-a", b"  v  "), ("user-agent", b"ua")];
+    let client = sign(
+        &req("https://h.example/p?q=1", h, SignableBody::Bytes(b"body")),
+        &params(&c, "x"),
+    )
+    .unwrap();
+    let mut sent: Vec<(String, Vec<u8>)> = h.iter().map(|(n, v)| (n.to_string(), v.to_vec())).collect();
+    sent.extend(
+        client
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec())),
+    );
+    let sent_refs: Vec<(&str, &[u8])> = sent.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect();
+    let names: Vec<&str> = signed_headers(&client).leak().split(';').collect();
+    let server_req = SignableRequest::new(
+        "PUT",
+        "https://h.example/p?q=1",
+        sent_refs.iter().copied(),
+        SignableBody::Bytes(b"body"),
+    )
+    .unwrap();
+    let server = sign(&server_req, &params(&c, "x").with_signed_headers(&names)).unwrap();
+    assert_eq!(server.signature(), client.signature());
+    // A header the client listed but the request lacks is an error, not a silent omission.
+    let names = ["host", "x-amz-date", "x-amz-meta-missing"];
+    let e = sign(&server_req, &params(&c, "x").with_signed_headers(&names)).unwrap_err();
+    assert_eq!(e, SigningError::SignedHeaderMissing("x-amz-meta-missing".into()));
+}

@@ -38,6 +38,7 @@ pub struct SigningParams<'a> {
     location: SignatureLocation,
     key_cache: Option<&'a SigningKeyCache>,
     capture_steps: bool,
+    signed_header_names: Option<&'a [&'a str]>,
 }
 
 impl<'a> SigningParams<'a> {
@@ -53,6 +54,7 @@ impl<'a> SigningParams<'a> {
             location: SignatureLocation::Headers,
             key_cache: None,
             capture_steps: false,
+            signed_header_names: None,
         }
     }
 
@@ -82,6 +84,15 @@ impl<'a> SigningParams<'a> {
     /// Keeps the canonical request and string to sign in the output ([`SigningOutput::steps`]).
     pub fn with_steps(mut self) -> Self {
         self.capture_steps = true;
+        self
+    }
+
+    /// Canonicalizes exactly these headers (lower-case names), each with its value as the request
+    /// carries it, and adds none of its own: what a verifier needs to recompute a signature from
+    /// the `SignedHeaders` a client sent. `host` may be derived from the URI; any other listed
+    /// header missing from the request is an error.
+    pub fn with_signed_headers(mut self, names: &'a [&'a str]) -> Self {
+        self.signed_header_names = Some(names);
         self
     }
 
@@ -310,7 +321,9 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
         (None, body) => PayloadHash::Text(body.marker().expect("the other variants are markers")),
     };
     let payload = payload.as_str();
-    let add_content_header = !presigning
+    let explicit = params.signed_header_names;
+    let add_content_header = explicit.is_none()
+        && !presigning
         && caller_hash.is_none()
         && (request.body.marker().is_some() || settings.content_sha256_header == ContentSha256Header::Always);
 
@@ -319,23 +332,32 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
     let mut has_host = false;
     for (name, value) in &request.headers {
         let name: &str = name;
-        if name == "authorization"
-            || name == "x-amz-date"
-            || settings.excluded_headers.contains(name)
-            || (token.is_some() && name == token_name)
-            || (presigning && (name == "x-amz-user-agent" || name == "x-amz-checksum-mode"))
-        {
+        let skip = match explicit {
+            Some(list) => !list.contains(&name),
+            None => {
+                name == "authorization"
+                    || name == "x-amz-date"
+                    || settings.excluded_headers.contains(name)
+                    || (token.is_some() && name == token_name)
+                    || (presigning && (name == "x-amz-user-agent" || name == "x-amz-checksum-mode"))
+            }
+        };
+        if skip {
             continue;
         }
         has_host |= name == "host";
         headers.push((name, canonical::check_header_value(name, value)?));
     }
     let derived_host;
-    if !has_host {
+    if !has_host && explicit.is_none_or(|list| list.contains(&"host")) {
         derived_host = request.derived_host()?;
         headers.push(("host", derived_host.as_bytes()));
     }
-    if !presigning {
+    if let Some(list) = explicit {
+        if let Some(missing) = list.iter().find(|n| !headers.iter().any(|(h, _)| h == *n)) {
+            return Err(SigningError::SignedHeaderMissing((*missing).to_owned()));
+        }
+    } else if !presigning {
         headers.push(("x-amz-date", date.as_str().as_bytes()));
         if let (true, Some(t)) = (sign_token, token) {
             headers.push((token_name, t.as_bytes()));
@@ -450,8 +472,11 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
                 SigningError::InvalidCredentials("the session token holds characters not allowed in a header")
             })?;
             v.set_sensitive(true);
-            let name = HeaderName::from_bytes(token_name.as_bytes())
-                .map_err(|_| SigningError::InvalidHeaderName(token_name.to_owned()))?;
+            let name = match token_name {
+                "x-amz-security-token" => HeaderName::from_static("x-amz-security-token"),
+                other => HeaderName::from_bytes(other.as_bytes())
+                    .map_err(|_| SigningError::InvalidHeaderName(other.to_owned()))?,
+            };
             out_headers.push((name, v));
         }
     }
