@@ -276,9 +276,10 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
     check_scope_part("service", params.service)?;
     let creds = params.credentials;
     let akid = creds.access_key_id();
-    if akid.is_empty() || !akid.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    // The id travels inside `Credential=AKID/scope,`: only what that syntax cannot hold is refused.
+    if akid.is_empty() || !akid.bytes().all(|b| b.is_ascii_graphic() && b != b'/' && b != b',') {
         return Err(SigningError::InvalidCredentials(
-            "the access key id must be non-empty and alphanumeric",
+            "the access key id must be non-empty visible ASCII without `/` or `,`",
         ));
     }
     let settings = &*params.settings;
