@@ -456,3 +456,28 @@ fn explicit_signed_headers_recompute_a_clients_signature() {
     let e = sign(&server_req, &params(&c, "x").with_signed_headers(&names)).unwrap_err();
     assert_eq!(e, SigningError::SignedHeaderMissing("x-amz-meta-missing".into()));
 }
+
+#[test]
+fn after_signing_mode_never_signs_a_caller_set_token_header() {
+    // Found by the differential tests: without a token in the credentials, a token header the
+    // caller set was signed as an ordinary header despite the mode.
+    let c = creds();
+    let s = SigningSettings::general().with_session_token_mode(SessionTokenMode::AfterSigning);
+    let h: &[(&str, &[u8])] = &[("x-amz-security-token", b"t")];
+    let out = sign(
+        &req("https://h.example/", h, SignableBody::empty()),
+        &params(&c, "x").with_settings(&s),
+    )
+    .unwrap();
+    assert_eq!(signed_headers(&out), "host;x-amz-date");
+    let p = sign(
+        &req("https://h.example/", h, SignableBody::empty()),
+        &params(&c, "x").with_settings(&s).presigned(Duration::from_secs(60)),
+    )
+    .unwrap();
+    assert!(
+        p.query_params()
+            .iter()
+            .any(|(k, v)| k == "X-Amz-SignedHeaders" && v == "host")
+    );
+}

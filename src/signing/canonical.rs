@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use crate::error::SigningError;
 use crate::signing::encode;
@@ -14,12 +14,6 @@ use crate::signing::settings::{PathNormalization, SigningSettings, UriEncoding};
 
 pub(crate) trait Sink {
     fn put(&mut self, bytes: &[u8]);
-}
-
-impl Sink for Sha256 {
-    fn put(&mut self, bytes: &[u8]) {
-        Digest::update(self, bytes);
-    }
 }
 
 impl Sink for Vec<u8> {
@@ -31,16 +25,6 @@ impl Sink for Vec<u8> {
 impl Sink for hmac::Hmac<Sha256> {
     fn put(&mut self, bytes: &[u8]) {
         hmac::Mac::update(self, bytes);
-    }
-}
-
-/// Writes to two sinks at once (the hash and the visible copy).
-pub(crate) struct Tee<'a, A, B>(pub &'a mut A, pub &'a mut B);
-
-impl<A: Sink, B: Sink> Sink for Tee<'_, A, B> {
-    fn put(&mut self, bytes: &[u8]) {
-        self.0.put(bytes);
-        self.1.put(bytes);
     }
 }
 
@@ -111,6 +95,10 @@ pub(crate) fn canonical_query(query: Option<&str>) -> Vec<(Cow<'_, str>, Cow<'_,
 
 /// A header value must be text without control characters (tab excepted) to be signed.
 pub(crate) fn check_header_value<'a>(name: &str, value: &'a [u8]) -> Result<&'a [u8], SigningError> {
+    // Nearly every value is printable ASCII: one branch-free pass settles it.
+    if value.iter().all(|&b| (0x20..0x7f).contains(&b) || b == b'\t') {
+        return Ok(value);
+    }
     if std::str::from_utf8(value).is_err() {
         return Err(SigningError::InvalidHeaderValue {
             name: name.to_owned(),
@@ -129,6 +117,11 @@ pub(crate) fn check_header_value<'a>(name: &str, value: &'a [u8]) -> Result<&'a 
 /// Writes a header value trimmed of leading and trailing spaces, with runs of spaces collapsed
 /// to one. Only the space character: tabs and other whitespace are kept, as AWS does.
 fn put_header_value(sink: &mut impl Sink, value: &[u8]) {
+    // Tokens, dates and hashes hold no space: nothing to trim or collapse.
+    if !value.contains(&b' ') {
+        sink.put(value);
+        return;
+    }
     let start = value.iter().position(|&b| b != b' ').unwrap_or(value.len());
     let end = value.iter().rposition(|&b| b != b' ').map_or(start, |i| i + 1);
     let value = &value[start..end];

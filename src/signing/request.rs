@@ -137,9 +137,24 @@ fn split_host_port(host_port: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// RFC 9110 token characters.
+/// RFC 9110 token characters, as a table: header names are checked byte by byte.
+static TCHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
+            );
+        i += 1;
+    }
+    t
+};
+
 fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    TCHAR[usize::from(b)]
 }
 
 fn check_method(method: &str) -> Result<(), SigningError> {
@@ -152,21 +167,22 @@ fn check_method(method: &str) -> Result<(), SigningError> {
 type UriParts<'a> = (Option<&'a str>, Option<&'a str>, &'a str, Option<&'a str>);
 
 fn split_uri(uri: &str) -> Result<UriParts<'_>, SigningError> {
-    // The fragment is never sent.
-    let uri = uri.split_once('#').map_or(uri, |(u, _)| u);
-    let (scheme, rest) = match uri.find("://") {
-        Some(i)
-            if i > 0
-                && uri[..i]
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) =>
-        {
-            (Some(&uri[..i]), &uri[i + 3..])
-        }
-        _ => (None, uri),
+    let bytes = uri.as_bytes();
+    // The fragment is never sent. Byte searches: every delimiter here is ASCII.
+    let uri = &uri[..bytes.iter().position(|&b| b == b'#').unwrap_or(bytes.len())];
+    let bytes = uri.as_bytes();
+    let scheme_end = bytes.windows(3).position(|w| w == b"://").filter(|&i| {
+        i > 0
+            && bytes[..i]
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(b))
+    });
+    let (scheme, rest) = match scheme_end {
+        Some(i) => (Some(&uri[..i]), &uri[i + 3..]),
+        None => (None, uri),
     };
     let (authority, path_query) = if scheme.is_some() {
-        let end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let end = rest.bytes().position(|b| b == b'/' || b == b'?').unwrap_or(rest.len());
         (Some(&rest[..end]), &rest[end..])
     } else if rest.starts_with('/') || rest.starts_with('?') || rest.is_empty() {
         (None, rest)
@@ -175,8 +191,8 @@ fn split_uri(uri: &str) -> Result<UriParts<'_>, SigningError> {
             "`{uri}` is neither absolute nor origin-form"
         )));
     };
-    let (path, query) = match path_query.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
+    let (path, query) = match path_query.bytes().position(|b| b == b'?') {
+        Some(q) => (&path_query[..q], Some(&path_query[q + 1..])),
         None => (path_query, None),
     };
     Ok((scheme, authority, if path.is_empty() { "/" } else { path }, query))

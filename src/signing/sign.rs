@@ -11,11 +11,11 @@ use sha2::{Digest, Sha256};
 
 use crate::credentials::Credentials;
 use crate::error::SigningError;
-use crate::signing::canonical::{self, CanonicalRequest, Sink, Tee};
+use crate::signing::canonical::{self, CanonicalRequest, Sink};
 use crate::signing::chunked::ChunkSigner;
 use crate::signing::encode::encode_strict;
 use crate::signing::key::{SigningKey, SigningKeyCache};
-use crate::signing::payload::{PayloadHash, SignableBody, UNSIGNED_PAYLOAD, hex_32, sha256_hex};
+use crate::signing::payload::{EMPTY_SHA256, PayloadHash, SignableBody, UNSIGNED_PAYLOAD, hex_32, sha256_hex};
 use crate::signing::request::SignableRequest;
 use crate::signing::settings::{
     ContentSha256Header, PresignedPayload, SessionTokenMode, SignatureLocation, SigningSettings,
@@ -101,16 +101,18 @@ impl<'a> SigningParams<'a> {
         &self.settings
     }
 
-    /// `YYYYMMDD/region/service/aws4_request`.
-    fn scope(&self, date: &AmzDate) -> String {
-        let mut s = String::with_capacity(8 + self.region.len() + self.service.len() + 16);
-        s.push_str(date.date());
-        s.push('/');
-        s.push_str(self.region);
-        s.push('/');
-        s.push_str(self.service);
-        s.push_str("/aws4_request");
-        s
+    /// Appends `YYYYMMDD/region/service/aws4_request`.
+    fn push_scope(&self, out: &mut String, date: &AmzDate) {
+        for part in [date.date(), "/", self.region, "/", self.service, "/aws4_request"] {
+            out.push_str(part);
+        }
+    }
+
+    /// Writes `YYYYMMDD/region/service/aws4_request` to a sink.
+    fn put_scope(&self, sink: &mut impl Sink, date: &AmzDate) {
+        for part in [date.date(), "/", self.region, "/", self.service, "/aws4_request"] {
+            sink.put(part.as_bytes());
+        }
     }
 }
 
@@ -317,6 +319,7 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
         {
             PayloadHash::Text(UNSIGNED_PAYLOAD)
         }
+        (None, SignableBody::Bytes([])) => PayloadHash::Text(EMPTY_SHA256),
         (None, SignableBody::Bytes(b)) => PayloadHash::Hex(sha256_hex(b)),
         (None, SignableBody::Precomputed(h)) => PayloadHash::Text(h),
         (None, body) => PayloadHash::Text(body.marker().expect("the other variants are markers")),
@@ -339,7 +342,10 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
                 name == "authorization"
                     || name == "x-amz-date"
                     || settings.excluded_headers.contains(name)
-                    || (token.is_some() && name == token_name)
+                    // The token header is the signer's: replaced when the credentials carry one,
+                    // and never signed in after-signing mode, whoever set it.
+                    || ((token.is_some() || settings.session_token_mode == SessionTokenMode::AfterSigning)
+                        && name == token_name)
                     || (presigning && (name == "x-amz-user-agent" || name == "x-amz-checksum-mode"))
             }
         };
@@ -369,14 +375,40 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
     }
     headers.sort_by(|a, b| a.0.cmp(b.0));
 
-    let scope = params.scope(&date);
-    let mut signed_headers = String::with_capacity(headers.len() * 16);
-    canonical::push_signed_headers(&mut signed_headers, &headers);
+    // `authorization` is built up to its SignedHeaders first, so the list is written once and
+    // the canonical request borrows it from there (header signing); presigning needs it as a
+    // query value instead.
+    let scope_len = 8 + 1 + params.region.len() + 1 + params.service.len() + 13;
+    let mut auth = String::new();
+    let mut presign_signed_headers = String::new();
+    let signed_range = if presigning {
+        canonical::push_signed_headers(&mut presign_signed_headers, &headers);
+        0..presign_signed_headers.len()
+    } else {
+        auth.reserve(ALGORITHM.len() + akid.len() + scope_len + headers.len() * 20 + 100);
+        auth.push_str(ALGORITHM);
+        auth.push_str(" Credential=");
+        auth.push_str(akid);
+        auth.push('/');
+        params.push_scope(&mut auth, &date);
+        auth.push_str(", SignedHeaders=");
+        let from = auth.len();
+        canonical::push_signed_headers(&mut auth, &headers);
+        from..auth.len()
+    };
+    let signed_headers = if presigning {
+        &presign_signed_headers[..]
+    } else {
+        &auth[signed_range.clone()]
+    };
 
     let mut query = canonical::canonical_query(request.query);
     let mut out_query: Vec<(Cow<'static, str>, String)> = Vec::new();
     if let Some(expires) = expires_in {
-        let credential = format!("{akid}/{scope}");
+        let mut credential = String::with_capacity(akid.len() + 1 + scope_len);
+        credential.push_str(akid);
+        credential.push('/');
+        params.push_scope(&mut credential, &date);
         query.push(("X-Amz-Algorithm".into(), ALGORITHM.into()));
         query.push((
             "X-Amz-Credential".into(),
@@ -384,12 +416,12 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
         ));
         query.push(("X-Amz-Date".into(), date.as_str().into()));
         query.push(("X-Amz-Expires".into(), expires.to_string().into()));
-        query.push(("X-Amz-SignedHeaders".into(), encode_strict(&signed_headers)));
+        query.push(("X-Amz-SignedHeaders".into(), encode_strict(signed_headers)));
         out_query.push(("X-Amz-Algorithm".into(), ALGORITHM.into()));
         out_query.push(("X-Amz-Credential".into(), credential));
         out_query.push(("X-Amz-Date".into(), date.as_str().into()));
         out_query.push(("X-Amz-Expires".into(), expires.to_string()));
-        out_query.push(("X-Amz-SignedHeaders".into(), signed_headers.clone()));
+        out_query.push(("X-Amz-SignedHeaders".into(), signed_headers.to_owned()));
         if let (true, Some(t)) = (sign_token, token) {
             query.push((param_token_name(settings).into(), encode_strict(t)));
             out_query.push((param_token_name(settings).into(), t.to_owned()));
@@ -403,20 +435,14 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
         uri: &uri,
         query: &query,
         headers: &headers,
-        signed_headers: &signed_headers,
+        signed_headers,
         payload_hash: payload,
     };
-
-    let capture = params.capture_steps || tracing::enabled!(tracing::Level::TRACE);
-    let mut hasher = Sha256::new();
-    let mut creq_text = Vec::new();
-    if capture {
-        creq_text.reserve(512);
-        creq.write(&mut Tee(&mut hasher, &mut creq_text));
-    } else {
-        creq.write(&mut hasher);
-    }
-    let creq_hash = hex_32(&hasher.finalize().into());
+    // Written to one buffer and hashed once: far cheaper than feeding SHA-256 dozens of
+    // fragments, and the buffer is the text shown when steps are asked for.
+    let mut creq_text = Vec::with_capacity(512 + token.map_or(0, str::len));
+    creq.write(&mut creq_text);
+    let creq_hash = hex_32(&Sha256::digest(&creq_text).into());
 
     let key: Arc<SigningKey> = match params.key_cache {
         Some(cache) => cache.get_or_derive(creds, date.date(), params.region, params.service),
@@ -428,39 +454,48 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
         )),
     };
     let mut mac = key.mac();
-    let mut sts_text = Vec::new();
-    {
-        let parts: [&[u8]; 7] = [
-            ALGORITHM.as_bytes(),
-            b"\n",
-            date.as_str().as_bytes(),
-            b"\n",
-            scope.as_bytes(),
-            b"\n",
-            &creq_hash,
-        ];
-        for p in parts {
-            if capture {
-                Tee(&mut mac, &mut sts_text).put(p);
-            } else {
-                mac.put(p);
-            }
-        }
+    let mut sts = StringToSign {
+        mac: &mut mac,
+        text: None,
+    };
+    let capture = params.capture_steps || tracing::enabled!(tracing::Level::TRACE);
+    if capture {
+        sts.text = Some(Vec::with_capacity(160));
     }
+    sts.put(ALGORITHM.as_bytes());
+    sts.put(b"\n");
+    sts.put(date.as_str().as_bytes());
+    sts.put(b"\n");
+    params.put_scope(&mut sts, &date);
+    sts.put(b"\n");
+    sts.put(&creq_hash);
+    let sts_text = sts.text.take();
     let signature = hex_32(&mac.finalize().into_bytes().into());
     let signature_str = std::str::from_utf8(&signature).expect("hex is ASCII");
 
-    let steps = capture.then(|| {
-        let canonical_request = String::from_utf8(creq_text).expect("canonical request is built from text");
-        let string_to_sign = String::from_utf8(sts_text).expect("string to sign is text");
-        let redacted_canonical_request = match token {
-            Some(t) if !t.is_empty() => canonical_request.replace(&*encode_strict(t), "** redacted **").replace(t, "** redacted **"),
-            _ => canonical_request.clone(),
-        };
-        tracing::trace!(canonical_request = %redacted_canonical_request, string_to_sign = %string_to_sign, "sigv4 signing steps");
-        SigningSteps { canonical_request, string_to_sign, redacted_canonical_request }
-    });
-    let steps = if params.capture_steps { steps } else { None };
+    let steps = match sts_text {
+        Some(sts_text) => {
+            let canonical_request = String::from_utf8(creq_text).expect("canonical request is built from text");
+            let string_to_sign = String::from_utf8(sts_text).expect("string to sign is text");
+            let redacted_canonical_request = match token {
+                Some(t) if !t.is_empty() => canonical_request
+                    .replace(&*encode_strict(t), "** redacted **")
+                    .replace(t, "** redacted **"),
+                _ => canonical_request.clone(),
+            };
+            tracing::trace!(
+                canonical_request = %redacted_canonical_request,
+                string_to_sign = %string_to_sign,
+                "sigv4 signing steps"
+            );
+            params.capture_steps.then_some(SigningSteps {
+                canonical_request,
+                string_to_sign,
+                redacted_canonical_request,
+            })
+        }
+        None => None,
+    };
 
     let mut out_headers = Vec::with_capacity(4);
     if let Some(t) = token
@@ -492,14 +527,6 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
             let v = HeaderValue::from_str(payload).map_err(|_| SigningError::InvalidPayloadHash(payload.to_owned()))?;
             out_headers.push((HeaderName::from_static("x-amz-content-sha256"), v));
         }
-        let mut auth = String::with_capacity(ALGORITHM.len() + akid.len() + scope.len() + signed_headers.len() + 100);
-        auth.push_str(ALGORITHM);
-        auth.push_str(" Credential=");
-        auth.push_str(akid);
-        auth.push('/');
-        auth.push_str(&scope);
-        auth.push_str(", SignedHeaders=");
-        auth.push_str(&signed_headers);
         auth.push_str(", Signature=");
         auth.push_str(signature_str);
         let mut v = HeaderValue::from_maybe_shared(bytes::Bytes::from(auth))
@@ -512,7 +539,11 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
         request.body,
         SignableBody::StreamingSigned | SignableBody::StreamingSignedTrailer
     )
-    .then(|| ChunkSigner::from_parts(key, date, scope, signature));
+    .then(|| {
+        let mut scope = String::with_capacity(scope_len);
+        params.push_scope(&mut scope, &date);
+        ChunkSigner::from_parts(key, date, scope, signature)
+    });
 
     Ok(SigningOutput {
         signature,
@@ -521,6 +552,21 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
         steps,
         chunk_signer,
     })
+}
+
+/// The string to sign goes straight into the HMAC; a copy is kept only when it is to be shown.
+struct StringToSign<'a> {
+    mac: &'a mut hmac::Hmac<Sha256>,
+    text: Option<Vec<u8>>,
+}
+
+impl Sink for StringToSign<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.mac.put(bytes);
+        if let Some(t) = &mut self.text {
+            t.extend_from_slice(bytes);
+        }
+    }
 }
 
 /// The query parameter name of the session token: the header name's conventional spelling.
