@@ -36,3 +36,11 @@ pub mod signing;
 
 pub use error::SigningError;
 
+#[cfg(feature = "reqwest")]
+pub mod reqwest;
+#[cfg(feature = "tower")]
+pub mod sign;
+#[cfg(feature = "tower")]
+pub mod signer;
+#[cfg(feature = "verify")]
+pub mod verify;

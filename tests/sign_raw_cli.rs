@@ -12,47 +12,12 @@ use serde_json::Value;
 const SUITE_TIME: &str = "20150830T123600Z";
 const SUITE_SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 
-/// Builds the example once per test process (a no-op when it is fresh) and returns its path,
-/// as cargo reports it, so a custom target dir or profile is followed.
+#[path = "common/examples.rs"]
+mod examples;
+
 fn sign_raw_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.current_dir(env!("CARGO_MANIFEST_DIR")).args([
-            "build",
-            "--quiet",
-            "--example",
-            "sign_raw",
-            "--message-format=json",
-        ]);
-        if !cfg!(debug_assertions) {
-            cmd.arg("--release");
-        }
-        // Same features as this test binary, so the library is not rebuilt a second way.
-        let features: Vec<&str> = [
-            ("tower", cfg!(feature = "tower")),
-            ("reqwest", cfg!(feature = "reqwest")),
-        ]
-        .into_iter()
-        .filter_map(|(name, on)| on.then_some(name))
-        .collect();
-        if !features.is_empty() {
-            cmd.arg("--features").arg(features.join(","));
-        }
-        let out = cmd.output().expect("cannot run cargo");
-        assert!(
-            out.status.success(),
-            "cargo build --example sign_raw failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-            .find(|msg| msg["reason"] == "compiler-artifact" && msg["target"]["name"] == "sign_raw")
-            .and_then(|msg| msg["executable"].as_str().map(PathBuf::from))
-            .expect("cargo reported no sign_raw executable")
-    })
+    BIN.get_or_init(|| examples::example_bin("sign_raw"))
 }
 
 struct Run {

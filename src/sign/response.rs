@@ -1,0 +1,218 @@
+//! Response bodies of signed requests: passed through, or with their start read ahead to look
+//! for a clock-skew refusal (400 and 403 responses only) and then replayed to the caller.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::{BufMut, Bytes, BytesMut};
+use http::HeaderMap;
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::BodyExt;
+
+use crate::signer::BoxError;
+
+pin_project_lite::pin_project! {
+    /// The body of a response to a signed request.
+    ///
+    /// Most responses pass through untouched (`Inner`). For a 400 or 403 response the signer
+    /// reads up to [`SKEW_SNIFF_LIMIT`](crate::signer::SKEW_SNIFF_LIMIT) bytes to look for a
+    /// clock-skew refusal; those bytes are yielded first, then the rest of the body, so the
+    /// caller still receives the whole body (`Sniffed`).
+    ///
+    /// The variants' fields are private details (pin-project-lite cannot carry field docs).
+    #[project = ResponseBodyProj]
+    #[allow(missing_docs)]
+    pub enum ResponseBody<B> {
+        /// The response body, untouched.
+        Inner {
+            #[pin]
+            body: B,
+        },
+        /// An error response whose start was read ahead.
+        Sniffed {
+            prefix: Bytes,
+            error: Option<BoxError>,
+            trailers: Option<HeaderMap>,
+            rest: Option<Pin<Box<B>>>,
+        },
+    }
+}
+
+impl<B> std::fmt::Debug for ResponseBody<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ResponseBody::Inner { .. } => f.debug_struct("ResponseBody::Inner").finish_non_exhaustive(),
+            ResponseBody::Sniffed { prefix, rest, .. } => f
+                .debug_struct("ResponseBody::Sniffed")
+                .field("prefix_len", &prefix.len())
+                .field("more", &rest.is_some())
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+impl<B> ResponseBody<B> {
+    /// The body, untouched.
+    pub fn new(body: B) -> Self {
+        ResponseBody::Inner { body }
+    }
+
+    /// The bytes read ahead (empty when nothing was).
+    pub(crate) fn sniffed(&self) -> &[u8] {
+        match self {
+            ResponseBody::Inner { .. } => &[],
+            ResponseBody::Sniffed { prefix, .. } => prefix,
+        }
+    }
+}
+
+impl<B> ResponseBody<B>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    /// Reads `body` until it ends or `limit` bytes were read. A read error is kept and
+    /// yielded to the caller after the bytes read before it.
+    pub(crate) async fn sniff(body: B, limit: usize) -> Self {
+        let mut body = Box::pin(body);
+        let mut prefix = BytesMut::new();
+        let mut error = None;
+        let mut trailers = None;
+        let mut rest = None;
+        loop {
+            if prefix.len() >= limit {
+                rest = Some(body);
+                break;
+            }
+            match body.frame().await {
+                None => break,
+                Some(Err(e)) => {
+                    error = Some(e.into());
+                    break;
+                }
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(data) => prefix.put_slice(&data),
+                    Err(frame) => {
+                        // Trailers end a body.
+                        trailers = frame.into_trailers().ok();
+                        break;
+                    }
+                },
+            }
+        }
+        ResponseBody::Sniffed {
+            prefix: prefix.freeze(),
+            error,
+            trailers,
+            rest,
+        }
+    }
+}
+
+impl<B> Body for ResponseBody<B>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        match self.project() {
+            ResponseBodyProj::Inner { body } => body.poll_frame(cx).map_err(Into::into),
+            ResponseBodyProj::Sniffed {
+                prefix,
+                error,
+                trailers,
+                rest,
+            } => {
+                if !prefix.is_empty() {
+                    return Poll::Ready(Some(Ok(Frame::data(std::mem::take(prefix)))));
+                }
+                if let Some(e) = error.take() {
+                    return Poll::Ready(Some(Err(e)));
+                }
+                if let Some(t) = trailers.take() {
+                    return Poll::Ready(Some(Ok(Frame::trailers(t))));
+                }
+                match rest {
+                    Some(body) => body.as_mut().poll_frame(cx).map_err(Into::into),
+                    None => Poll::Ready(None),
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            ResponseBody::Inner { body } => body.is_end_stream(),
+            ResponseBody::Sniffed {
+                prefix,
+                error,
+                trailers,
+                rest,
+            } => {
+                prefix.is_empty()
+                    && error.is_none()
+                    && trailers.is_none()
+                    && rest.as_ref().is_none_or(|b| b.is_end_stream())
+            }
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            ResponseBody::Inner { body } => body.size_hint(),
+            ResponseBody::Sniffed { prefix, rest, .. } => {
+                let n = prefix.len() as u64;
+                match rest {
+                    None => SizeHint::with_exact(n),
+                    Some(body) => {
+                        let inner = body.size_hint();
+                        let mut hint = SizeHint::new();
+                        hint.set_lower(inner.lower().saturating_add(n));
+                        if let Some(upper) = inner.upper() {
+                            hint.set_upper(upper.saturating_add(n));
+                        }
+                        hint
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames(pieces: &[&'static [u8]]) -> impl Body<Data = Bytes, Error = std::io::Error> + use<> {
+        let frames: Vec<Result<Frame<Bytes>, std::io::Error>> =
+            pieces.iter().map(|p| Ok(Frame::data(Bytes::from_static(p)))).collect();
+        http_body_util::StreamBody::new(futures_util::stream::iter(frames))
+    }
+
+    #[tokio::test]
+    async fn sniffing_keeps_the_whole_body() {
+        let body = ResponseBody::sniff(frames(&[b"abc", b"def", b"ghi"]), 4).await;
+        assert_eq!(body.sniffed(), b"abcdef");
+        assert_eq!(body.collect().await.unwrap().to_bytes(), "abcdefghi");
+        let body = ResponseBody::sniff(frames(&[b"abc"]), 64).await;
+        assert_eq!(body.sniffed(), b"abc");
+        assert_eq!(body.size_hint().exact(), Some(3));
+        assert_eq!(body.collect().await.unwrap().to_bytes(), "abc");
+    }
+
+    #[tokio::test]
+    async fn a_read_error_reaches_the_caller_after_the_bytes() {
+        let frames: Vec<Result<Frame<Bytes>, std::io::Error>> = vec![
+            Ok(Frame::data(Bytes::from_static(b"ab"))),
+            Err(std::io::Error::other("reset")),
+        ];
+        let body = ResponseBody::sniff(http_body_util::StreamBody::new(futures_util::stream::iter(frames)), 64).await;
+        let mut body = std::pin::pin!(body);
+        let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
+        assert_eq!(first, "ab");
+        assert!(body.frame().await.unwrap().is_err());
+    }
+}

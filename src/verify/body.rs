@@ -1,0 +1,554 @@
+//! Bodies: the verified request body the handler receives, the response body, and the
+//! aws-chunked chunk verifier.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use bytes::{Bytes, BytesMut};
+use http::{HeaderMap, HeaderName, HeaderValue};
+use http_body::{Body, Frame, SizeHint};
+use pin_project_lite::pin_project;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::error::{ErrorCode, VerifyError};
+use super::parse::{ChunkDecoder, ChunkDecoderConfig, ChunkError, ChunkEvent};
+use crate::signing::ChunkSigner;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The error of a [`VerifiedBody`]: the body failed verification (streaming mode), or the
+/// underlying body failed.
+#[derive(Debug)]
+pub enum BodyError {
+    /// Verification failed; [`VerifyError::code`] says why.
+    Verify(VerifyError),
+    /// The underlying body failed.
+    Inner(BoxError),
+}
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BodyError::Verify(e) => write!(f, "request body failed SigV4 verification: {e}"),
+            BodyError::Inner(e) => write!(f, "request body error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for BodyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BodyError::Verify(e) => Some(e),
+            BodyError::Inner(e) => Some(&**e),
+        }
+    }
+}
+
+pub(crate) fn check_sha256(data: &[u8], expected: &[u8; 32]) -> Result<(), VerifyError> {
+    let got: [u8; 32] = Sha256::digest(data).into();
+    if bool::from(got.ct_eq(expected)) {
+        Ok(())
+    } else {
+        Err(sha_mismatch())
+    }
+}
+
+fn sha_mismatch() -> VerifyError {
+    VerifyError::new(
+        ErrorCode::XAmzContentSHA256Mismatch,
+        "The provided 'x-amz-content-sha256' header does not match what was computed.",
+    )
+}
+
+fn chunk_error(e: ChunkError) -> VerifyError {
+    let code = match e {
+        ChunkError::Truncated | ChunkError::LengthMismatch { .. } => ErrorCode::IncompleteBody,
+        _ => ErrorCode::InvalidRequest,
+    };
+    VerifyError::new(code, e.to_string())
+}
+
+/// Decodes an aws-chunked body and checks every chunk's signature (and the trailer
+/// signature) before releasing the chunk's bytes. Pure: bytes in, verified bytes out.
+#[derive(Debug)]
+pub struct ChunkVerifier {
+    decoder: ChunkDecoder,
+    signer: Option<ChunkSigner>,
+    trailers_allowed: bool,
+    declared_trailers: Vec<String>,
+    expected: Option<[u8; 64]>,
+    chunk: BytesMut,
+    trailers: Vec<(String, String)>,
+    trailer_signature: Option<String>,
+    failed: bool,
+}
+
+impl ChunkVerifier {
+    /// A verifier decoding with `config`. `signer` (seeded with the verified request
+    /// signature) is required for signed framing; `declared_trailers` are the names in
+    /// `x-amz-trailer`.
+    pub fn new(config: ChunkDecoderConfig, signer: Option<ChunkSigner>, declared_trailers: Vec<String>) -> Self {
+        Self {
+            trailers_allowed: config.trailers,
+            decoder: ChunkDecoder::new(config),
+            signer,
+            declared_trailers,
+            expected: None,
+            chunk: BytesMut::new(),
+            trailers: Vec::new(),
+            trailer_signature: None,
+            failed: false,
+        }
+    }
+
+    fn fail(&mut self, e: VerifyError) -> VerifyError {
+        self.failed = true;
+        self.chunk = BytesMut::new();
+        e
+    }
+
+    fn check_chunk(&mut self) -> Result<(), VerifyError> {
+        let Some(signer) = self.signer.as_mut() else {
+            return Ok(());
+        };
+        let expected = self.expected.take().unwrap_or([0; 64]);
+        let got = signer.sign_chunk(&self.chunk);
+        if bool::from(got.as_bytes().ct_eq(&expected)) {
+            Ok(())
+        } else {
+            Err(VerifyError::new(
+                ErrorCode::SignatureDoesNotMatch,
+                "The chunk signature we calculated does not match the chunk signature you provided.",
+            ))
+        }
+    }
+
+    /// Feeds body bytes; `emit` receives each chunk's data once its signature is verified.
+    pub fn feed(&mut self, mut input: &[u8], emit: &mut impl FnMut(Bytes)) -> Result<(), VerifyError> {
+        if self.failed {
+            return Err(VerifyError::new(
+                ErrorCode::InvalidRequest,
+                "the body already failed verification",
+            ));
+        }
+        while !input.is_empty() {
+            let step = match self.decoder.decode(input) {
+                Ok(s) => s,
+                Err(e) => return Err(self.fail(chunk_error(e))),
+            };
+            input = &input[step.consumed..];
+            let Some(event) = step.event else { continue };
+            match event {
+                ChunkEvent::Header { size, signature } => {
+                    self.expected = signature;
+                    if size == 0 {
+                        if let Err(e) = self.check_chunk() {
+                            return Err(self.fail(e));
+                        }
+                    } else {
+                        // Not the declared size: a client could declare 16 MiB and send nothing.
+                        self.chunk
+                            .reserve(usize::try_from(size).unwrap_or(usize::MAX).min(64 * 1024));
+                    }
+                }
+                ChunkEvent::Data(d) => self.chunk.extend_from_slice(d),
+                ChunkEvent::ChunkEnd => {
+                    if let Err(e) = self.check_chunk() {
+                        return Err(self.fail(e));
+                    }
+                    emit(self.chunk.split().freeze());
+                }
+                ChunkEvent::Trailer { name, value } => {
+                    if name == "x-amz-trailer-signature" {
+                        if self.trailer_signature.replace(value).is_some() {
+                            return Err(self.fail(VerifyError::new(
+                                ErrorCode::InvalidRequest,
+                                "x-amz-trailer-signature appears more than once",
+                            )));
+                        }
+                    } else if !self.declared_trailers.contains(&name) {
+                        return Err(self.fail(VerifyError::new(
+                            ErrorCode::InvalidRequest,
+                            format!(
+                                "trailer {} was not declared in x-amz-trailer",
+                                super::parse::excerpt(&name)
+                            ),
+                        )));
+                    } else {
+                        self.trailers.push((name, value));
+                    }
+                }
+                ChunkEvent::End => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Call at the end of the body: fails unless the body was complete, and checks the trailer
+    /// signature. Returns the trailers (without their signature), if any.
+    pub fn finish(&mut self) -> Result<Option<HeaderMap>, VerifyError> {
+        if self.failed {
+            return Err(VerifyError::new(
+                ErrorCode::InvalidRequest,
+                "the body already failed verification",
+            ));
+        }
+        if let Err(e) = self.decoder.finish() {
+            return Err(self.fail(chunk_error(e)));
+        }
+        if self.trailers_allowed
+            && let Some(signer) = self.signer.as_mut()
+        {
+            let Some(given) = self.trailer_signature.take() else {
+                return Err(self.fail(VerifyError::new(
+                    ErrorCode::SignatureDoesNotMatch,
+                    "the trailer signature (x-amz-trailer-signature) is missing",
+                )));
+            };
+            let got = signer.sign_trailer(self.trailers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+            if !bool::from(got.as_bytes().ct_eq(given.as_bytes())) {
+                return Err(self.fail(VerifyError::new(
+                    ErrorCode::SignatureDoesNotMatch,
+                    "The trailer signature we calculated does not match the one you provided.",
+                )));
+            }
+        } else if self.trailer_signature.is_some() {
+            return Err(self.fail(VerifyError::new(
+                ErrorCode::InvalidRequest,
+                "x-amz-trailer-signature in an unsigned aws-chunked body",
+            )));
+        }
+        if self.trailers.is_empty() {
+            return Ok(None);
+        }
+        let mut map = HeaderMap::new();
+        for (name, value) in self.trailers.drain(..) {
+            if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+                map.append(n, v);
+            }
+        }
+        Ok(Some(map))
+    }
+}
+
+pin_project! {
+    /// The request body the handler receives: already verified (buffered mode), passed
+    /// through (unsigned payload), or verified as it streams (streaming mode, aws-chunked).
+    pub struct VerifiedBody<B> {
+        #[pin]
+        kind: Kind<B>,
+    }
+}
+
+pin_project! {
+    #[project = KindProj]
+    enum Kind<B> {
+        Full { data: Option<Bytes>, trailers: Option<HeaderMap> },
+        Passthrough { #[pin] body: B },
+        Sha256 { #[pin] body: B, hasher: Sha256, expected: [u8; 32], done: bool },
+        Chunked {
+            #[pin] body: B,
+            verifier: Box<ChunkVerifier>,
+            ready: VecDeque<Bytes>,
+            trailers: Option<HeaderMap>,
+            error: Option<BodyError>,
+            finished: bool,
+            failed: bool,
+        },
+    }
+}
+
+impl<B> VerifiedBody<B> {
+    pub(crate) fn full(data: Bytes, trailers: Option<HeaderMap>) -> Self {
+        Self {
+            kind: Kind::Full {
+                data: (!data.is_empty()).then_some(data),
+                trailers,
+            },
+        }
+    }
+
+    pub(crate) fn passthrough(body: B) -> Self {
+        Self {
+            kind: Kind::Passthrough { body },
+        }
+    }
+
+    pub(crate) fn sha256(body: B, expected: [u8; 32]) -> Self {
+        Self {
+            kind: Kind::Sha256 {
+                body,
+                hasher: Sha256::new(),
+                expected,
+                done: false,
+            },
+        }
+    }
+
+    pub(crate) fn chunked(body: B, verifier: ChunkVerifier) -> Self {
+        Self {
+            kind: Kind::Chunked {
+                body,
+                verifier: Box::new(verifier),
+                ready: VecDeque::new(),
+                trailers: None,
+                error: None,
+                finished: false,
+                failed: false,
+            },
+        }
+    }
+}
+
+impl<B> std::fmt::Debug for VerifiedBody<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match &self.kind {
+            Kind::Full { .. } => "Full",
+            Kind::Passthrough { .. } => "Passthrough",
+            Kind::Sha256 { .. } => "Sha256",
+            Kind::Chunked { .. } => "Chunked",
+        };
+        f.debug_struct("VerifiedBody").field("kind", &kind).finish()
+    }
+}
+
+impl<B> Body for VerifiedBody<B>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    type Data = Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        match self.project().kind.project() {
+            KindProj::Full { data, trailers } => Poll::Ready(match (data.take(), trailers.take()) {
+                (Some(d), t) => {
+                    *trailers = t;
+                    Some(Ok(Frame::data(d)))
+                }
+                (None, Some(t)) => Some(Ok(Frame::trailers(t))),
+                (None, None) => None,
+            }),
+            KindProj::Passthrough { body } => body
+                .poll_frame(cx)
+                .map(|f| f.map(|r| r.map_err(|e| BodyError::Inner(e.into())))),
+            KindProj::Sha256 {
+                body,
+                hasher,
+                expected,
+                done,
+            } => {
+                if *done {
+                    return Poll::Ready(None);
+                }
+                match ready!(body.poll_frame(cx)) {
+                    Some(Ok(frame)) => {
+                        if let Some(d) = frame.data_ref() {
+                            hasher.update(d);
+                        }
+                        Poll::Ready(Some(Ok(frame)))
+                    }
+                    Some(Err(e)) => {
+                        *done = true;
+                        Poll::Ready(Some(Err(BodyError::Inner(e.into()))))
+                    }
+                    None => {
+                        *done = true;
+                        let got: [u8; 32] = hasher.finalize_reset().into();
+                        if bool::from(got.ct_eq(&*expected)) {
+                            Poll::Ready(None)
+                        } else {
+                            Poll::Ready(Some(Err(BodyError::Verify(sha_mismatch()))))
+                        }
+                    }
+                }
+            }
+            KindProj::Chunked {
+                mut body,
+                verifier,
+                ready,
+                trailers,
+                error,
+                finished,
+                failed,
+            } => loop {
+                // Chunks verified before a failure are released first: each was checked on its own.
+                if let Some(b) = ready.pop_front() {
+                    return Poll::Ready(Some(Ok(Frame::data(b))));
+                }
+                if *failed {
+                    return Poll::Ready(error.take().map(Err));
+                }
+                if *finished {
+                    return Poll::Ready(trailers.take().map(|t| Ok(Frame::trailers(t))));
+                }
+                match ready!(body.as_mut().poll_frame(cx)) {
+                    Some(Ok(frame)) => {
+                        // HTTP trailers of the outer body are not part of aws-chunked: dropped.
+                        if let Ok(data) = frame.into_data()
+                            && let Err(e) = verifier.feed(&data, &mut |b| ready.push_back(b))
+                        {
+                            *failed = true;
+                            *error = Some(BodyError::Verify(e));
+                        }
+                    }
+                    Some(Err(e)) => {
+                        *failed = true;
+                        *error = Some(BodyError::Inner(e.into()));
+                    }
+                    None => match verifier.finish() {
+                        Ok(t) => {
+                            *trailers = t;
+                            *finished = true;
+                        }
+                        Err(e) => {
+                            *failed = true;
+                            *error = Some(BodyError::Verify(e));
+                        }
+                    },
+                }
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.kind {
+            Kind::Full { data, trailers } => data.is_none() && trailers.is_none(),
+            Kind::Passthrough { body } => body.is_end_stream(),
+            Kind::Sha256 { done, .. } => *done,
+            Kind::Chunked {
+                ready,
+                finished,
+                trailers,
+                error,
+                failed,
+                ..
+            } => ready.is_empty() && ((*failed && error.is_none()) || (*finished && trailers.is_none())),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.kind {
+            Kind::Full { data, .. } => SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64)),
+            Kind::Passthrough { body } | Kind::Sha256 { body, .. } => body.size_hint(),
+            Kind::Chunked { .. } => SizeHint::default(),
+        }
+    }
+}
+
+/// Reads `body` to its end into memory, up to `limit` bytes.
+pub(crate) async fn collect_limited<B, F>(
+    body: B,
+    limit: usize,
+    map_err: F,
+) -> Result<(Bytes, Option<HeaderMap>), VerifyError>
+where
+    B: Body<Data = Bytes>,
+    F: Fn(B::Error) -> VerifyError,
+{
+    use http_body_util::BodyExt;
+    let mut body = std::pin::pin!(body);
+    let mut first: Option<Bytes> = None;
+    let mut rest = BytesMut::new();
+    let mut len = 0usize;
+    let mut trailers: Option<HeaderMap> = None;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(&map_err)?;
+        match frame.into_data() {
+            Ok(d) => {
+                len = len.saturating_add(d.len());
+                if len > limit {
+                    return Err(too_large(limit));
+                }
+                match &first {
+                    None if rest.is_empty() => first = Some(d),
+                    _ => {
+                        if let Some(f) = first.take() {
+                            rest.extend_from_slice(&f);
+                        }
+                        rest.extend_from_slice(&d);
+                    }
+                }
+            }
+            Err(frame) => {
+                if let Ok(t) = frame.into_trailers() {
+                    trailers.get_or_insert_with(HeaderMap::new).extend(t);
+                }
+            }
+        }
+    }
+    Ok((first.unwrap_or_else(|| rest.freeze()), trailers))
+}
+
+pub(crate) fn too_large(limit: usize) -> VerifyError {
+    VerifyError::new(
+        ErrorCode::EntityTooLarge,
+        format!("the request body is larger than the {limit} bytes this server verifies in memory"),
+    )
+}
+
+pin_project! {
+    /// The response body of [`VerifySigV4`](super::VerifySigV4): the inner service's, or an
+    /// error document.
+    pub struct ResponseBody<B> {
+        #[pin]
+        inner: RespInner<B>,
+    }
+}
+
+pin_project! {
+    #[project = RespProj]
+    enum RespInner<B> {
+        Inner { #[pin] body: B },
+        Error { data: Option<Bytes> },
+    }
+}
+
+impl<B> ResponseBody<B> {
+    pub(crate) fn inner(body: B) -> Self {
+        Self {
+            inner: RespInner::Inner { body },
+        }
+    }
+
+    pub(crate) fn error(data: Bytes) -> Self {
+        Self {
+            inner: RespInner::Error { data: Some(data) },
+        }
+    }
+}
+
+impl<B> std::fmt::Debug for ResponseBody<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseBody").finish_non_exhaustive()
+    }
+}
+
+impl<B: Body<Data = Bytes>> Body for ResponseBody<B> {
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
+        match self.project().inner.project() {
+            RespProj::Inner { body } => body.poll_frame(cx),
+            RespProj::Error { data } => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.inner {
+            RespInner::Inner { body } => body.is_end_stream(),
+            RespInner::Error { data } => data.is_none(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.inner {
+            RespInner::Inner { body } => body.size_hint(),
+            RespInner::Error { data } => SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64)),
+        }
+    }
+}

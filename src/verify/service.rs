@@ -1,0 +1,209 @@
+//! The tower service.
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Request, Response, header};
+use http_body::Body;
+use tower_service::Service;
+
+use super::body::{BodyError, ResponseBody, VerifiedBody, collect_limited, too_large};
+use super::error::{ErrorCode, VerifyError};
+use super::future::ResponseFuture;
+use super::lookup::SecretLookup;
+use super::{BodyMode, INVALID_ACCESS_KEY, PayloadCheck, Verifier};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+pub(crate) struct Shared<L> {
+    pub(crate) verifier: Verifier,
+    pub(crate) lookup: L,
+}
+
+/// The service made by [`VerifySigV4Layer`](super::VerifySigV4Layer): verifies each request,
+/// then calls the inner service with a [`VerifiedBody`] and a
+/// [`VerifiedIdentity`](super::VerifiedIdentity) in the extensions.
+pub struct VerifySigV4<S, L> {
+    inner: S,
+    shared: Arc<Shared<L>>,
+}
+
+impl<S: Clone, L> Clone for VerifySigV4<S, L> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<S: std::fmt::Debug, L> std::fmt::Debug for VerifySigV4<S, L> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifySigV4")
+            .field("inner", &self.inner)
+            .field("config", self.shared.verifier.config())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, L> VerifySigV4<S, L> {
+    pub(crate) fn new(inner: S, shared: Arc<Shared<L>>) -> Self {
+        Self { inner, shared }
+    }
+}
+
+fn error_response<B>(verifier: &Verifier, e: &VerifyError) -> Response<ResponseBody<B>> {
+    tracing::debug!(code = %e.code(), message = e.message(), "sigv4 verification failed");
+    e.to_response(verifier.config().format()).map(ResponseBody::error)
+}
+
+/// The handler sees the decoded body of an aws-chunked request, so the framing's headers
+/// must describe it instead.
+fn describe_decoded_body(headers: &mut HeaderMap, len: Option<u64>) {
+    match len {
+        Some(len) => {
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+        }
+        None => {
+            headers.remove(header::CONTENT_LENGTH);
+        }
+    }
+    let encodings: Vec<String> = headers
+        .get_all(header::CONTENT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("aws-chunked"))
+        .map(str::to_owned)
+        .collect();
+    headers.remove(header::CONTENT_ENCODING);
+    if !encodings.is_empty()
+        && let Ok(v) = HeaderValue::from_str(&encodings.join(", "))
+    {
+        headers.insert(header::CONTENT_ENCODING, v);
+    }
+}
+
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+impl<S, L, B, ResBody> Service<Request<B>> for VerifySigV4<S, L>
+where
+    S: Service<Request<VerifiedBody<B>>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    L: SecretLookup,
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+    ResBody: Send + 'static,
+{
+    type Response = Response<ResponseBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<ResBody, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        // The ready service goes into the future; the clone stays for the next call.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let shared = self.shared.clone();
+        ResponseFuture::new(Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let request = match verify(&shared, parts, body).await {
+                Ok(r) => r,
+                Err(e) => return Ok(error_response(&shared.verifier, &e)),
+            };
+            inner.call(request).await.map(|r| r.map(ResponseBody::inner))
+        }))
+    }
+}
+
+async fn verify<L, B>(
+    shared: &Shared<L>,
+    mut parts: http::request::Parts,
+    body: B,
+) -> Result<Request<VerifiedBody<B>>, VerifyError>
+where
+    L: SecretLookup,
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    let verifier = &shared.verifier;
+    let config = verifier.config();
+    let now = verifier.now();
+    let pending = verifier.check_head(&parts.method, &parts.uri, &parts.headers, now)?;
+    let secret = match shared.lookup.lookup(pending.access_key_id()).await {
+        Ok(Some(secret)) => secret,
+        Ok(None) => return Err(VerifyError::new(ErrorCode::InvalidAccessKeyId, INVALID_ACCESS_KEY)),
+        Err(e) => {
+            tracing::error!(error = %e, "sigv4 secret lookup failed");
+            return Err(VerifyError::new(
+                ErrorCode::InternalError,
+                "We encountered an internal error. Please try again.",
+            ));
+        }
+    };
+    verifier.check_secret(&pending, &secret, now)?;
+    let limit = config.buffer_limit;
+    let buffered = config.body_mode == BodyMode::Buffered;
+    let unreadable = |_e: B::Error| VerifyError::new(ErrorCode::IncompleteBody, "the request body could not be read");
+    let verified_body_error = |e: BodyError| match e {
+        BodyError::Verify(e) => e,
+        BodyError::Inner(_) => VerifyError::new(ErrorCode::IncompleteBody, "the request body could not be read"),
+    };
+    let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
+    let body = match pending.payload() {
+        PayloadCheck::Unsigned => {
+            verifier.verify_signature(&pending, method, uri, headers, &secret, None)?;
+            VerifiedBody::passthrough(body)
+        }
+        PayloadCheck::HashIntoSignature => {
+            if declared_length(headers).is_some_and(|l| l > limit as u64) {
+                return Err(too_large(limit));
+            }
+            let (data, trailers) = collect_limited(body, limit, unreadable).await?;
+            verifier.verify_signature(&pending, method, uri, headers, &secret, Some(&data))?;
+            VerifiedBody::full(data, trailers)
+        }
+        PayloadCheck::Sha256(expected) => {
+            verifier.verify_signature(&pending, method, uri, headers, &secret, None)?;
+            let streaming = VerifiedBody::sha256(body, *expected);
+            if buffered {
+                if declared_length(headers).is_some_and(|l| l > limit as u64) {
+                    return Err(too_large(limit));
+                }
+                let (data, trailers) = collect_limited(streaming, limit, verified_body_error).await?;
+                VerifiedBody::full(data, trailers)
+            } else {
+                streaming
+            }
+        }
+        PayloadCheck::Chunked(_) => {
+            let signer = verifier.verify_signature(&pending, method, uri, headers, &secret, None)?;
+            let chunk_verifier = verifier.chunk_verifier(&pending, headers, signer)?;
+            let streaming = VerifiedBody::chunked(body, chunk_verifier);
+            if buffered {
+                if pending.decoded_length().is_some_and(|l| l > limit as u64) {
+                    return Err(too_large(limit));
+                }
+                let (data, trailers) = collect_limited(streaming, limit, verified_body_error).await?;
+                describe_decoded_body(&mut parts.headers, Some(data.len() as u64));
+                VerifiedBody::full(data, trailers)
+            } else {
+                describe_decoded_body(&mut parts.headers, pending.decoded_length());
+                streaming
+            }
+        }
+    };
+    parts.extensions.insert(verifier.identity(&pending, secret));
+    Ok(Request::from_parts(parts, body))
+}
