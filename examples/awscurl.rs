@@ -2,17 +2,23 @@
 //!
 //! ```text
 //! cargo run --example awscurl --features reqwest -- [-X METHOD] [-H 'Name: value']...
-//!     [-d DATA | --data-binary @FILE] [-T FILE] [--service S] [--region R]
-//!     [--presign SECONDS] [--unsigned-payload] [-o FILE] [-i] [-v] [-f|--fail] URL
+//!     [-d DATA | --data-binary @FILE] [-T FILE] [--service S] [--region R] [--profile NAME]
+//!     [--presign SECONDS] [--unsigned-payload] [--sigv4a [--region-set R1,R2]]
+//!     [-o FILE] [-i] [-v] [-f|--fail] URL
 //! ```
 //!
-//! - Credentials come from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`.
+//! - Credentials come from the AWS SDKs' default chain (environment, profile, web identity,
+//!   container, IMDS), cached and refreshed; `--profile NAME` takes that profile of
+//!   `~/.aws/credentials` / `~/.aws/config` instead (its region too), as the AWS CLI does.
 //! - Service and region are inferred from AWS host names (S3 in all its forms, API Gateway,
 //!   OpenSearch, OpenSearch Serverless, Lambda function URLs, STS, `{service}.{region}.amazonaws.com`);
 //!   `--service` / `--region` override, and the region falls back to `AWS_REGION` /
 //!   `AWS_DEFAULT_REGION`.
 //! - `-d DATA` (or `-d @FILE`, `--data-binary @FILE`) sends bytes, POST by default; `-T FILE`
 //!   streams a file, PUT by default, in constant memory (signed aws-chunked under S3 rules).
+//! - `--sigv4a` (built with the `sigv4a` feature) signs with SigV4a for `--region-set`
+//!   (default: the region), as multi-region access points and global endpoints require;
+//!   uploads are then buffered or sent with `--unsigned-payload` (no signed aws-chunked).
 //! - `--presign SECONDS` prints a presigned URL instead of sending; `-v` prints what is sent,
 //!   the canonical request and the string to sign on stderr (the session token redacted);
 //!   `-i` prints the status line and headers; `-o FILE` writes the body to a file; `-f` exits
@@ -27,12 +33,15 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use sigv4_middleware::credentials::EnvironmentProvider;
+use sigv4_middleware::credentials::{
+    CachedProvider, DefaultCredentialsChain, ProfileProvider, SharedCredentialsProvider,
+};
 use sigv4_middleware::reqwest::SigV4Middleware;
 use sigv4_middleware::signer::{BodyPolicy, Signer, SigningOverrides};
 
 const USAGE: &str = "usage: awscurl [-X METHOD] [-H 'Name: value']... [-d DATA | --data-binary @FILE] [-T FILE] \
-[--service S] [--region R] [--presign SECONDS] [--unsigned-payload] [-o FILE] [-i] [-v] [-f|--fail] URL";
+[--service S] [--region R] [--profile NAME] [--presign SECONDS] [--unsigned-payload] [--sigv4a [--region-set R1,R2]] [-o FILE] [-i] \
+[-v] [-f|--fail] URL";
 
 /// The exit code curl uses for an HTTP error with `-f`.
 const EXIT_HTTP_ERROR: u8 = 22;
@@ -137,8 +146,11 @@ struct Args {
     upload: Option<std::path::PathBuf>,
     service: Option<String>,
     region: Option<String>,
+    profile: Option<String>,
     presign: Option<u64>,
     unsigned_payload: bool,
+    sigv4a: bool,
+    region_set: Option<String>,
     output: Option<std::path::PathBuf>,
     include: bool,
     verbose: bool,
@@ -173,6 +185,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
             }
             "-T" | "--upload-file" => out.upload = Some(value(&arg)?.into()),
             "--service" => out.service = Some(value(&arg)?),
+            "--profile" => out.profile = Some(value(&arg)?),
             "--region" => out.region = Some(value(&arg)?),
             "--presign" => {
                 let v = value(&arg)?;
@@ -184,6 +197,8 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
                 out.presign = Some(secs);
             }
             "--unsigned-payload" => out.unsigned_payload = true,
+            "--sigv4a" => out.sigv4a = true,
+            "--region-set" => out.region_set = Some(value(&arg)?),
             "-o" | "--output" => out.output = Some(value(&arg)?.into()),
             "-i" | "--include" => out.include = true,
             "-v" | "--verbose" => out.verbose = true,
@@ -199,6 +214,12 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
     }
     if out.url.is_none() {
         return Err(format!("no URL ({USAGE})"));
+    }
+    if out.region_set.is_some() && !out.sigv4a {
+        return Err(format!("--region-set needs --sigv4a ({USAGE})"));
+    }
+    if out.sigv4a && !cfg!(feature = "sigv4a") {
+        return Err("--sigv4a needs the example built with the `sigv4a` feature".to_owned());
     }
     Ok(out)
 }
@@ -346,12 +367,23 @@ async fn run(args: Args) -> Result<ExitCode, String> {
             ));
         }
     };
+    let profile = args
+        .profile
+        .as_ref()
+        .map(|p| ProfileProvider::builder().profile_name(p).build());
+    let profile_region = match &profile {
+        Some(p) => p.region().await,
+        None => None,
+    };
     let region = args
         .region
         .clone()
         .or_else(|| inferred.and_then(|(_, r)| r))
         .or_else(|| std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty()))
         .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok().filter(|r| !r.is_empty()))
+        .or_else(|| profile_region.clone())
+        // SigV4a scopes have no region: the region set stands in when none is known.
+        .or_else(|| args.region_set.clone())
         .ok_or_else(|| format!("cannot tell the region from the host {host}: pass --region or set AWS_REGION"))?;
 
     if let Some(path) = &args.upload
@@ -389,9 +421,22 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     if args.verbose {
         let _ = tracing::subscriber::set_global_default(verbose::Stderr);
     }
-    let signer = Signer::builder(region, service)
-        .credentials(EnvironmentProvider::new())
-        .build();
+    #[cfg(feature = "sigv4a")]
+    let region_set = args
+        .sigv4a
+        .then(|| args.region_set.clone().unwrap_or_else(|| region.clone()));
+    let credentials = match profile {
+        // --profile overrides credentials from the environment, as the AWS CLI does.
+        Some(p) => SharedCredentialsProvider::new(CachedProvider::new(p)),
+        None => SharedCredentialsProvider::new(CachedProvider::new(DefaultCredentialsChain::new())),
+    };
+    let builder = Signer::builder(region, service).credentials_provider(credentials);
+    #[cfg(feature = "sigv4a")]
+    let builder = match region_set {
+        Some(set) => builder.sigv4a(set),
+        None => builder,
+    };
+    let signer = builder.build();
 
     if let Some(secs) = args.presign {
         let uri: http::Uri = url.as_str().parse().map_err(|e| format!("bad URL {url}: {e}"))?;

@@ -7,8 +7,13 @@
 //! ```text
 //! cargo run --example sign_raw -- --service S --region R [--time 20150830T123600Z]
 //!     [--presign SECONDS] [--unsigned-payload] [--content-sha256-header]
-//!     [--no-normalize] [--single-encode] [--omit-session-token] [--json]  < request.txt
+//!     [--no-normalize] [--single-encode] [--omit-session-token] [--json]
+//!     [--sigv4a [--region-set us-east-1,us-west-2]]  < request.txt
 //! ```
+//!
+//! `--sigv4a` (built with the `sigv4a` feature) signs with SigV4a, `AWS4-ECDSA-P256-SHA256`,
+//! for `--region-set` (default: the `--region` value). Its signature is ECDSA with a
+//! deterministic nonce, so the same input gives the same output.
 //!
 //! The input is the format of the AWS test suite's `request.txt`: request line, `Name:value`
 //! header lines, a blank line, the body (CRLF or LF line ends; folded header lines are joined
@@ -46,7 +51,7 @@ use sigv4_middleware::signing::{
 
 const USAGE: &str = "usage: sign_raw --service S --region R [--time YYYYMMDDTHHMMSSZ] [--presign SECONDS] \
 [--unsigned-payload] [--content-sha256-header] [--no-normalize] [--single-encode] [--omit-session-token] [--json] \
-< request.txt";
+[--sigv4a [--region-set R1,R2]] < request.txt";
 
 /// Why the program stops.
 enum Failure {
@@ -68,6 +73,8 @@ struct Options {
     single_encode: bool,
     omit_session_token: bool,
     json: bool,
+    sigv4a: bool,
+    region_set: Option<String>,
     help: bool,
 }
 
@@ -98,7 +105,10 @@ fn parse_args(args: impl Iterator<Item = OsString>) -> Result<Options, Failure> 
             Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
             _ => (arg.clone(), None),
         };
-        let takes_value = matches!(flag.as_str(), "--service" | "--region" | "--time" | "--presign");
+        let takes_value = matches!(
+            flag.as_str(),
+            "--service" | "--region" | "--time" | "--presign" | "--region-set"
+        );
         if !takes_value && inline.is_some() {
             return Err(Failure::Usage(format!("{flag} takes no value")));
         }
@@ -137,6 +147,8 @@ fn parse_args(args: impl Iterator<Item = OsString>) -> Result<Options, Failure> 
             "--single-encode" => opts.single_encode = true,
             "--omit-session-token" => opts.omit_session_token = true,
             "--json" => opts.json = true,
+            "--sigv4a" => opts.sigv4a = true,
+            "--region-set" => set_once(&mut opts.region_set, "--region-set", value()?)?,
             "-h" | "--help" => opts.help = true,
             _ if flag.starts_with('-') => return Err(Failure::Usage(format!("unknown option `{flag}`"))),
             _ => return Err(Failure::Usage(format!("unexpected argument `{arg}`"))),
@@ -166,6 +178,14 @@ fn run(args: impl Iterator<Item = OsString>) -> Result<(), Failure> {
         .region
         .as_deref()
         .ok_or_else(|| Failure::Usage("--region is required".into()))?;
+    if opts.region_set.is_some() && !opts.sigv4a {
+        return Err(Failure::Usage("--region-set needs --sigv4a".into()));
+    }
+    if opts.sigv4a && !cfg!(feature = "sigv4a") {
+        return Err(Failure::Usage(
+            "--sigv4a needs the example built with the `sigv4a` feature".into(),
+        ));
+    }
 
     // Credentials first: a person typing the request by hand learns of missing ones before
     // typing it.
@@ -207,6 +227,10 @@ fn run(args: impl Iterator<Item = OsString>) -> Result<(), Failure> {
         .with_steps();
     if let Some(secs) = opts.presign {
         params = params.presigned(Duration::from_secs(secs));
+    }
+    #[cfg(feature = "sigv4a")]
+    if opts.sigv4a {
+        params = params.with_sigv4a(opts.region_set.as_deref().unwrap_or(region));
     }
     let output = sign(&signable, &params).map_err(|e| Failure::Run(format!("cannot sign: {e}")))?;
     let steps = output

@@ -58,4 +58,19 @@ pub enum SigningError {
         /// The offending value.
         value: String,
     },
+    /// SigV4a: the region set is empty.
+    #[error("the SigV4a region set is empty")]
+    EmptyRegionSet,
+    /// SigV4a: the region set is not comma-separated region names or `*` (letters, digits,
+    /// `-`, `_`, `.`, `*`; no spaces, no empty entries).
+    #[error("invalid SigV4a region set `{0}`")]
+    InvalidRegionSet(String),
+    /// SigV4a: no P-256 key could be derived from the credentials (the key derivation found no
+    /// candidate in range, which is vanishingly unlikely), or the key could not sign.
+    #[error("the SigV4a key could not be derived from the credentials")]
+    SigV4aKeyDerivation,
+    /// SigV4a: what the request asks for is not supported with SigV4a (signed aws-chunked
+    /// streaming, whose chunk signatures would be ECDSA too).
+    #[error("not supported with SigV4a: {0}")]
+    UnsupportedWithSigV4a(&'static str),
 }

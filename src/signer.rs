@@ -23,7 +23,7 @@ use http_body::Body;
 use tracing::Instrument;
 
 use crate::SigningError;
-use crate::credentials::{CredentialsError, EnvironmentProvider, ProvideCredentials, SharedCredentialsProvider};
+use crate::credentials::{CredentialsError, ProvideCredentials, SharedCredentialsProvider};
 use crate::sign::body::{AwsChunkedBody, Probe, SignedBody, collect_limited, probe};
 use crate::signing::chunked::{ChunkFraming, encoded_length};
 use crate::signing::{SignableBody, SignableRequest, SigningKeyCache, SigningParams, SigningSettings, uses_s3_rules};
@@ -75,9 +75,25 @@ pub enum Error {
     /// [`BodyPolicy::Precomputed`] without a hash needs an `x-amz-content-sha256` header.
     #[error("BodyPolicy::Precomputed without a hash needs an x-amz-content-sha256 request header")]
     MissingPayloadHash,
+    /// The presigned URL would outlive the temporary credentials signing it.
+    #[error(transparent)]
+    PresignOutlivesCredentials(#[from] crate::credentials::PresignLifetimeError),
     /// The wrapped service failed (for callers that need one error type around both).
     #[error("the inner service failed")]
     Inner(#[source] BoxError),
+}
+
+/// The provider used when none is given: the AWS SDKs' default chain behind a refreshing
+/// cache when the providers are built in, else the environment variables.
+fn default_credentials() -> SharedCredentialsProvider {
+    #[cfg(feature = "providers")]
+    {
+        crate::credentials::default_provider()
+    }
+    #[cfg(not(feature = "providers"))]
+    {
+        SharedCredentialsProvider::new(crate::credentials::EnvironmentProvider::new())
+    }
 }
 
 /// How the payload is signed.
@@ -125,6 +141,31 @@ impl Default for BodyPolicy {
     }
 }
 
+/// The signature algorithm.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Algorithm {
+    /// SigV4 (`AWS4-HMAC-SHA256`), scoped to one region.
+    #[default]
+    SigV4,
+    /// SigV4a (`AWS4-ECDSA-P256-SHA256`), valid in every region of `region_set`
+    /// (comma-separated, or `*`): multi-region access points and global endpoints. Bodies are
+    /// buffered and hashed, or sent as `UNSIGNED-PAYLOAD`: signed aws-chunked is not available.
+    #[cfg(feature = "sigv4a")]
+    SigV4a {
+        /// The regions the signature is valid in.
+        region_set: String,
+    },
+}
+
+fn with_algorithm<'a>(params: SigningParams<'a>, algorithm: &'a Algorithm) -> SigningParams<'a> {
+    match algorithm {
+        Algorithm::SigV4 => params,
+        #[cfg(feature = "sigv4a")]
+        Algorithm::SigV4a { region_set } => params.with_sigv4a(region_set),
+    }
+}
+
 /// Per-request changes to the signer's configuration, put in the request's
 /// [`http::Extensions`] (for reqwest-middleware, also accepted in the middleware extensions).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -138,6 +179,8 @@ pub struct SigningOverrides {
     pub body_policy: Option<BodyPolicy>,
     /// The canonicalization rules.
     pub settings: Option<SigningSettings>,
+    /// The signature algorithm.
+    pub algorithm: Option<Algorithm>,
 }
 
 impl SigningOverrides {
@@ -168,6 +211,20 @@ impl SigningOverrides {
     pub fn settings(mut self, settings: SigningSettings) -> Self {
         self.settings = Some(settings);
         self
+    }
+
+    /// Signs with `algorithm`.
+    pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.algorithm = Some(algorithm);
+        self
+    }
+
+    /// Signs with SigV4a for `region_set` (comma-separated regions, or `*`).
+    #[cfg(feature = "sigv4a")]
+    pub fn sigv4a(self, region_set: impl Into<String>) -> Self {
+        self.algorithm(Algorithm::SigV4a {
+            region_set: region_set.into(),
+        })
     }
 }
 
@@ -222,6 +279,7 @@ struct Inner {
     service: String,
     settings: SigningSettings,
     body_policy: BodyPolicy,
+    algorithm: Algorithm,
     key_cache: SigningKeyCache,
     clock: Clock,
     skew_millis: AtomicI64,
@@ -242,6 +300,7 @@ impl std::fmt::Debug for Signer {
             .field("service", &self.0.service)
             .field("settings", &self.0.settings)
             .field("body_policy", &self.0.body_policy)
+            .field("algorithm", &self.0.algorithm)
             .field("clock_skew_ms", &self.clock_skew())
             .finish_non_exhaustive()
     }
@@ -257,6 +316,7 @@ pub struct SignerBuilder {
     key_cache_capacity: usize,
     clock: Option<Clock>,
     skew_correction: bool,
+    algorithm: Algorithm,
 }
 
 impl std::fmt::Debug for SignerBuilder {
@@ -269,7 +329,8 @@ impl std::fmt::Debug for SignerBuilder {
 }
 
 impl SignerBuilder {
-    /// Takes credentials from `provider` (default: the environment variables).
+    /// Takes credentials from `provider` (default: the cached default chain with the
+    /// `providers` feature, the environment variables without it).
     pub fn credentials(mut self, provider: impl ProvideCredentials + 'static) -> Self {
         self.credentials = Some(SharedCredentialsProvider::new(provider));
         self
@@ -291,6 +352,21 @@ impl SignerBuilder {
     pub fn body_policy(mut self, policy: BodyPolicy) -> Self {
         self.body_policy = policy;
         self
+    }
+
+    /// The signature algorithm (default [`Algorithm::SigV4`]).
+    pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+
+    /// Signs with SigV4a for `region_set` (comma-separated regions, or `*`); see
+    /// [`Algorithm::SigV4a`]. The builder's region is then used only by [`Signer::region`].
+    #[cfg(feature = "sigv4a")]
+    pub fn sigv4a(self, region_set: impl Into<String>) -> Self {
+        self.algorithm(Algorithm::SigV4a {
+            region_set: region_set.into(),
+        })
     }
 
     /// How many derived signing keys to keep (default 64).
@@ -315,15 +391,14 @@ impl SignerBuilder {
     /// The signer.
     pub fn build(self) -> Signer {
         Signer(Arc::new(Inner {
-            credentials: self
-                .credentials
-                .unwrap_or_else(|| SharedCredentialsProvider::new(EnvironmentProvider::new())),
+            credentials: self.credentials.unwrap_or_else(default_credentials),
             settings: self
                 .settings
                 .unwrap_or_else(|| SigningSettings::for_service(&self.service)),
             region: self.region,
             service: self.service,
             body_policy: self.body_policy,
+            algorithm: self.algorithm,
             key_cache: SigningKeyCache::new(self.key_cache_capacity),
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemTime::now)),
             skew_millis: AtomicI64::new(0),
@@ -407,6 +482,7 @@ impl Signer {
             key_cache_capacity: 64,
             clock: None,
             skew_correction: true,
+            algorithm: Algorithm::SigV4,
         }
     }
 
@@ -549,6 +625,9 @@ impl Signer {
             (None, None) => Cow::Borrowed(&self.0.settings),
         };
         let policy = overrides.body_policy.as_ref().unwrap_or(&self.0.body_policy);
+        let algorithm = overrides.algorithm.as_ref().unwrap_or(&self.0.algorithm);
+        // SigV4a has no signed aws-chunked here: `Auto` buffers such streams instead.
+        let chunked_allowed = *algorithm == Algorithm::SigV4;
         let credentials = self.0.credentials.provide_credentials().await?;
         let caller_hash = parts.headers.contains_key("x-amz-content-sha256");
 
@@ -572,7 +651,7 @@ impl Signer {
                 buffer_limit,
                 chunk_size,
             } => match declared_length(&body, &parts.headers) {
-                Some(len) if uses_s3_rules(service) => match probe(body, *chunk_size)? {
+                Some(len) if uses_s3_rules(service) && chunked_allowed => match probe(body, *chunk_size)? {
                     Probe::InMemory(bytes) => Prepared::Bytes(bytes),
                     Probe::Stream { body, prefix } => Prepared::Chunked {
                         body,
@@ -625,6 +704,7 @@ impl Signer {
         let params = SigningParams::new(&credentials, region, service, time)
             .with_settings(&settings)
             .with_key_cache(&self.0.key_cache);
+        let params = with_algorithm(params, algorithm);
         let mut output = crate::signing::sign(&request, &params)?;
         for (name, value) in output.headers() {
             rec.insert(name.clone(), value.clone());
@@ -667,18 +747,15 @@ impl Signer {
         async {
             let credentials = self.0.credentials.provide_credentials().await?;
             let time = self.now();
-            if let Some(expiry) = credentials.expiry()
-                && time.checked_add(expires_in).is_some_and(|end| expiry < end)
-            {
-                tracing::warn!(
-                    "the presigned URL outlives the temporary credentials signing it; it stops working when they expire"
-                );
-            }
+            // A URL cannot outlive the credentials that signed it: refuse rather than hand out
+            // a link that dies early without saying so.
+            crate::credentials::check_presign_lifetime(&credentials, time, expires_in)?;
             let request = SignableRequest::from_parts(method, uri, headers, SignableBody::empty());
             let params = SigningParams::new(&credentials, &self.0.region, &self.0.service, time)
                 .with_settings(&self.0.settings)
                 .with_key_cache(&self.0.key_cache)
                 .presigned(expires_in);
+            let params = with_algorithm(params, &self.0.algorithm);
             let output = crate::signing::sign(&request, &params)?;
             Ok(output.apply_to_uri(uri)?)
         }

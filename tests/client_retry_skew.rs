@@ -840,21 +840,11 @@ fn awscurl_infers_service_and_region_from_aws_host_names() {
     }
 }
 
+#[path = "common/examples.rs"]
+mod examples;
+
 fn awscurl_binary() -> std::path::PathBuf {
-    let status = std::process::Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "--example", "awscurl", "--features", "reqwest"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("cargo build");
-    assert!(status.success());
-    // This test binary is target/<profile>/deps/NAME; the example sits in target/<profile>/examples.
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|d| d.parent()).unwrap();
-    let path = profile_dir
-        .join("examples")
-        .join(format!("awscurl{}", std::env::consts::EXE_SUFFIX));
-    assert!(path.exists(), "{}", path.display());
-    path
+    examples::example_bin("awscurl")
 }
 
 fn run_awscurl(bin: &std::path::Path, args: &[&str]) -> std::process::Output {

@@ -1,6 +1,27 @@
 //! Credentials and the pluggable, async provider trait every layer takes.
 
+#[cfg(feature = "aws-config")]
+mod aws_config;
+#[cfg(feature = "providers")]
+mod cache;
+mod chain;
+#[cfg(feature = "providers")]
+mod container;
 mod env;
+#[cfg(feature = "providers")]
+mod http;
+#[cfg(feature = "providers")]
+mod imds;
+mod presign;
+#[cfg(feature = "providers")]
+mod process;
+pub mod profile;
+mod provider_env;
+#[cfg(feature = "providers")]
+mod sts;
+pub mod time;
+#[cfg(feature = "providers")]
+mod web_identity;
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -12,6 +33,28 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 pub use env::EnvironmentProvider;
+
+#[cfg(feature = "aws-config")]
+pub use aws_config::AwsConfigProvider;
+#[cfg(feature = "providers")]
+pub use cache::{CachedProvider, CachedProviderBuilder};
+pub use chain::CredentialsProviderChain;
+#[cfg(feature = "providers")]
+pub use chain::{DefaultCredentialsChain, DefaultCredentialsChainBuilder, default_provider};
+#[cfg(feature = "providers")]
+pub use container::{ContainerProvider, ContainerProviderBuilder};
+#[cfg(feature = "providers")]
+pub use imds::{ImdsProvider, ImdsProviderBuilder};
+pub use presign::{PresignLifetimeError, check_presign_lifetime};
+#[cfg(feature = "providers")]
+pub use process::ProcessProvider;
+#[cfg(feature = "providers")]
+pub use profile::{ProfileProvider, ProfileProviderBuilder};
+pub use provider_env::ProviderEnv;
+#[cfg(feature = "providers")]
+pub use sts::{AssumeRoleProvider, StsConfig};
+#[cfg(feature = "providers")]
+pub use web_identity::WebIdentityProvider;
 
 /// AWS credentials: access key id, secret, optional session token and expiry.
 ///

@@ -74,6 +74,10 @@ impl SigningKey {
 /// go to one of several independently locked shards, so concurrent signers do not contend.
 pub struct SigningKeyCache {
     cache: quick_cache::sync::Cache<KeyId, Arc<SigningKey>>,
+    /// SigV4a key pairs by credentials fingerprint (they depend on nothing else). Created on
+    /// first use, so SigV4-only users pay nothing for it.
+    #[cfg(feature = "sigv4a")]
+    v4a: std::sync::OnceLock<quick_cache::sync::Cache<[u8; 32], Arc<crate::signing::sigv4a::SigV4aKey>>>,
 }
 
 impl std::fmt::Debug for SigningKeyCache {
@@ -143,7 +147,30 @@ impl SigningKeyCache {
     pub fn new(capacity: usize) -> Self {
         Self {
             cache: quick_cache::sync::Cache::new(capacity.max(1)),
+            #[cfg(feature = "sigv4a")]
+            v4a: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The SigV4a key pair of `credentials`, derived on a miss. Cached by the credentials
+    /// fingerprint: the key does not depend on the date, region or service.
+    #[cfg(feature = "sigv4a")]
+    pub fn get_or_derive_v4a(
+        &self,
+        credentials: &Credentials,
+    ) -> Result<Arc<crate::signing::sigv4a::SigV4aKey>, crate::SigningError> {
+        let cache = self
+            .v4a
+            .get_or_init(|| quick_cache::sync::Cache::new((self.cache.capacity() as usize).clamp(1, 64)));
+        if let Some(key) = cache.get(credentials.fingerprint()) {
+            return Ok(key);
+        }
+        let key = Arc::new(crate::signing::sigv4a::SigV4aKey::derive(
+            credentials.access_key_id(),
+            credentials.secret_access_key(),
+        )?);
+        cache.insert(*credentials.fingerprint(), key.clone());
+        Ok(key)
     }
 
     /// The key for `credentials` on `date` (`YYYYMMDD`), derived on a miss.

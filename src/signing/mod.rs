@@ -13,6 +13,8 @@ mod payload;
 mod request;
 mod settings;
 mod sign;
+#[cfg(feature = "sigv4a")]
+pub mod sigv4a;
 mod time;
 
 pub use chunked::{ChunkFraming, ChunkSigner};
@@ -26,5 +28,5 @@ pub use settings::{
     ContentSha256Header, DEFAULT_EXCLUDED_HEADERS, ExcludedHeaders, PathNormalization, PresignedPayload,
     SessionTokenMode, SignatureLocation, SigningSettings, UriEncoding, uses_s3_rules,
 };
-pub use sign::{ALGORITHM, MAX_PRESIGN_EXPIRY, SigningOutput, SigningParams, SigningSteps, sign};
+pub use sign::{ALGORITHM, ALGORITHM_V4A, MAX_PRESIGN_EXPIRY, SigningOutput, SigningParams, SigningSteps, sign};
 pub use time::AmzDate;

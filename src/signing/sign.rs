@@ -24,6 +24,8 @@ use crate::signing::time::AmzDate;
 
 /// The algorithm name of SigV4.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+/// The algorithm name of SigV4a (asymmetric, multi-region).
+pub const ALGORITHM_V4A: &str = "AWS4-ECDSA-P256-SHA256";
 /// The longest lifetime of a presigned URL: 7 days.
 pub const MAX_PRESIGN_EXPIRY: Duration = Duration::from_secs(604_800);
 
@@ -39,6 +41,11 @@ pub struct SigningParams<'a> {
     key_cache: Option<&'a SigningKeyCache>,
     capture_steps: bool,
     signed_header_names: Option<&'a [&'a str]>,
+    /// `Some(region set)` selects SigV4a; everything else is shared with SigV4.
+    region_set: Option<&'a str>,
+    /// Stop before the ECDSA step (SigV4a verification needs only the digest).
+    #[cfg_attr(not(feature = "sigv4a"), allow(dead_code))]
+    digest_only: bool,
 }
 
 impl<'a> SigningParams<'a> {
@@ -55,6 +62,8 @@ impl<'a> SigningParams<'a> {
             key_cache: None,
             capture_steps: false,
             signed_header_names: None,
+            region_set: None,
+            digest_only: false,
         }
     }
 
@@ -96,24 +105,87 @@ impl<'a> SigningParams<'a> {
         self
     }
 
+    /// Signs with SigV4a (`AWS4-ECDSA-P256-SHA256`) for `region_set` (comma-separated regions,
+    /// or `*` for all): the credential scope loses its region, `x-amz-region-set` (or the
+    /// `X-Amz-Region-Set` query parameter when presigning) is signed, and the signature is an
+    /// ECDSA P-256 signature. The `region` given to [`SigningParams::new`] is not used.
+    /// Signed aws-chunked bodies are refused ([`SigningError::UnsupportedWithSigV4a`]).
+    #[cfg(feature = "sigv4a")]
+    pub fn with_sigv4a(mut self, region_set: &'a str) -> Self {
+        self.region_set = Some(region_set);
+        self
+    }
+
+    /// SigV4a verification: compute the string to sign and its digest, skip the signature.
+    #[cfg(feature = "sigv4a")]
+    #[cfg_attr(not(feature = "verify"), allow(dead_code))]
+    pub(crate) fn digest_only(mut self) -> Self {
+        self.digest_only = true;
+        self
+    }
+
     /// The rules in force.
     pub fn settings(&self) -> &SigningSettings {
         &self.settings
     }
 
-    /// Appends `YYYYMMDD/region/service/aws4_request`.
+    /// The algorithm name: [`ALGORITHM`] or, with [`SigningParams::with_sigv4a`],
+    /// [`ALGORITHM_V4A`].
+    pub fn algorithm(&self) -> &'static str {
+        if self.region_set.is_some() {
+            ALGORITHM_V4A
+        } else {
+            ALGORITHM
+        }
+    }
+
+    /// The scope's parts after the date: `/region/service/aws4_request`, or
+    /// `/service/aws4_request` for SigV4a.
+    fn scope_parts(&self) -> [&str; 5] {
+        match self.region_set {
+            None => ["/", self.region, "/", self.service, "/aws4_request"],
+            Some(_) => ["", "", "/", self.service, "/aws4_request"],
+        }
+    }
+
+    /// Appends `YYYYMMDD/region/service/aws4_request` (SigV4a: no region).
     fn push_scope(&self, out: &mut String, date: &AmzDate) {
-        for part in [date.date(), "/", self.region, "/", self.service, "/aws4_request"] {
+        out.push_str(date.date());
+        for part in self.scope_parts() {
             out.push_str(part);
         }
     }
 
-    /// Writes `YYYYMMDD/region/service/aws4_request` to a sink.
+    /// Writes `YYYYMMDD/region/service/aws4_request` (SigV4a: no region) to a sink.
     fn put_scope(&self, sink: &mut impl Sink, date: &AmzDate) {
-        for part in [date.date(), "/", self.region, "/", self.service, "/aws4_request"] {
+        sink.put(date.date().as_bytes());
+        for part in self.scope_parts() {
             sink.put(part.as_bytes());
         }
     }
+
+    /// Writes the string to sign.
+    fn put_string_to_sign(&self, sink: &mut impl Sink, date: &AmzDate, creq_hash: &[u8; 64]) {
+        sink.put(self.algorithm().as_bytes());
+        sink.put(b"\n");
+        sink.put(date.as_str().as_bytes());
+        sink.put(b"\n");
+        self.put_scope(sink, date);
+        sink.put(b"\n");
+        sink.put(creq_hash);
+    }
+}
+
+/// The signature as text: 64 hex digits (SigV4), the hex of a DER signature (SigV4a), or
+/// nothing when only the digest was asked for.
+#[derive(Debug)]
+enum Signature {
+    Hmac([u8; 64]),
+    #[cfg(feature = "sigv4a")]
+    Ecdsa(String),
+    #[cfg(feature = "sigv4a")]
+    #[cfg_attr(not(feature = "verify"), allow(dead_code))]
+    Digest([u8; 32]),
 }
 
 /// The canonical request and string to sign, as signed: what to compare with a server's
@@ -154,7 +226,7 @@ impl std::fmt::Debug for SigningSteps {
 /// What signing produced: the headers or query parameters to add, and the signature.
 #[derive(Debug)]
 pub struct SigningOutput {
-    signature: [u8; 64],
+    signature: Signature,
     headers: Vec<(HeaderName, HeaderValue)>,
     query: Vec<(Cow<'static, str>, String)>,
     steps: Option<SigningSteps>,
@@ -162,9 +234,26 @@ pub struct SigningOutput {
 }
 
 impl SigningOutput {
-    /// The signature, 64 lower-case hex digits.
+    /// The signature: 64 lower-case hex digits (SigV4), or the lower-case hex of the DER
+    /// encoding of an ECDSA P-256 signature (SigV4a, up to 144 digits).
     pub fn signature(&self) -> &str {
-        std::str::from_utf8(&self.signature).expect("hex is ASCII")
+        match &self.signature {
+            Signature::Hmac(hex) => std::str::from_utf8(hex).expect("hex is ASCII"),
+            #[cfg(feature = "sigv4a")]
+            Signature::Ecdsa(hex) => hex,
+            #[cfg(feature = "sigv4a")]
+            Signature::Digest(_) => "",
+        }
+    }
+
+    /// SigV4a verification: the SHA-256 of the string to sign.
+    #[cfg(feature = "sigv4a")]
+    #[cfg_attr(not(feature = "verify"), allow(dead_code))]
+    pub(crate) fn string_to_sign_digest(&self) -> Option<&[u8; 32]> {
+        match &self.signature {
+            Signature::Digest(d) => Some(d),
+            _ => None,
+        }
     }
 
     /// Headers to set on the request (replacing any previous value): `x-amz-date`,
@@ -274,8 +363,24 @@ fn check_scope_part(what: &'static str, value: &str) -> Result<(), SigningError>
 /// ```
 pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result<SigningOutput, SigningError> {
     let date = AmzDate::new(params.time)?;
-    check_scope_part("region", params.region)?;
+    let region_set = params.region_set;
+    match region_set {
+        None => check_scope_part("region", params.region)?,
+        #[cfg(feature = "sigv4a")]
+        Some(set) => {
+            crate::signing::sigv4a::check_region_set(set)?;
+            if matches!(
+                request.body,
+                SignableBody::StreamingSigned | SignableBody::StreamingSignedTrailer
+            ) {
+                return Err(SigningError::UnsupportedWithSigV4a("signed aws-chunked bodies"));
+            }
+        }
+        #[cfg(not(feature = "sigv4a"))]
+        Some(_) => return Err(SigningError::UnsupportedWithSigV4a("the sigv4a feature is off")),
+    }
     check_scope_part("service", params.service)?;
+    let algorithm = params.algorithm();
     let creds = params.credentials;
     let akid = creds.access_key_id();
     // The id travels inside `Credential=AKID/scope,`: only what that syntax cannot hold is refused.
@@ -341,6 +446,8 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
             None => {
                 name == "authorization"
                     || name == "x-amz-date"
+                    // SigV4a: the region set header is the signer's, like the date.
+                    || (region_set.is_some() && name == "x-amz-region-set")
                     || settings.excluded_headers.contains(name)
                     // The token header is the signer's: replaced when the credentials carry one,
                     // and never signed in after-signing mode, whoever set it.
@@ -366,6 +473,9 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
         }
     } else if !presigning {
         headers.push(("x-amz-date", date.as_str().as_bytes()));
+        if let Some(set) = region_set {
+            headers.push(("x-amz-region-set", set.as_bytes()));
+        }
         if let (true, Some(t)) = (sign_token, token) {
             headers.push((token_name, t.as_bytes()));
         }
@@ -378,15 +488,15 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
     // `authorization` is built up to its SignedHeaders first, so the list is written once and
     // the canonical request borrows it from there (header signing); presigning needs it as a
     // query value instead.
-    let scope_len = 8 + 1 + params.region.len() + 1 + params.service.len() + 13;
+    let scope_len = 8 + params.scope_parts().iter().map(|p| p.len()).sum::<usize>();
     let mut auth = String::new();
     let mut presign_signed_headers = String::new();
     let signed_range = if presigning {
         canonical::push_signed_headers(&mut presign_signed_headers, &headers);
         0..presign_signed_headers.len()
     } else {
-        auth.reserve(ALGORITHM.len() + akid.len() + scope_len + headers.len() * 20 + 100);
-        auth.push_str(ALGORITHM);
+        auth.reserve(algorithm.len() + akid.len() + scope_len + headers.len() * 20 + 100);
+        auth.push_str(algorithm);
         auth.push_str(" Credential=");
         auth.push_str(akid);
         auth.push('/');
@@ -409,7 +519,7 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
         credential.push_str(akid);
         credential.push('/');
         params.push_scope(&mut credential, &date);
-        query.push(("X-Amz-Algorithm".into(), ALGORITHM.into()));
+        query.push(("X-Amz-Algorithm".into(), algorithm.into()));
         query.push((
             "X-Amz-Credential".into(),
             Cow::Owned(encode_strict(&credential).into_owned()),
@@ -417,11 +527,15 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
         query.push(("X-Amz-Date".into(), date.as_str().into()));
         query.push(("X-Amz-Expires".into(), expires.to_string().into()));
         query.push(("X-Amz-SignedHeaders".into(), encode_strict(signed_headers)));
-        out_query.push(("X-Amz-Algorithm".into(), ALGORITHM.into()));
+        out_query.push(("X-Amz-Algorithm".into(), algorithm.into()));
         out_query.push(("X-Amz-Credential".into(), credential));
         out_query.push(("X-Amz-Date".into(), date.as_str().into()));
         out_query.push(("X-Amz-Expires".into(), expires.to_string()));
         out_query.push(("X-Amz-SignedHeaders".into(), signed_headers.to_owned()));
+        if let Some(set) = region_set {
+            query.push(("X-Amz-Region-Set".into(), encode_strict(set)));
+            out_query.push(("X-Amz-Region-Set".into(), set.to_owned()));
+        }
         if let (true, Some(t)) = (sign_token, token) {
             query.push((param_token_name(settings).into(), encode_strict(t)));
             out_query.push((param_token_name(settings).into(), t.to_owned()));
@@ -444,34 +558,66 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
     creq.write(&mut creq_text);
     let creq_hash = hex_32(&Sha256::digest(&creq_text).into());
 
-    let key: Arc<SigningKey> = match params.key_cache {
-        Some(cache) => cache.get_or_derive(creds, date.date(), params.region, params.service),
-        None => Arc::new(SigningKey::derive(
-            creds.secret_access_key(),
-            date.date(),
-            params.region,
-            params.service,
-        )),
-    };
-    let mut mac = key.mac();
-    let mut sts = StringToSign {
-        mac: &mut mac,
-        text: None,
-    };
     let capture = params.capture_steps || tracing::enabled!(tracing::Level::TRACE);
-    if capture {
-        sts.text = Some(Vec::with_capacity(160));
-    }
-    sts.put(ALGORITHM.as_bytes());
-    sts.put(b"\n");
-    sts.put(date.as_str().as_bytes());
-    sts.put(b"\n");
-    params.put_scope(&mut sts, &date);
-    sts.put(b"\n");
-    sts.put(&creq_hash);
-    let sts_text = sts.text.take();
-    let signature = hex_32(&mac.finalize().into_bytes().into());
-    let signature_str = std::str::from_utf8(&signature).expect("hex is ASCII");
+    let mut sts_text = capture.then(|| Vec::with_capacity(160));
+    let (signature, key) = match region_set {
+        None => {
+            let key: Arc<SigningKey> = match params.key_cache {
+                Some(cache) => cache.get_or_derive(creds, date.date(), params.region, params.service),
+                None => Arc::new(SigningKey::derive(
+                    creds.secret_access_key(),
+                    date.date(),
+                    params.region,
+                    params.service,
+                )),
+            };
+            let mut mac = key.mac();
+            params.put_string_to_sign(
+                &mut StringToSign {
+                    mac: &mut mac,
+                    text: sts_text.as_mut(),
+                },
+                &date,
+                &creq_hash,
+            );
+            (Signature::Hmac(hex_32(&mac.finalize().into_bytes().into())), Some(key))
+        }
+        #[cfg(feature = "sigv4a")]
+        Some(_) => {
+            let mut hasher = Sha256::new();
+            params.put_string_to_sign(
+                &mut StringToSign {
+                    mac: &mut hasher,
+                    text: sts_text.as_mut(),
+                },
+                &date,
+                &creq_hash,
+            );
+            let digest: [u8; 32] = hasher.finalize().into();
+            let signature = if params.digest_only {
+                Signature::Digest(digest)
+            } else {
+                let key = match params.key_cache {
+                    Some(cache) => cache.get_or_derive_v4a(creds)?,
+                    None => Arc::new(crate::signing::sigv4a::SigV4aKey::derive(
+                        akid,
+                        creds.secret_access_key(),
+                    )?),
+                };
+                Signature::Ecdsa(key.sign_digest_hex(&digest)?)
+            };
+            (signature, None)
+        }
+        #[cfg(not(feature = "sigv4a"))]
+        Some(_) => return Err(SigningError::UnsupportedWithSigV4a("the sigv4a feature is off")),
+    };
+    let signature_str = match &signature {
+        Signature::Hmac(hex) => std::str::from_utf8(hex).expect("hex is ASCII"),
+        #[cfg(feature = "sigv4a")]
+        Signature::Ecdsa(hex) => hex.as_str(),
+        #[cfg(feature = "sigv4a")]
+        Signature::Digest(_) => "",
+    };
 
     let steps = match sts_text {
         Some(sts_text) => {
@@ -486,6 +632,7 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
             tracing::trace!(
                 canonical_request = %redacted_canonical_request,
                 string_to_sign = %string_to_sign,
+                algorithm,
                 "sigv4 signing steps"
             );
             params.capture_steps.then_some(SigningSteps {
@@ -523,6 +670,12 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
             HeaderName::from_static("x-amz-date"),
             HeaderValue::from_str(date.as_str()).expect("digits are a valid header"),
         ));
+        if let Some(set) = region_set {
+            out_headers.push((
+                HeaderName::from_static("x-amz-region-set"),
+                HeaderValue::from_str(set).map_err(|_| SigningError::InvalidRegionSet(set.to_owned()))?,
+            ));
+        }
         if add_content_header {
             let v = HeaderValue::from_str(payload).map_err(|_| SigningError::InvalidPayloadHash(payload.to_owned()))?;
             out_headers.push((HeaderName::from_static("x-amz-content-sha256"), v));
@@ -535,15 +688,19 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
         out_headers.push((http::header::AUTHORIZATION, v));
     }
 
-    let chunk_signer = matches!(
-        request.body,
-        SignableBody::StreamingSigned | SignableBody::StreamingSignedTrailer
-    )
-    .then(|| {
-        let mut scope = String::with_capacity(scope_len);
-        params.push_scope(&mut scope, &date);
-        ChunkSigner::from_parts(key, date, scope, signature)
-    });
+    let chunk_signer = match (key, &signature) {
+        (Some(key), Signature::Hmac(seed))
+            if matches!(
+                request.body,
+                SignableBody::StreamingSigned | SignableBody::StreamingSignedTrailer
+            ) =>
+        {
+            let mut scope = String::with_capacity(scope_len);
+            params.push_scope(&mut scope, &date);
+            Some(ChunkSigner::from_parts(key, date, scope, *seed))
+        }
+        _ => None,
+    };
 
     Ok(SigningOutput {
         signature,
@@ -554,13 +711,21 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
     })
 }
 
-/// The string to sign goes straight into the HMAC; a copy is kept only when it is to be shown.
-struct StringToSign<'a> {
-    mac: &'a mut hmac::Hmac<Sha256>,
-    text: Option<Vec<u8>>,
+/// The string to sign goes straight into the HMAC (SigV4) or SHA-256 (SigV4a); a copy is kept
+/// only when it is to be shown.
+struct StringToSign<'a, S: Sink> {
+    mac: &'a mut S,
+    text: Option<&'a mut Vec<u8>>,
 }
 
-impl Sink for StringToSign<'_> {
+#[cfg(feature = "sigv4a")]
+impl Sink for Sha256 {
+    fn put(&mut self, bytes: &[u8]) {
+        Digest::update(self, bytes);
+    }
+}
+
+impl<S: Sink> Sink for StringToSign<'_, S> {
     fn put(&mut self, bytes: &[u8]) {
         self.mac.put(bytes);
         if let Some(t) = &mut self.text {

@@ -37,6 +37,16 @@
 //!   HTTP trailers. In buffered mode the whole decoded body is verified first; in streaming
 //!   mode a bad chunk or a truncated stream ends the body stream with an error.
 //!
+//! # SigV4a
+//!
+//! With the `sigv4a` feature, `AWS4-ECDSA-P256-SHA256` is accepted in both forms (header with a
+//! signed `x-amz-region-set`, presigned with `X-Amz-Region-Set`). The public key is derived from
+//! the looked-up secret (and cached with the derived SigV4 keys), the canonical request rebuilt
+//! by the same core as SigV4, and the DER ECDSA signature checked over the string to sign. The
+//! region set must name one of the configured regions ([`VerifyConfig::allow_regions`]) or be
+//! `*`; other wildcards (`us-*`) are not matched. Signed aws-chunked SigV4a uploads
+//! (`STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD...`) are answered `NotImplemented`.
+//!
 //! # Where to apply it
 //!
 //! The signature covers the path as the client sent it. Apply the layer to the outermost
@@ -297,10 +307,16 @@ pub struct VerifiedIdentity<P = ()> {
     signed_headers: Vec<String>,
     request_time: SystemTime,
     presigned: bool,
+    region_set: Option<String>,
     principal: P,
 }
 
 impl<P> VerifiedIdentity<P> {
+    /// SigV4a: the region set the client signed for (its scope's `region` is then the
+    /// configured region the set matched). `None` for SigV4.
+    pub fn region_set(&self) -> Option<&str> {
+        self.region_set.as_deref()
+    }
     /// The access key id.
     pub fn access_key_id(&self) -> &str {
         &self.access_key_id
@@ -357,7 +373,7 @@ pub struct PendingRequest {
     credential: Credential<'static>,
     time: AmzDate,
     signed_headers: Vec<String>,
-    signature: [u8; 64],
+    signature: ClientSignature,
     token: Option<String>,
     payload: PayloadCheck,
     settings: SigningSettings,
@@ -382,6 +398,16 @@ impl PendingRequest {
     pub fn decoded_length(&self) -> Option<u64> {
         self.decoded_length
     }
+}
+
+/// The signature a client sent.
+#[derive(Debug, Clone)]
+enum ClientSignature {
+    /// SigV4: 64 lower-case hex digits.
+    V4([u8; 64]),
+    /// SigV4a: the DER signature and the signed region set.
+    #[cfg(feature = "sigv4a")]
+    V4a { der: Vec<u8>, region_set: String },
 }
 
 /// The verification logic, without I/O: the layer drives it, and other frameworks can too.
@@ -492,29 +518,59 @@ impl Verifier {
         };
 
         // The service's rules are needed to find the token's name; the scope is parsed first.
-        let (credential, signed_headers, signature, time, mut token, presigned_query, expires);
+        // `credential` is changed only by SigV4a (its scope region is filled in).
+        #[cfg_attr(not(feature = "sigv4a"), allow(unused_mut))]
+        let (mut credential, signed_headers, signature, time, mut token, presigned_query, expires);
         match form {
             AuthForm::Header => {
                 let value = auth.map(HeaderValue::as_bytes).unwrap_or_default();
-                let parsed = parse::parse_authorization(value, &cfg.limits).map_err(|e| {
+                let parse_error = |e: parse::ParseError| {
                     let code = match e.kind() {
                         ParseErrorKind::Incomplete => ErrorCode::IncompleteSignature,
                         _ => ErrorCode::InvalidRequest,
                     };
                     VerifyError::new(code, e.message().to_owned())
-                })?;
-                credential = Credential {
-                    access_key_id: Cow::Owned(parsed.credential.access_key_id.into_owned()),
-                    date: Cow::Owned(parsed.credential.date.into_owned()),
-                    region: Cow::Owned(parsed.credential.region.into_owned()),
-                    service: Cow::Owned(parsed.credential.service.into_owned()),
                 };
-                signed_headers = parsed
-                    .signed_headers
+                let (parsed_credential, parsed_signed_headers);
+                match parse::is_sigv4a_authorization(value) {
+                    #[cfg(feature = "sigv4a")]
+                    true => {
+                        let parsed = parse::parse_authorization_v4a(value, &cfg.limits).map_err(parse_error)?;
+                        // Signed, so it must be listed; checked below with the other signed headers.
+                        let region_set = header_str(headers, "x-amz-region-set")?.ok_or_else(|| {
+                            VerifyError::new(
+                                ErrorCode::AuthorizationHeaderMalformed,
+                                "SigV4a requires the x-amz-region-set header",
+                            )
+                        })?;
+                        if !parsed.signed_headers.contains(&"x-amz-region-set") {
+                            return Err(VerifyError::new(
+                                ErrorCode::AccessDenied,
+                                "the x-amz-region-set header must be signed",
+                            ));
+                        }
+                        signature = ClientSignature::V4a {
+                            der: parsed.signature,
+                            region_set: region_set.to_owned(),
+                        };
+                        (parsed_credential, parsed_signed_headers) = (parsed.credential, parsed.signed_headers);
+                    }
+                    _ => {
+                        let parsed = parse::parse_authorization(value, &cfg.limits).map_err(parse_error)?;
+                        signature = ClientSignature::V4(parsed.signature);
+                        (parsed_credential, parsed_signed_headers) = (parsed.credential, parsed.signed_headers);
+                    }
+                }
+                credential = Credential {
+                    access_key_id: Cow::Owned(parsed_credential.access_key_id.into_owned()),
+                    date: Cow::Owned(parsed_credential.date.into_owned()),
+                    region: Cow::Owned(parsed_credential.region.into_owned()),
+                    service: Cow::Owned(parsed_credential.service.into_owned()),
+                };
+                signed_headers = parsed_signed_headers
                     .iter()
                     .map(|s| (*s).to_owned())
                     .collect::<Vec<_>>();
-                signature = parsed.signature;
                 time = match header_str(headers, "x-amz-date")? {
                     Some(d) => AmzDate::parse(d),
                     None => header_str(headers, "date")?
@@ -541,28 +597,59 @@ impl Verifier {
                     "x-amz-security-token" => "X-Amz-Security-Token",
                     other => other,
                 };
-                let p =
-                    parse::parse_presigned_query(query.unwrap_or_default(), token_param, &cfg.limits).map_err(|e| {
-                        VerifyError::new(ErrorCode::AuthorizationQueryParametersError, e.message().to_owned())
-                    })?;
-                time = AmzDate::parse(&p.date).ok_or_else(|| {
+                let query_error = |e: parse::ParseError| {
+                    VerifyError::new(ErrorCode::AuthorizationQueryParametersError, e.message().to_owned())
+                };
+                let q = query.unwrap_or_default();
+                // Both forms decoded into the SigV4 shape; the signature kept apart.
+                let p = match parse::is_sigv4a_presigned(q) {
+                    #[cfg(feature = "sigv4a")]
+                    true => {
+                        let p = parse::parse_presigned_query_v4a(q, token_param, &cfg.limits).map_err(query_error)?;
+                        signature = ClientSignature::V4a {
+                            der: p.signature,
+                            region_set: p.region_set,
+                        };
+                        (
+                            p.credential,
+                            p.date,
+                            p.expires,
+                            p.signed_headers,
+                            p.security_token,
+                            p.query_without_signature,
+                        )
+                    }
+                    _ => {
+                        let p = parse::parse_presigned_query(q, token_param, &cfg.limits).map_err(query_error)?;
+                        signature = ClientSignature::V4(p.signature);
+                        (
+                            p.credential,
+                            p.date,
+                            p.expires,
+                            p.signed_headers,
+                            p.security_token,
+                            p.query_without_signature,
+                        )
+                    }
+                };
+                let (p_credential, p_date, p_expires, p_signed_headers, p_token, p_query) = p;
+                time = AmzDate::parse(&p_date).ok_or_else(|| {
                     VerifyError::new(
                         ErrorCode::AuthorizationQueryParametersError,
                         "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"",
                     )
                 })?;
-                if !(1..=MAX_PRESIGN_EXPIRY.as_secs()).contains(&p.expires) {
+                if !(1..=MAX_PRESIGN_EXPIRY.as_secs()).contains(&p_expires) {
                     return Err(VerifyError::new(
                         ErrorCode::AuthorizationQueryParametersError,
                         "X-Amz-Expires must be between 1 and 604800 seconds",
                     ));
                 }
-                credential = p.credential;
-                signed_headers = p.signed_headers;
-                signature = p.signature;
-                token = p.security_token;
-                presigned_query = Some(p.query_without_signature);
-                expires = Some(p.expires);
+                credential = p_credential;
+                signed_headers = p_signed_headers;
+                token = p_token;
+                presigned_query = Some(p_query);
+                expires = Some(p_expires);
             }
         }
 
@@ -577,15 +664,40 @@ impl Verifier {
                 ),
             ));
         }
-        if !cfg.regions.iter().any(|r| *r == credential.region) {
-            return Err(VerifyError::new(
-                scope_code,
-                format!(
-                    "the region '{}' is wrong; expecting '{}'",
-                    credential.region,
-                    cfg.regions.join("' or '")
-                ),
-            ));
+        match &signature {
+            ClientSignature::V4(_) => {
+                if !cfg.regions.iter().any(|r| *r == credential.region) {
+                    return Err(VerifyError::new(
+                        scope_code,
+                        format!(
+                            "the region '{}' is wrong; expecting '{}'",
+                            credential.region,
+                            cfg.regions.join("' or '")
+                        ),
+                    ));
+                }
+            }
+            #[cfg(feature = "sigv4a")]
+            ClientSignature::V4a { region_set, .. } => {
+                // The scope's region becomes the configured region the set names.
+                let matched = cfg
+                    .regions
+                    .iter()
+                    .find(|r| region_set.split(',').any(|s| s == "*" || s == r.as_str()));
+                match matched {
+                    Some(r) => credential.region = Cow::Owned(r.clone()),
+                    None => {
+                        return Err(VerifyError::new(
+                            scope_code,
+                            format!(
+                                "the region set '{}' does not include '{}'",
+                                excerpt(region_set),
+                                cfg.regions.join("' or '")
+                            ),
+                        ));
+                    }
+                }
+            }
         }
         if !cfg.services.iter().any(|s| *s == credential.service) {
             return Err(VerifyError::new(
@@ -832,7 +944,24 @@ impl Verifier {
                 }
                 s.push_str(if uri.path().is_empty() { "/" } else { uri.path() });
                 s.push('?');
-                s.push_str(q);
+                if pending.settings.session_token_mode() == SessionTokenMode::AfterSigning {
+                    // The token was added to the URL after signing: it is not in what was signed.
+                    let token_param = match pending.settings.session_token_name() {
+                        "x-amz-security-token" => "X-Amz-Security-Token",
+                        other => other,
+                    };
+                    let kept = q
+                        .split('&')
+                        .filter(|pair| pair.split_once('=').map_or(*pair, |(n, _)| n) != token_param);
+                    for (i, pair) in kept.enumerate() {
+                        if i > 0 {
+                            s.push('&');
+                        }
+                        s.push_str(pair);
+                    }
+                } else {
+                    s.push_str(q);
+                }
                 presigned_uri = s;
                 SignableRequest::new(
                     method.as_str(),
@@ -856,6 +985,10 @@ impl Verifier {
         if self.config.debug {
             params = params.with_steps();
         }
+        #[cfg(feature = "sigv4a")]
+        if let ClientSignature::V4a { region_set, .. } = &pending.signature {
+            params = params.with_sigv4a(region_set).digest_only();
+        }
         let mut output = sign(&request, &params).map_err(|e| match e {
             SigningError::SignedHeaderMissing(name) => VerifyError::new(
                 ErrorCode::SignatureDoesNotMatch,
@@ -863,7 +996,20 @@ impl Verifier {
             ),
             other => VerifyError::new(ErrorCode::InvalidRequest, other.to_string()),
         })?;
-        if !bool::from(output.signature().as_bytes().ct_eq(&pending.signature)) {
+        let matches = match &pending.signature {
+            ClientSignature::V4(expected) => bool::from(output.signature().as_bytes().ct_eq(expected)),
+            #[cfg(feature = "sigv4a")]
+            ClientSignature::V4a { der, .. } => {
+                let key = self
+                    .cache
+                    .get_or_derive_v4a(secret.credentials())
+                    .map_err(|e| VerifyError::new(ErrorCode::InternalError, e.to_string()))?;
+                output
+                    .string_to_sign_digest()
+                    .is_some_and(|digest| crate::signing::sigv4a::verify_digest(key.verifying_key(), digest, der))
+            }
+        };
+        if !matches {
             let mut err = VerifyError::new(
                 ErrorCode::SignatureDoesNotMatch,
                 "The request signature we calculated does not match the signature you provided. Check your \
@@ -892,6 +1038,11 @@ impl Verifier {
             signed_headers: pending.signed_headers.clone(),
             request_time: pending.time.to_system_time(),
             presigned: pending.form == AuthForm::Presigned,
+            region_set: match &pending.signature {
+                ClientSignature::V4(_) => None,
+                #[cfg(feature = "sigv4a")]
+                ClientSignature::V4a { region_set, .. } => Some(region_set.clone()),
+            },
             principal: secret.into_principal(),
         }
     }

@@ -22,6 +22,8 @@ use std::borrow::Cow;
 use std::fmt;
 
 use crate::signing::ALGORITHM;
+#[cfg(feature = "sigv4a")]
+use crate::signing::ALGORITHM_V4A;
 
 /// Bounds on everything a client controls. The defaults are generous for real clients (the AWS
 /// SDKs stay far below them) and small enough that a hostile request cannot cost much.
@@ -157,15 +159,28 @@ impl Credential<'_> {
 }
 
 fn parse_credential<'a>(value: &'a str, limits: &ParseLimits) -> Result<Credential<'a>, ParseError> {
+    parse_credential_parts(value, limits, true)
+}
+
+/// `with_region == false` is SigV4a's `AKID/YYYYMMDD/service/aws4_request`; the region is then
+/// empty.
+fn parse_credential_parts<'a>(
+    value: &'a str,
+    limits: &ParseLimits,
+    with_region: bool,
+) -> Result<Credential<'a>, ParseError> {
     let mut parts = value.split('/');
-    let (Some(akid), Some(date), Some(region), Some(service), Some(terminator), None) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let (akid, date) = (parts.next(), parts.next());
+    let region = if with_region { parts.next() } else { Some("") };
+    let (Some(akid), Some(date), Some(region), Some(service), Some(terminator), None) =
+        (akid, date, region, parts.next(), parts.next(), parts.next())
+    else {
+        if !with_region {
+            return Err(ParseError::malformed(format!(
+                "the credential `{}` is not of the form ACCESS_KEY_ID/YYYYMMDD/SERVICE/aws4_request",
+                excerpt(value)
+            )));
+        }
         return Err(ParseError::malformed(format!(
             "the credential `{}` is not of the form ACCESS_KEY_ID/YYYYMMDD/REGION/SERVICE/aws4_request",
             excerpt(value)
@@ -184,6 +199,9 @@ fn parse_credential<'a>(value: &'a str, limits: &ParseLimits) -> Result<Credenti
         )));
     }
     for (what, part) in [("region", region), ("service", service)] {
+        if !with_region && what == "region" {
+            continue;
+        }
         if part.is_empty()
             || part.len() > limits.max_scope_part_len
             || !part
@@ -274,6 +292,21 @@ pub struct Authorization<'a> {
 /// The three parts may come in any order, separated by `,` with optional spaces; each must
 /// appear exactly once and nothing else may appear.
 pub fn parse_authorization<'a>(value: &'a [u8], limits: &ParseLimits) -> Result<Authorization<'a>, ParseError> {
+    let (credential, signed_headers, signature) = split_authorization(value, limits, ALGORITHM)?;
+    Ok(Authorization {
+        credential: parse_credential(credential, limits)?,
+        signed_headers: parse_signed_headers(signed_headers, limits)?,
+        signature: parse_signature(signature)?,
+    })
+}
+
+/// The `Credential`, `SignedHeaders` and `Signature` values of an `Authorization` header of
+/// algorithm `expected`.
+fn split_authorization<'a>(
+    value: &'a [u8],
+    limits: &ParseLimits,
+    expected: &'static str,
+) -> Result<(&'a str, &'a str, &'a str), ParseError> {
     if value.len() > limits.max_authorization_len {
         return Err(ParseError::new(
             ParseErrorKind::TooLarge,
@@ -287,11 +320,11 @@ pub fn parse_authorization<'a>(value: &'a [u8], limits: &ParseLimits) -> Result<
         std::str::from_utf8(value).map_err(|_| ParseError::malformed("the Authorization header is not UTF-8"))?;
     let value = value.trim_matches(' ');
     let (algorithm, rest) = value.split_once(' ').unwrap_or((value, ""));
-    if algorithm != ALGORITHM {
+    if algorithm != expected {
         return Err(ParseError::new(
             ParseErrorKind::UnsupportedAlgorithm,
             format!(
-                "unsupported authorization algorithm `{}`; expected {ALGORITHM}",
+                "unsupported authorization algorithm `{}`; expected {expected}",
                 excerpt(algorithm)
             ),
         ));
@@ -344,10 +377,64 @@ pub fn parse_authorization<'a>(value: &'a [u8], limits: &ParseLimits) -> Result<
             ),
         ));
     };
-    Ok(Authorization {
-        credential: parse_credential(credential, limits)?,
+    Ok((credential, signed_headers, signature))
+}
+
+/// Parses a SigV4a signature: the lower-case hex of a DER signature (at most 72 bytes). The
+/// DER structure itself is checked when the signature is verified.
+#[cfg(feature = "sigv4a")]
+pub fn parse_signature_v4a(value: &str) -> Result<Vec<u8>, ParseError> {
+    let max = crate::signing::sigv4a::MAX_DER_SIGNATURE_LEN * 2;
+    if value.is_empty()
+        || value.len() > max
+        || !value.len().is_multiple_of(2)
+        || !value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return Err(ParseError::malformed(
+            "the signature must be the lower-case hex of a DER ECDSA signature (at most 144 digits)",
+        ));
+    }
+    hex::decode(value).map_err(|_| ParseError::malformed("the signature is not hex"))
+}
+
+/// A parsed `Authorization: AWS4-ECDSA-P256-SHA256 ...` header (SigV4a).
+#[cfg(feature = "sigv4a")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationV4a<'a> {
+    /// `Credential=`: `AKID/YYYYMMDD/service/aws4_request`; its `region` is empty (the region
+    /// set travels in the `x-amz-region-set` header).
+    pub credential: Credential<'a>,
+    /// `SignedHeaders=`, in the order sent.
+    pub signed_headers: Vec<&'a str>,
+    /// `Signature=`, the DER bytes.
+    pub signature: Vec<u8>,
+}
+
+/// Parses the value of an `Authorization` header of the SigV4a header form:
+/// `AWS4-ECDSA-P256-SHA256 Credential=AKID/YYYYMMDD/service/aws4_request, SignedHeaders=...,
+/// Signature=<hex DER>`, with the same rules as [`parse_authorization`].
+#[cfg(feature = "sigv4a")]
+pub fn parse_authorization_v4a<'a>(value: &'a [u8], limits: &ParseLimits) -> Result<AuthorizationV4a<'a>, ParseError> {
+    let (credential, signed_headers, signature) = split_authorization(value, limits, ALGORITHM_V4A)?;
+    Ok(AuthorizationV4a {
+        credential: parse_credential_parts(credential, limits, false)?,
         signed_headers: parse_signed_headers(signed_headers, limits)?,
-        signature: parse_signature(signature)?,
+        signature: parse_signature_v4a(signature)?,
+    })
+}
+
+/// Whether an `Authorization` header value uses SigV4a.
+pub fn is_sigv4a_authorization(value: &[u8]) -> bool {
+    value.trim_ascii_start().starts_with(b"AWS4-ECDSA-P256-SHA256 ")
+}
+
+/// Whether a presigned query's `X-Amz-Algorithm` is SigV4a's.
+pub fn is_sigv4a_presigned(query: &str) -> bool {
+    query.split('&').any(|pair| {
+        pair.split_once('=').is_some_and(|(n, v)| {
+            decode_component(n).as_deref() == Some("X-Amz-Algorithm")
+                && decode_component(v).as_deref() == Some("AWS4-ECDSA-P256-SHA256")
+        })
     })
 }
 
@@ -411,13 +498,89 @@ pub fn parse_presigned_query(
     token_param: &str,
     limits: &ParseLimits,
 ) -> Result<PresignedQuery, ParseError> {
+    let p = parse_presigned_parts(query, token_param, limits, false)?;
+    Ok(PresignedQuery {
+        credential: parse_credential(&p.credential, limits)?.into_owned(),
+        date: p.date,
+        expires: p.expires,
+        signed_headers: p.signed_headers,
+        signature: parse_signature(&p.signature)?,
+        security_token: p.security_token,
+        query_without_signature: p.query_without_signature,
+    })
+}
+
+/// The authentication parameters of a SigV4a presigned URL.
+#[cfg(feature = "sigv4a")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresignedQueryV4a {
+    /// `X-Amz-Credential`, decoded; its `region` is empty.
+    pub credential: Credential<'static>,
+    /// `X-Amz-Date`, as sent (shape not yet checked).
+    pub date: String,
+    /// `X-Amz-Expires`, in seconds (range not yet checked).
+    pub expires: u64,
+    /// `X-Amz-SignedHeaders`, decoded.
+    pub signed_headers: Vec<String>,
+    /// `X-Amz-Signature`, the DER bytes.
+    pub signature: Vec<u8>,
+    /// `X-Amz-Region-Set`, decoded.
+    pub region_set: String,
+    /// The session token parameter, decoded, when present.
+    pub security_token: Option<String>,
+    /// The query as sent without the `X-Amz-Signature` parameter: what the client signed.
+    pub query_without_signature: String,
+}
+
+/// Parses the query string of a SigV4a presigned URL: as [`parse_presigned_query`], with
+/// `X-Amz-Algorithm=AWS4-ECDSA-P256-SHA256`, a region-less credential and a required
+/// `X-Amz-Region-Set`.
+#[cfg(feature = "sigv4a")]
+pub fn parse_presigned_query_v4a(
+    query: &str,
+    token_param: &str,
+    limits: &ParseLimits,
+) -> Result<PresignedQueryV4a, ParseError> {
+    let p = parse_presigned_parts(query, token_param, limits, true)?;
+    Ok(PresignedQueryV4a {
+        credential: parse_credential_parts(&p.credential, limits, false)?.into_owned(),
+        date: p.date,
+        expires: p.expires,
+        signed_headers: p.signed_headers,
+        signature: parse_signature_v4a(&p.signature)?,
+        region_set: p.region_set.unwrap_or_default(),
+        security_token: p.security_token,
+        query_without_signature: p.query_without_signature,
+    })
+}
+
+/// What both presigned forms share, values decoded and the credential not yet parsed.
+struct PresignedParts {
+    credential: String,
+    date: String,
+    expires: u64,
+    signed_headers: Vec<String>,
+    signature: String,
+    #[cfg_attr(not(feature = "sigv4a"), allow(dead_code))]
+    region_set: Option<String>,
+    security_token: Option<String>,
+    query_without_signature: String,
+}
+
+fn parse_presigned_parts(
+    query: &str,
+    token_param: &str,
+    limits: &ParseLimits,
+    v4a: bool,
+) -> Result<PresignedParts, ParseError> {
+    let expected = if v4a { "AWS4-ECDSA-P256-SHA256" } else { ALGORITHM };
     if query.len() > limits.max_query_len {
         return Err(ParseError::new(
             ParseErrorKind::TooLarge,
             format!("the query string is longer than {} bytes", limits.max_query_len),
         ));
     }
-    let mut found: [Option<Cow<'_, str>>; 7] = Default::default();
+    let mut found: [Option<Cow<'_, str>>; 8] = Default::default();
     let mut kept = String::with_capacity(query.len());
     for (count, pair) in query.split('&').filter(|p| !p.is_empty()).enumerate() {
         if count == limits.max_query_params {
@@ -433,6 +596,7 @@ pub fn parse_presigned_query(
                 .iter()
                 .position(|p| *p == n)
                 .or_else(|| (n == token_param).then_some(6))
+                .or_else(|| (v4a && n == "X-Amz-Region-Set").then_some(7))
         });
         if slot != Some(5) {
             if !kept.is_empty() {
@@ -444,14 +608,27 @@ pub fn parse_presigned_query(
         let value = decode_component(raw_value)
             .ok_or_else(|| ParseError::malformed(format!("query parameter {raw_name} is not UTF-8")))?;
         if found[slot].replace(value).is_some() {
-            let name = if slot == 6 { token_param } else { PRESIGN_PARAMS[slot] };
+            let name = match slot {
+                6 => token_param,
+                7 => "X-Amz-Region-Set",
+                _ => PRESIGN_PARAMS[slot],
+            };
             return Err(ParseError::malformed(format!(
                 "query parameter {} appears more than once",
                 excerpt(name)
             )));
         }
     }
-    let [algorithm, credential, date, expires, signed_headers, signature, token] = found;
+    let [
+        algorithm,
+        credential,
+        date,
+        expires,
+        signed_headers,
+        signature,
+        token,
+        region_set,
+    ] = found;
     let missing: Vec<&str> = [&algorithm, &credential, &date, &expires, &signed_headers, &signature]
         .iter()
         .zip(PRESIGN_PARAMS)
@@ -470,13 +647,19 @@ pub fn parse_presigned_query(
             ),
         ));
     };
-    if algorithm != ALGORITHM {
+    if algorithm != expected {
         return Err(ParseError::new(
             ParseErrorKind::UnsupportedAlgorithm,
             format!(
-                "unsupported X-Amz-Algorithm `{}`; expected {ALGORITHM}",
+                "unsupported X-Amz-Algorithm `{}`; expected {expected}",
                 excerpt(&algorithm)
             ),
+        ));
+    }
+    if v4a && region_set.is_none() {
+        return Err(ParseError::new(
+            ParseErrorKind::Incomplete,
+            "SigV4a query-string authentication requires X-Amz-Region-Set",
         ));
     }
     if expires.is_empty() || expires.len() > 10 || !expires.bytes().all(|b| b.is_ascii_digit()) {
@@ -496,17 +679,17 @@ pub fn parse_presigned_query(
             format!("the session token is longer than {} bytes", limits.max_token_len),
         ));
     }
-    let credential = parse_credential(&credential, limits)?.into_owned();
     let signed_headers = parse_signed_headers(&signed_headers, limits)?
         .into_iter()
         .map(str::to_owned)
         .collect();
-    Ok(PresignedQuery {
-        credential,
+    Ok(PresignedParts {
+        credential: credential.into_owned(),
         date: date.into_owned(),
         expires,
         signed_headers,
-        signature: parse_signature(&signature)?,
+        signature: signature.into_owned(),
+        region_set: region_set.map(Cow::into_owned),
         security_token: token.map(Cow::into_owned),
         query_without_signature: kept,
     })

@@ -24,6 +24,9 @@ pub fn example_bin(name: &str) -> PathBuf {
         ("tower", cfg!(feature = "tower")),
         ("reqwest", cfg!(feature = "reqwest")),
         ("verify", cfg!(feature = "verify")),
+        ("sigv4a", cfg!(feature = "sigv4a")),
+        ("providers", cfg!(feature = "providers")),
+        ("aws-config", cfg!(feature = "aws-config")),
     ]
     .into_iter()
     .filter_map(|(name, on)| on.then_some(name))

@@ -1,0 +1,512 @@
+//! STS `AssumeRole` (signed by this crate's core) and `AssumeRoleWithWebIdentity` (unsigned).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use quick_xml::events::Event;
+
+use super::http::{self, truncate};
+use super::time::parse_rfc3339;
+use super::{
+    Credentials, CredentialsError, CredentialsErrorKind, ProvideCredentials, ProvideCredentialsFuture, ProviderEnv,
+    SharedCredentialsProvider,
+};
+use crate::signing::{SignableBody, SignableRequest, SigningParams, sign};
+
+const ASSUME_ROLE: &str = "sts assume role";
+/// The default total time for one STS call.
+pub const DEFAULT_STS_TIMEOUT: Duration = Duration::from_secs(10);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+// application/x-www-form-urlencoded, strictly: only unreserved characters stay as they are.
+const FORM: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+/// Where and how STS is called: endpoint, signing region and time limit.
+///
+/// The endpoint follows the AWS SDKs: `AWS_ENDPOINT_URL_STS`, then `AWS_ENDPOINT_URL`, then the
+/// profile's `endpoint_url` (all ignored when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`), then
+/// the regional endpoint `https://sts.{region}.amazonaws.com`. The region is `AWS_REGION`, then
+/// `AWS_DEFAULT_REGION`, then the profile's `region`, then `us-east-1`.
+///
+/// The regional endpoint is HTTPS: the application must enable a TLS feature of reqwest (for
+/// example `rustls`), which cargo unifies with this crate's TLS-less reqwest dependency.
+#[derive(Debug, Clone)]
+pub struct StsConfig {
+    endpoint: String,
+    region: String,
+    timeout: Duration,
+}
+
+impl Default for StsConfig {
+    fn default() -> Self {
+        Self::from_env(&ProviderEnv::process(), None, None)
+    }
+}
+
+impl StsConfig {
+    /// An explicit endpoint (`https://sts.eu-west-1.amazonaws.com`, a local STS) and the region
+    /// requests are signed for.
+    pub fn new(endpoint: impl Into<String>, region: impl Into<String>) -> Self {
+        Self {
+            endpoint: endpoint.into(),
+            region: region.into(),
+            timeout: DEFAULT_STS_TIMEOUT,
+        }
+    }
+
+    /// Resolves endpoint and region from `env` and the selected profile's `region` and
+    /// `endpoint_url`, as described on the type.
+    pub fn from_env(env: &ProviderEnv, profile_region: Option<&str>, profile_endpoint: Option<&str>) -> Self {
+        let region = env
+            .var("AWS_REGION")
+            .or_else(|| env.var("AWS_DEFAULT_REGION"))
+            .or_else(|| profile_region.map(str::to_owned))
+            .map(|r| r.trim().to_owned())
+            .unwrap_or_else(|| "us-east-1".to_owned());
+        let ignore = env
+            .var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+        let configured = if ignore {
+            None
+        } else {
+            env.var("AWS_ENDPOINT_URL_STS")
+                .or_else(|| env.var("AWS_ENDPOINT_URL"))
+                .or_else(|| profile_endpoint.map(str::to_owned))
+        };
+        let endpoint = configured.map(|e| e.trim().to_owned()).unwrap_or_else(|| {
+            let suffix = if region.starts_with("cn-") {
+                "amazonaws.com.cn"
+            } else {
+                "amazonaws.com"
+            };
+            format!("https://sts.{region}.{suffix}")
+        });
+        Self::new(endpoint, region)
+    }
+
+    /// Bounds each STS call (default 10 s).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The endpoint.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The signing region.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    fn url(&self) -> String {
+        // A bare origin gets the `/` path STS is called on; an endpoint with a path keeps it.
+        let e = self.endpoint.trim_end_matches('/');
+        let has_path = e.split_once("://").is_some_and(|(_, rest)| rest.contains('/'));
+        if has_path { e.to_owned() } else { format!("{e}/") }
+    }
+
+    fn client(&self, provider: &'static str) -> Result<reqwest::Client, CredentialsError> {
+        http::client(CONNECT_TIMEOUT, self.timeout, false, provider)
+    }
+}
+
+/// The parameters of one `AssumeRole` call.
+#[derive(Debug, Clone)]
+pub(crate) struct RoleParams {
+    pub role_arn: String,
+    pub session_name: Option<String>,
+    pub external_id: Option<String>,
+    pub duration_seconds: Option<u32>,
+}
+
+pub(crate) fn default_session_name() -> String {
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    format!("sigv4-middleware-{millis}")
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", utf8_percent_encode(k, FORM), utf8_percent_encode(v, FORM)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Calls `AssumeRole` with `source` credentials.
+pub(crate) async fn assume_role(
+    sts: &StsConfig,
+    source: &Credentials,
+    role: &RoleParams,
+) -> Result<Credentials, CredentialsError> {
+    let session = role.session_name.clone().unwrap_or_else(default_session_name);
+    let duration = role.duration_seconds.map(|d| d.to_string());
+    let mut pairs = vec![
+        ("Action", "AssumeRole"),
+        ("Version", "2011-06-15"),
+        ("RoleArn", role.role_arn.as_str()),
+        ("RoleSessionName", session.as_str()),
+    ];
+    if let Some(x) = &role.external_id {
+        pairs.push(("ExternalId", x));
+    }
+    if let Some(d) = &duration {
+        pairs.push(("DurationSeconds", d));
+    }
+    let body = form(&pairs);
+    let url = sts.url();
+    let what = format!("AssumeRole for {} at {}", role.role_arn, sts.endpoint);
+    const CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
+    let signable = SignableRequest::new(
+        "POST",
+        &url,
+        [("content-type", CONTENT_TYPE.as_bytes())],
+        SignableBody::Bytes(body.as_bytes()),
+    )
+    .and_then(|r| sign(&r, &SigningParams::new(source, &sts.region, "sts", SystemTime::now())))
+    .map_err(|e| CredentialsError::invalid_configuration(ASSUME_ROLE, format!("{what}: cannot sign: {e}")))?;
+    let mut request = sts
+        .client(ASSUME_ROLE)?
+        .post(&url)
+        .header("content-type", CONTENT_TYPE)
+        .body(body);
+    for (name, value) in signable.headers() {
+        request = request.header(name.clone(), value.clone());
+    }
+    let response = http::send(request, &what)
+        .await
+        .map_err(|f| f.into_error(ASSUME_ROLE, CredentialsErrorKind::ProviderFailed))?;
+    parse_response(
+        ASSUME_ROLE,
+        &what,
+        response.status,
+        &response.text(),
+        "AssumeRoleResult",
+    )
+    .map(|c| c.with_provider_name(format!("assume role {}", role.role_arn)))
+}
+
+/// Calls `AssumeRoleWithWebIdentity` (unsigned: the token is the proof).
+pub(crate) async fn assume_role_with_web_identity(
+    sts: &StsConfig,
+    provider: &'static str,
+    role_arn: &str,
+    session_name: &str,
+    token: &str,
+) -> Result<Credentials, CredentialsError> {
+    let body = form(&[
+        ("Action", "AssumeRoleWithWebIdentity"),
+        ("Version", "2011-06-15"),
+        ("RoleArn", role_arn),
+        ("RoleSessionName", session_name),
+        ("WebIdentityToken", token),
+    ]);
+    let what = format!("AssumeRoleWithWebIdentity for {role_arn} at {}", sts.endpoint);
+    let request = sts
+        .client(provider)?
+        .post(sts.url())
+        .header("content-type", "application/x-www-form-urlencoded; charset=utf-8")
+        .body(body);
+    let response = http::send(request, &what)
+        .await
+        .map_err(|f| f.into_error(provider, CredentialsErrorKind::ProviderFailed))?;
+    parse_response(
+        provider,
+        &what,
+        response.status,
+        &response.text(),
+        "AssumeRoleWithWebIdentityResult",
+    )
+    .map(|c| c.with_provider_name(format!("web identity {role_arn}")))
+}
+
+/// Text content of every element, keyed by its path of local names (`A/B/C`).
+fn xml_texts(xml: &str) -> Result<Vec<(String, String)>, String> {
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut names: Vec<String> = Vec::new();
+    let mut texts: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    loop {
+        match reader.read_event().map_err(|e| e.to_string())? {
+            Event::Start(e) => {
+                names.push(String::from_utf8_lossy(e.local_name().as_ref()).into_owned());
+                texts.push(String::new());
+            }
+            Event::End(_) => {
+                let text = texts.pop().unwrap_or_default();
+                if !text.is_empty() {
+                    out.push((names.join("/"), text));
+                }
+                names.pop();
+            }
+            Event::Text(t) => {
+                if let Some(cur) = texts.last_mut() {
+                    cur.push_str(&t.decode().map_err(|e| e.to_string())?);
+                }
+            }
+            Event::CData(t) => {
+                if let Some(cur) = texts.last_mut() {
+                    cur.push_str(&t.decode().map_err(|e| e.to_string())?);
+                }
+            }
+            Event::GeneralRef(r) => {
+                let resolved = if r.is_char_ref() {
+                    r.resolve_char_ref().map_err(|e| e.to_string())?
+                } else {
+                    let name = r.decode().map_err(|e| e.to_string())?;
+                    quick_xml::escape::resolve_predefined_entity(&name).and_then(|s| s.chars().next())
+                };
+                match (resolved, texts.last_mut()) {
+                    (Some(c), Some(cur)) => cur.push(c),
+                    (None, _) => return Err("unknown entity reference".to_owned()),
+                    _ => {}
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if !names.is_empty() {
+        return Err("the document ends inside an element".to_owned());
+    }
+    Ok(out)
+}
+
+fn field<'a>(fields: &'a [(String, String)], suffix: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(p, _)| p == suffix || p.ends_with(&format!("/{suffix}")))
+        .map(|(_, v)| v.trim())
+}
+
+/// Credentials from a successful STS answer, or the STS error it carries.
+fn parse_response(
+    provider: &'static str,
+    what: &str,
+    status: u16,
+    body: &str,
+    result: &str,
+) -> Result<Credentials, CredentialsError> {
+    let fields = xml_texts(body);
+    if !(200..300).contains(&status) {
+        let (code, message) = match &fields {
+            Ok(f) => (field(f, "Error/Code"), field(f, "Error/Message")),
+            Err(_) => (None, None),
+        };
+        let message = match (code, message) {
+            (Some(c), Some(m)) => format!("{what} was refused (HTTP {status}): {c}: {}", truncate(m, 500)),
+            (Some(c), None) => format!("{what} was refused (HTTP {status}): {c}"),
+            _ => format!("{what} was refused (HTTP {status}): {}", truncate(body, 300)),
+        };
+        return Err(CredentialsError::provider_failed(provider, message));
+    }
+    let fields = fields.map_err(|e| {
+        CredentialsError::provider_failed(provider, format!("{what}: the response is not valid XML: {e}"))
+    })?;
+    let get = |name: &str| field(&fields, &format!("{result}/Credentials/{name}")).filter(|v| !v.is_empty());
+    let missing = |name: &str| {
+        CredentialsError::provider_failed(
+            provider,
+            format!("{what}: the response has no {result}/Credentials/{name}"),
+        )
+    };
+    let akid = get("AccessKeyId").ok_or_else(|| missing("AccessKeyId"))?;
+    let secret = get("SecretAccessKey").ok_or_else(|| missing("SecretAccessKey"))?;
+    let token = get("SessionToken").ok_or_else(|| missing("SessionToken"))?;
+    let expiration = get("Expiration").ok_or_else(|| missing("Expiration"))?;
+    let expiry = parse_rfc3339(expiration).ok_or_else(|| {
+        CredentialsError::provider_failed(
+            provider,
+            format!("{what}: Expiration {expiration:?} is not an RFC 3339 timestamp"),
+        )
+    })?;
+    Ok(Credentials::new(akid, secret)
+        .with_session_token(token)
+        .with_expiry(expiry))
+}
+
+/// Assumes a role with credentials from another provider (`AssumeRole`, signed by this crate).
+///
+/// Not cached: wrap it in a [`CachedProvider`](super::CachedProvider).
+#[derive(Debug, Clone)]
+pub struct AssumeRoleProvider {
+    source: SharedCredentialsProvider,
+    role: RoleParams,
+    sts: StsConfig,
+}
+
+impl AssumeRoleProvider {
+    /// Assumes `role_arn` with credentials from `source`, through the STS endpoint resolved from
+    /// the process environment (see [`StsConfig`]).
+    pub fn new(role_arn: impl Into<String>, source: impl ProvideCredentials + 'static) -> Self {
+        Self {
+            source: SharedCredentialsProvider::new(source),
+            role: RoleParams {
+                role_arn: role_arn.into(),
+                session_name: None,
+                external_id: None,
+                duration_seconds: None,
+            },
+            sts: StsConfig::default(),
+        }
+    }
+
+    /// The session name (default `sigv4-middleware-{unix millis}`).
+    pub fn session_name(mut self, name: impl Into<String>) -> Self {
+        self.role.session_name = Some(name.into());
+        self
+    }
+
+    /// The external id the role's trust policy asks for.
+    pub fn external_id(mut self, id: impl Into<String>) -> Self {
+        self.role.external_id = Some(id.into());
+        self
+    }
+
+    /// The session duration (STS default: one hour).
+    pub fn duration(mut self, d: Duration) -> Self {
+        self.role.duration_seconds = Some(u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
+        self
+    }
+
+    /// The STS endpoint, region and timeout.
+    pub fn sts(mut self, sts: StsConfig) -> Self {
+        self.sts = sts;
+        self
+    }
+}
+
+impl ProvideCredentials for AssumeRoleProvider {
+    fn provide_credentials(&self) -> ProvideCredentialsFuture<'_> {
+        Box::pin(async move {
+            let source = self.source.provide_credentials().await?;
+            assume_role(&self.sts, &source, &self.role).await
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OK: &str = r#"<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleResult>
+    <SourceIdentity>DevUser123</SourceIdentity>
+    <AssumedRoleUser>
+      <Arn>arn:aws:sts::123456789012:assumed-role/demo/John</Arn>
+      <AssumedRoleId>ARO123EXAMPLE123:John</AssumedRoleId>
+    </AssumedRoleUser>
+    <Credentials>
+      <SessionToken>AQoDYXdzEPT//////////wEXAMPLEtc764&amp;+/=</SessionToken>
+      <SecretAccessKey>wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY</SecretAccessKey>
+      <Expiration>2026-11-22T13:00:00.5Z</Expiration>
+      <AccessKeyId>ASIAIOSFODNN7EXAMPLE</AccessKeyId>
+    </Credentials>
+    <PackedPolicySize>8</PackedPolicySize>
+  </AssumeRoleResult>
+  <ResponseMetadata><RequestId>c6104cbe</RequestId></ResponseMetadata>
+</AssumeRoleResponse>"#;
+
+    #[test]
+    fn parses_the_documented_response() {
+        let c = parse_response("p", "AssumeRole", 200, OK, "AssumeRoleResult").unwrap();
+        assert_eq!(c.access_key_id(), "ASIAIOSFODNN7EXAMPLE");
+        assert_eq!(c.secret_access_key(), "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY");
+        assert_eq!(c.session_token(), Some("AQoDYXdzEPT//////////wEXAMPLEtc764&+/="));
+        assert_eq!(c.expiry(), Some(UNIX_EPOCH + Duration::from_millis(1_795_352_400_500)));
+        // The wrong result element is not accepted as credentials.
+        let e = parse_response("p", "AssumeRole", 200, OK, "AssumeRoleWithWebIdentityResult").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("no AssumeRoleWithWebIdentityResult/Credentials/AccessKeyId"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn surfaces_sts_error_codes() {
+        let body = r#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <Error><Type>Sender</Type><Code>AccessDenied</Code>
+    <Message>User: arn:aws:iam::123456789012:user/x is not authorized to perform: sts:AssumeRole</Message>
+  </Error><RequestId>abc</RequestId></ErrorResponse>"#;
+        let e = parse_response("p", "AssumeRole for r at https://sts", 403, body, "AssumeRoleResult").unwrap_err();
+        assert_eq!(e.kind(), CredentialsErrorKind::ProviderFailed);
+        assert_eq!(
+            e.to_string(),
+            "p: AssumeRole for r at https://sts was refused (HTTP 403): AccessDenied: User: arn:aws:iam::123456789012:user/x is not authorized to perform: sts:AssumeRole"
+        );
+        let e = parse_response("p", "X", 502, "Bad <gateway", "AssumeRoleResult").unwrap_err();
+        assert!(e.to_string().contains("(HTTP 502): Bad <gateway"), "{e}");
+    }
+
+    #[test]
+    fn broken_success_bodies_are_errors() {
+        for (body, expect) in [
+            ("<A><B>", "not valid XML"),
+            ("not xml at all", "no AssumeRoleResult/Credentials/AccessKeyId"),
+            (
+                &OK.replace("2026-11-22T13:00:00.5Z", "tomorrow"),
+                "Expiration \"tomorrow\" is not an RFC 3339",
+            ),
+            (
+                &OK.replace(
+                    "<SessionToken>AQoDYXdzEPT//////////wEXAMPLEtc764&amp;+/=</SessionToken>",
+                    "",
+                ),
+                "no AssumeRoleResult/Credentials/SessionToken",
+            ),
+        ] {
+            let e = parse_response("p", "AssumeRole", 200, body, "AssumeRoleResult").unwrap_err();
+            assert!(e.to_string().contains(expect), "{body}: {e}");
+            assert!(!e.to_string().contains("wJalr"), "secret leaked: {e}");
+        }
+    }
+
+    #[test]
+    fn endpoint_resolution_follows_the_sdks() {
+        let env = |vars: &[(&str, &str)]| ProviderEnv::from_vars(vars.iter().copied());
+        let c = StsConfig::from_env(&env(&[]), None, None);
+        assert_eq!(
+            (c.endpoint(), c.region()),
+            ("https://sts.us-east-1.amazonaws.com", "us-east-1")
+        );
+        let c = StsConfig::from_env(&env(&[]), Some("eu-west-3"), None);
+        assert_eq!(c.endpoint(), "https://sts.eu-west-3.amazonaws.com");
+        let c = StsConfig::from_env(&env(&[("AWS_DEFAULT_REGION", "cn-north-1")]), Some("eu-west-3"), None);
+        assert_eq!(c.endpoint(), "https://sts.cn-north-1.amazonaws.com.cn");
+        let all = [
+            ("AWS_REGION", "ap-south-1"),
+            ("AWS_ENDPOINT_URL_STS", "http://sts.local"),
+            ("AWS_ENDPOINT_URL", "http://all.local"),
+        ];
+        let c = StsConfig::from_env(&env(&all), Some("eu-west-3"), Some("http://profile.local"));
+        assert_eq!((c.endpoint(), c.region()), ("http://sts.local", "ap-south-1"));
+        let c = StsConfig::from_env(&env(&all[2..]), None, Some("http://profile.local"));
+        assert_eq!(c.endpoint(), "http://all.local");
+        let c = StsConfig::from_env(&env(&[]), None, Some("http://profile.local"));
+        assert_eq!(c.endpoint(), "http://profile.local");
+        assert_eq!(c.url(), "http://profile.local/");
+        let c = StsConfig::from_env(
+            &env(&[
+                ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
+                ("AWS_ENDPOINT_URL", "http://x"),
+            ]),
+            None,
+            Some("http://profile.local"),
+        );
+        assert_eq!(c.endpoint(), "https://sts.us-east-1.amazonaws.com");
+        assert_eq!(StsConfig::new("http://h:1/sts/", "r").url(), "http://h:1/sts");
+    }
+
+    #[test]
+    fn form_encoding_is_strict() {
+        assert_eq!(
+            form(&[("RoleArn", "arn:aws:iam::1:role/a b+c"), ("X", "~_.-")]),
+            "RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fa%20b%2Bc&X=~_.-"
+        );
+    }
+}
