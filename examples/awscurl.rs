@@ -34,7 +34,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use sigv4_middleware::credentials::{
-    CachedProvider, DefaultCredentialsChain, ProfileProvider, SharedCredentialsProvider,
+    CachedProvider, DefaultCredentialsChain, ProfileProvider, ProvideCredentials, SharedCredentialsProvider,
 };
 use sigv4_middleware::reqwest::SigV4Middleware;
 use sigv4_middleware::signer::{BodyPolicy, Signer, SigningOverrides};
@@ -372,7 +372,12 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         .as_ref()
         .map(|p| ProfileProvider::builder().profile_name(p).build());
     let profile_region = match &profile {
-        Some(p) => p.region().await,
+        Some(p) => {
+            // Resolve the profile first: a missing or broken one is the error to report,
+            // not whatever it would have supplied (the region, the keys).
+            p.provide_credentials().await.map_err(|e| e.to_string())?;
+            p.region().await
+        }
         None => None,
     };
     let region = args

@@ -957,3 +957,60 @@ async fn awscurl_end_to_end_against_s3s() {
         );
     }
 }
+
+/// `awscurl --profile NAME` takes that profile's keys and region from the shared files, with
+/// no credentials in the environment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn awscurl_profile_flag_reads_the_shared_files() {
+    let bin = tokio::task::spawn_blocking(awscurl_binary).await.unwrap();
+    let server = s3s_server::S3Server::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let credentials = dir.path().join("credentials");
+    let config = dir.path().join("config");
+    std::fs::write(
+        &credentials,
+        format!(
+            "[default]\naws_access_key_id = WRONG\naws_secret_access_key = wrong\n\n# the one to use\n[demo]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            s3s_server::ACCESS_KEY,
+            s3s_server::SECRET_KEY
+        ),
+    )
+    .unwrap();
+    std::fs::write(&config, "[profile demo]\nregion = us-east-1\n").unwrap();
+    let ep = server.endpoint.clone();
+    let run = move |profile: &'static str| {
+        let (bin, credentials, config, ep) = (bin.clone(), credentials.clone(), config.clone(), ep.clone());
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(&bin)
+                .args([
+                    "-f",
+                    "--service",
+                    "s3",
+                    "--profile",
+                    profile,
+                    "-X",
+                    "PUT",
+                    &format!("{ep}/profiled"),
+                ])
+                .env_remove("AWS_ACCESS_KEY_ID")
+                .env_remove("AWS_SECRET_ACCESS_KEY")
+                .env_remove("AWS_SESSION_TOKEN")
+                .env_remove("AWS_REGION")
+                .env_remove("AWS_DEFAULT_REGION")
+                .env_remove("AWS_PROFILE")
+                .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+                .env("AWS_CONFIG_FILE", &config)
+                .env("AWS_EC2_METADATA_DISABLED", "true")
+                .env("NO_PROXY", "*")
+                .output()
+                .expect("run awscurl")
+        })
+    };
+    let out = run("demo").await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(server.seen().len(), 1, "the bucket was created with the profile's keys");
+    let out = run("missing").await.unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("missing"), "the error names the profile: {err}");
+}
