@@ -6,14 +6,13 @@
 //! with the reason; their tests assert that they fail, and fail only in the documented step.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::path::Path;
+use std::time::Duration;
 
 use sigv4_middleware::credentials::Credentials;
 use sigv4_middleware::raw::RawRequest;
 use sigv4_middleware::signing::{
-    AmzDate, ContentSha256Header, PathNormalization, SessionTokenMode, SignableBody, SigningKey, SigningOutput,
-    SigningParams, SigningSettings, UriEncoding, sign,
+    SessionTokenMode, SignableBody, SigningKey, SigningOutput, SigningParams, SigningSettings, sign,
 };
 
 const SUITE_AKID: &str = "AKIDEXAMPLE";
@@ -44,85 +43,10 @@ const LEGACY_DEVIATIONS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-fn testdata() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata");
-    assert!(
-        dir.is_dir(),
-        "test data not found at {} (shared/ must sit beside the repository)",
-        dir.display()
-    );
-    dir
-}
+#[path = "common/suite.rs"]
+mod suite;
 
-/// Expected files are compared without trailing line ends and with CRLF read as LF.
-fn read_text(path: &Path) -> String {
-    let raw = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let text = String::from_utf8(raw).unwrap_or_else(|_| panic!("{} is not UTF-8", path.display()));
-    text.replace("\r\n", "\n").trim_end_matches('\n').to_owned()
-}
-
-fn read_opt(path: &Path) -> Option<String> {
-    path.exists().then(|| read_text(path))
-}
-
-struct Context {
-    credentials: Credentials,
-    region: String,
-    service: String,
-    time: SystemTime,
-    expires: u64,
-    settings: SigningSettings,
-}
-
-fn rfc3339_to_time(ts: &str) -> SystemTime {
-    let compact: String = ts.chars().filter(|c| *c != '-' && *c != ':').collect();
-    AmzDate::parse(&compact)
-        .unwrap_or_else(|| panic!("bad timestamp {ts}"))
-        .to_system_time()
-}
-
-fn amz_time(s: &str) -> SystemTime {
-    AmzDate::parse(s).unwrap().to_system_time()
-}
-
-fn load_context(dir: &Path) -> Context {
-    let v: serde_json::Value = serde_json::from_str(&read_text(&dir.join("context.json"))).unwrap();
-    let c = &v["credentials"];
-    let mut credentials = Credentials::new(
-        c["access_key_id"].as_str().unwrap(),
-        c["secret_access_key"].as_str().unwrap(),
-    );
-    if let Some(t) = c["token"].as_str() {
-        credentials = credentials.with_session_token(t);
-    }
-    let service = v["service"].as_str().unwrap().to_owned();
-    let flag = |k: &str| v[k].as_bool().unwrap_or(false);
-    let settings = SigningSettings::for_service(&service)
-        .with_uri_encoding(UriEncoding::Double)
-        .with_path_normalization(if flag("normalize") {
-            PathNormalization::Enabled
-        } else {
-            PathNormalization::Disabled
-        })
-        .with_content_sha256_header(if flag("sign_body") {
-            ContentSha256Header::Always
-        } else {
-            ContentSha256Header::WhenRequired
-        })
-        .with_session_token_mode(if flag("omit_session_token") {
-            SessionTokenMode::AfterSigning
-        } else {
-            SessionTokenMode::Include
-        });
-    Context {
-        credentials,
-        region: v["region"].as_str().unwrap().to_owned(),
-        service,
-        time: rfc3339_to_time(v["timestamp"].as_str().unwrap()),
-        expires: v["expiration_in_seconds"].as_u64().unwrap_or(3600),
-        settings,
-    }
-}
+use suite::{Context, amz_time, load_context, read_opt, read_text, testdata};
 
 fn sign_raw(raw: &RawRequest, ctx: &Context, presign: Option<u64>) -> SigningOutput {
     let mut params = SigningParams::new(&ctx.credentials, &ctx.region, &ctx.service, ctx.time)

@@ -16,18 +16,14 @@
 //! ([`NOT_HTTP_REPRESENTABLE`]).
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::path::Path;
+use std::time::Duration;
 
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
-use sigv4_middleware::credentials::Credentials;
 use sigv4_middleware::raw::RawRequest;
 use sigv4_middleware::signing::sigv4a::{SigV4aKey, derive_private_scalar, verify_digest};
-use sigv4_middleware::signing::{
-    AmzDate, ContentSha256Header, PathNormalization, SessionTokenMode, SignableBody, SigningOutput, SigningParams,
-    SigningSettings, UriEncoding, sign,
-};
+use sigv4_middleware::signing::{SignableBody, SigningOutput, SigningParams, sign};
 use sigv4_middleware::verify::{Secret, Verifier, VerifyConfig};
 
 const SUITE_AKID: &str = "AKIDEXAMPLE";
@@ -41,71 +37,10 @@ const SUITE_SCALAR: &str = "7efc8c0e65a324242818c5a50c891c6060b6a00717b7ba3cbe3c
 /// encoded once as expected.
 const V4A_DEVIATIONS: &[(&str, &str, &str)] = &[];
 
-fn testdata() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata");
-    assert!(dir.is_dir(), "test data not found at {}", dir.display());
-    dir
-}
+#[path = "common/suite.rs"]
+mod suite;
 
-fn read_text(path: &Path) -> String {
-    let raw = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let text = String::from_utf8(raw).unwrap_or_else(|_| panic!("{} is not UTF-8", path.display()));
-    text.replace("\r\n", "\n").trim_end_matches('\n').to_owned()
-}
-
-struct Context {
-    credentials: Credentials,
-    region_set: String,
-    service: String,
-    time: SystemTime,
-    expires: u64,
-    settings: SigningSettings,
-}
-
-fn load_context(dir: &Path) -> Context {
-    let v: serde_json::Value = serde_json::from_str(&read_text(&dir.join("context.json"))).unwrap();
-    let c = &v["credentials"];
-    let mut credentials = Credentials::new(
-        c["access_key_id"].as_str().unwrap(),
-        c["secret_access_key"].as_str().unwrap(),
-    );
-    if let Some(t) = c["token"].as_str() {
-        credentials = credentials.with_session_token(t);
-    }
-    let service = v["service"].as_str().unwrap().to_owned();
-    let flag = |k: &str| v[k].as_bool().unwrap_or(false);
-    let settings = SigningSettings::for_service(&service)
-        .with_uri_encoding(UriEncoding::Double)
-        .with_path_normalization(if flag("normalize") {
-            PathNormalization::Enabled
-        } else {
-            PathNormalization::Disabled
-        })
-        .with_content_sha256_header(if flag("sign_body") {
-            ContentSha256Header::Always
-        } else {
-            ContentSha256Header::WhenRequired
-        })
-        .with_session_token_mode(if flag("omit_session_token") {
-            SessionTokenMode::AfterSigning
-        } else {
-            SessionTokenMode::Include
-        });
-    let ts: String = v["timestamp"]
-        .as_str()
-        .unwrap()
-        .chars()
-        .filter(|c| *c != '-' && *c != ':')
-        .collect();
-    Context {
-        credentials,
-        region_set: v["region"].as_str().unwrap().to_owned(),
-        service,
-        time: AmzDate::parse(&ts).unwrap().to_system_time(),
-        expires: v["expiration_in_seconds"].as_u64().unwrap_or(3600),
-        settings,
-    }
-}
+use suite::{Context, load_context, read_text, testdata};
 
 /// The suite's public key, from the case's `public-key.json`.
 fn public_key(dir: &Path) -> p256::ecdsa::VerifyingKey {
@@ -119,7 +54,7 @@ fn public_key(dir: &Path) -> p256::ecdsa::VerifyingKey {
 fn sign_raw(raw: &RawRequest, ctx: &Context, presign: Option<u64>) -> SigningOutput {
     let mut params = SigningParams::new(&ctx.credentials, "unused-region", &ctx.service, ctx.time)
         .with_settings(&ctx.settings)
-        .with_sigv4a(&ctx.region_set)
+        .with_sigv4a(&ctx.region)
         .with_steps();
     if let Some(secs) = presign {
         params = params.presigned(Duration::from_secs(secs));
@@ -415,7 +350,7 @@ fn v4a_signature_equals_aws_sigv4s() {
         aws_credential_types::Credentials::new(SUITE_AKID, SUITE_SECRET, None, None, "test").into();
     let params: aws::SigningParams<'_> = aws_v4a::SigningParams::builder()
         .identity(&identity)
-        .region_set(&ctx.region_set)
+        .region_set(&ctx.region)
         .name(&ctx.service)
         .time(ctx.time)
         .settings(aws::SigningSettings::default())

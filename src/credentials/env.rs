@@ -1,8 +1,6 @@
 //! Credentials from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`.
 
-use std::collections::HashMap;
-
-use super::{Credentials, CredentialsError, ProvideCredentials, ProvideCredentialsFuture};
+use super::{Credentials, CredentialsError, ProvideCredentials, ProvideCredentialsFuture, ProviderEnv};
 
 const NAME: &str = "environment";
 
@@ -10,8 +8,7 @@ const NAME: &str = "environment";
 /// every call, so a changed environment is seen. Empty values count as unset.
 #[derive(Debug, Clone, Default)]
 pub struct EnvironmentProvider {
-    // Tests and embedders can supply the variables instead of the process environment.
-    vars: Option<HashMap<String, String>>,
+    env: ProviderEnv,
 }
 
 impl EnvironmentProvider {
@@ -27,17 +24,16 @@ impl EnvironmentProvider {
         K: Into<String>,
         V: Into<String>,
     {
-        Self {
-            vars: Some(vars.into_iter().map(|(k, v)| (k.into(), v.into())).collect()),
-        }
+        Self::from_env(ProviderEnv::from_vars(vars))
+    }
+
+    /// Reads `env` (the environment every other provider of a chain reads too).
+    pub fn from_env(env: ProviderEnv) -> Self {
+        Self { env }
     }
 
     fn var(&self, name: &str) -> Option<String> {
-        let v = match &self.vars {
-            Some(m) => m.get(name).cloned(),
-            None => std::env::var(name).ok(),
-        };
-        v.filter(|v| !v.trim().is_empty())
+        self.env.var(name)
     }
 
     /// The credentials the environment holds now.

@@ -57,17 +57,9 @@ impl ProviderEnv {
         self.var("HOME").or_else(|| self.var("USERPROFILE")).map(PathBuf::from)
     }
 
-    /// The variables as a map when they were supplied (not the process environment).
-    pub(crate) fn fixed_vars(&self) -> Option<&HashMap<String, String>> {
-        self.vars.as_deref()
-    }
-
     /// An [`EnvironmentProvider`](super::EnvironmentProvider) over the same variables.
     pub fn environment_provider(&self) -> super::EnvironmentProvider {
-        match self.fixed_vars() {
-            Some(m) => super::EnvironmentProvider::from_vars(m.clone()),
-            None => super::EnvironmentProvider::new(),
-        }
+        super::EnvironmentProvider::from_env(self.clone())
     }
 }
 
