@@ -250,8 +250,22 @@ impl Recorder<'_> {
     }
 
     fn insert(&mut self, name: HeaderName, value: HeaderValue) {
-        self.remember(&name);
-        self.headers.insert(name, value);
+        if self.changes.iter().any(|(n, _)| *n == name) {
+            self.headers.insert(name, value);
+            return;
+        }
+        // One lookup for the common case: the header was absent.
+        match self.headers.entry(&name) {
+            http::header::Entry::Vacant(e) => {
+                e.insert(value);
+                self.changes.push((name, Vec::new()));
+            }
+            http::header::Entry::Occupied(mut e) => {
+                let previous = e.iter().cloned().collect();
+                e.insert(value);
+                self.changes.push((name, previous));
+            }
+        }
     }
 
     fn remove(&mut self, name: HeaderName) {
@@ -706,8 +720,9 @@ impl Signer {
             .with_key_cache(&self.0.key_cache);
         let params = with_algorithm(params, algorithm);
         let mut output = crate::signing::sign(&request, &params)?;
-        for (name, value) in output.headers() {
-            rec.insert(name.clone(), value.clone());
+        // Moved, not cloned: the first clone of a `Bytes` made from a `Vec` allocates.
+        for (name, value) in output.take_headers() {
+            rec.insert(name, value);
         }
         let changes = rec.changes;
         parts.extensions.insert(SignedMarker { changes });

@@ -71,6 +71,8 @@ impl SignableBody<'_> {
 pub(crate) enum PayloadHash<'a> {
     Hex([u8; 64]),
     Text(&'a str),
+    /// A marker or a well-known hash: its header value needs no copy.
+    Static(&'static str),
 }
 
 impl PayloadHash<'_> {
@@ -78,6 +80,7 @@ impl PayloadHash<'_> {
         match self {
             PayloadHash::Hex(b) => std::str::from_utf8(b).expect("hex is ASCII"),
             PayloadHash::Text(s) => s,
+            PayloadHash::Static(s) => s,
         }
     }
 }

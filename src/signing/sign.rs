@@ -26,6 +26,12 @@ use crate::signing::time::AmzDate;
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// The algorithm name of SigV4a (asymmetric, multi-region).
 pub const ALGORITHM_V4A: &str = "AWS4-ECDSA-P256-SHA256";
+// Constants, so the names are checked at compile time rather than on every signature.
+const X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
+const X_AMZ_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-amz-security-token");
+const X_AMZ_REGION_SET: HeaderName = HeaderName::from_static("x-amz-region-set");
+const X_AMZ_CONTENT_SHA256: HeaderName = HeaderName::from_static("x-amz-content-sha256");
+
 /// The longest lifetime of a presigned URL: 7 days.
 pub const MAX_PRESIGN_EXPIRY: Duration = Duration::from_secs(604_800);
 
@@ -262,6 +268,11 @@ impl SigningOutput {
         &self.headers
     }
 
+    /// Takes the headers out of the output (leaving it none), to set them without a clone.
+    pub fn take_headers(&mut self) -> Vec<(HeaderName, HeaderValue)> {
+        std::mem::take(&mut self.headers)
+    }
+
     /// Query parameters to append, values not yet percent-encoded. Empty for header signing.
     pub fn query_params(&self) -> &[(Cow<'static, str>, String)] {
         &self.query
@@ -422,12 +433,16 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
         (None, SignableBody::Bytes(_) | SignableBody::Precomputed(_))
             if presigning && settings.presigned_payload == PresignedPayload::Unsigned =>
         {
-            PayloadHash::Text(UNSIGNED_PAYLOAD)
+            PayloadHash::Static(UNSIGNED_PAYLOAD)
         }
-        (None, SignableBody::Bytes([])) => PayloadHash::Text(EMPTY_SHA256),
+        (None, SignableBody::Bytes([])) => PayloadHash::Static(EMPTY_SHA256),
         (None, SignableBody::Bytes(b)) => PayloadHash::Hex(sha256_hex(b)),
         (None, SignableBody::Precomputed(h)) => PayloadHash::Text(h),
-        (None, body) => PayloadHash::Text(body.marker().expect("the other variants are markers")),
+        (None, body) => PayloadHash::Static(body.marker().expect("the other variants are markers")),
+    };
+    let static_payload = match payload {
+        PayloadHash::Static(s) => Some(s),
+        _ => None,
     };
     let payload = payload.as_str();
     let explicit = params.signed_header_names;
@@ -495,7 +510,20 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
         canonical::push_signed_headers(&mut presign_signed_headers, &headers);
         0..presign_signed_headers.len()
     } else {
-        auth.reserve(algorithm.len() + akid.len() + scope_len + headers.len() * 20 + 100);
+        // Sized to fit exactly (SigV4), so the final `Bytes` takes the buffer without a copy or
+        // an allocation of its own.
+        let names_len = headers.iter().map(|(n, _)| n.len() + 1).sum::<usize>();
+        auth.reserve_exact(
+            algorithm.len()
+                + " Credential=".len()
+                + akid.len()
+                + 1
+                + scope_len
+                + ", SignedHeaders=".len()
+                + names_len.saturating_sub(1)
+                + ", Signature=".len()
+                + 64,
+        );
         auth.push_str(algorithm);
         auth.push_str(" Credential=");
         auth.push_str(akid);
@@ -651,12 +679,14 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
         if presigning {
             out_query.push((param_token_name(settings).into(), t.to_owned()));
         } else {
-            let mut v = HeaderValue::from_str(t).map_err(|_| {
-                SigningError::InvalidCredentials("the session token holds characters not allowed in a header")
-            })?;
-            v.set_sensitive(true);
+            let v = creds
+                .session_token_header()
+                .cloned()
+                .ok_or(SigningError::InvalidCredentials(
+                    "the session token holds characters not allowed in a header",
+                ))?;
             let name = match token_name {
-                "x-amz-security-token" => HeaderName::from_static("x-amz-security-token"),
+                "x-amz-security-token" => X_AMZ_SECURITY_TOKEN,
                 other => HeaderName::from_bytes(other.as_bytes())
                     .map_err(|_| SigningError::InvalidHeaderName(other.to_owned()))?,
             };
@@ -667,21 +697,31 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
         out_query.push(("X-Amz-Signature".into(), signature_str.to_owned()));
     } else {
         out_headers.push((
-            HeaderName::from_static("x-amz-date"),
+            X_AMZ_DATE,
             HeaderValue::from_str(date.as_str()).expect("digits are a valid header"),
         ));
         if let Some(set) = region_set {
             out_headers.push((
-                HeaderName::from_static("x-amz-region-set"),
+                X_AMZ_REGION_SET,
                 HeaderValue::from_str(set).map_err(|_| SigningError::InvalidRegionSet(set.to_owned()))?,
             ));
         }
         if add_content_header {
-            let v = HeaderValue::from_str(payload).map_err(|_| SigningError::InvalidPayloadHash(payload.to_owned()))?;
-            out_headers.push((HeaderName::from_static("x-amz-content-sha256"), v));
+            let v = match static_payload {
+                Some(s) => HeaderValue::from_static(s),
+                None => {
+                    HeaderValue::from_str(payload).map_err(|_| SigningError::InvalidPayloadHash(payload.to_owned()))?
+                }
+            };
+            out_headers.push((X_AMZ_CONTENT_SHA256, v));
         }
         auth.push_str(", Signature=");
         auth.push_str(signature_str);
+        if auth.len() != auth.capacity() {
+            // Repeated header names or a SigV4a signature: `Bytes` would allocate to track the
+            // spare capacity otherwise.
+            auth.shrink_to_fit();
+        }
         let mut v = HeaderValue::from_maybe_shared(bytes::Bytes::from(auth))
             .expect("authorization is built from header-safe text");
         v.set_sensitive(true);
