@@ -52,7 +52,7 @@ pub(crate) fn normalize_path(path: &str) -> Cow<'_, str> {
     if path.is_empty() {
         return Cow::Borrowed("/");
     }
-    if path.starts_with('/') && !path.contains("//") && !path.split('/').any(|s| s == "." || s == "..") {
+    if is_normal(path.as_bytes()) {
         return Cow::Borrowed(path);
     }
     let mut segments: Vec<&str> = Vec::new();
@@ -75,6 +75,22 @@ pub(crate) fn normalize_path(path: &str) -> Cow<'_, str> {
         out.push('/');
     }
     Cow::Owned(out)
+}
+
+/// True when normalization would return `path` unchanged: it starts with `/`, and no segment
+/// is `.` or `..` or empty (but the last, a trailing slash). One pass over the bytes, as nearly
+/// every path is already normal.
+fn is_normal(path: &[u8]) -> bool {
+    let Some((b'/', rest)) = path.split_first() else {
+        return false;
+    };
+    let mut segments = rest.split(|&b| b == b'/').peekable();
+    while let Some(segment) = segments.next() {
+        if segment == b"." || segment == b".." || (segment.is_empty() && segments.peek().is_some()) {
+            return false;
+        }
+    }
+    true
 }
 
 /// Query pairs decoded, strictly re-encoded, in canonical order (by name, then value, after
@@ -132,8 +148,9 @@ pub(crate) fn check_header_value<'a>(name: &str, value: &'a [u8]) -> Result<&'a 
 /// Writes a header value trimmed of leading and trailing spaces, with runs of spaces collapsed
 /// to one. Only the space character: tabs and other whitespace are kept, as AWS does.
 fn put_header_value(sink: &mut impl Sink, value: &[u8]) {
-    // Tokens, dates and hashes hold no space: nothing to trim or collapse.
-    if !value.contains(&b' ') {
+    // Tokens, dates and hashes hold no space: nothing to trim or collapse. A fold, not
+    // `contains`: no call into memchr for values this short.
+    if !value.iter().fold(false, |any, &b| any | (b == b' ')) {
         sink.put(value);
         return;
     }
@@ -203,6 +220,16 @@ impl CanonicalRequest<'_> {
         sink.put(self.signed_headers.as_bytes());
         sink.put(b"\n");
         sink.put(self.payload_hash.as_bytes());
+    }
+}
+
+/// Byte order of two lower-case header names, as `str::cmp` gives it. A plain loop: names are
+/// short and mostly differ early, where `cmp` calls `memcmp` for every comparison of the sort.
+pub(crate) fn name_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    match a.iter().zip(b).find(|(x, y)| x != y) {
+        Some((x, y)) => x.cmp(y),
+        None => a.len().cmp(&b.len()),
     }
 }
 
@@ -277,6 +304,19 @@ mod tests {
     }
 
     #[test]
+    fn paths_already_normal_are_borrowed_unchanged() {
+        for normal in ["/", "/a", "/a/", "/a.b/..c/.d", "/a/b/c"] {
+            assert!(
+                matches!(normalize_path(normal), Cow::Borrowed(p) if p == normal),
+                "{normal}"
+            );
+        }
+        for not_normal in ["a", "//", "/a//b", "/.", "/..", "/a/./b", "/a/../b", "/a/.", "/a/.."] {
+            assert!(matches!(normalize_path(not_normal), Cow::Owned(_)), "{not_normal}");
+        }
+    }
+
+    #[test]
     fn s3_rules_keep_dot_segments_and_double_slashes() {
         let s3 = SigningSettings::s3();
         assert_eq!(canonical_uri("//a/./b/../c", &s3), "//a/./b/../c");
@@ -308,6 +348,26 @@ mod tests {
         assert_eq!(pairs(""), Vec::<String>::new());
         assert_eq!(pairs("k=\u{e9}&z"), ["k=%C3%A9", "z="]);
         assert!(canonical_query(None).is_empty());
+    }
+
+    #[test]
+    fn header_names_sort_in_byte_order() {
+        let names = [
+            "x-amz-date",
+            "x-amz-date-x",
+            "x-amz",
+            "host",
+            "a",
+            "",
+            "x-amz-content-sha256",
+            "zz",
+            "x-amz-Date",
+        ];
+        for a in names {
+            for b in names {
+                assert_eq!(name_order(a, b), a.cmp(b), "{a} vs {b}");
+            }
+        }
     }
 
     #[test]

@@ -35,10 +35,14 @@ impl<'a> SignableRequest<'a> {
         let headers = headers
             .into_iter()
             .map(|(name, value)| {
-                if name.is_empty() || !name.bytes().all(is_tchar) {
+                // One pass for both questions: is it a token, does it hold upper case.
+                let (token, upper) = name.bytes().fold((true, false), |(token, upper), b| {
+                    (token & is_tchar(b), upper | b.is_ascii_uppercase())
+                });
+                if name.is_empty() || !token {
                     return Err(SigningError::InvalidHeaderName(name.to_owned()));
                 }
-                let name = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+                let name = if upper {
                     Cow::Owned(name.to_ascii_lowercase())
                 } else {
                     Cow::Borrowed(name)
@@ -171,8 +175,11 @@ fn split_uri(uri: &str) -> Result<UriParts<'_>, SigningError> {
     // The fragment is never sent. Byte searches: every delimiter here is ASCII.
     let uri = &uri[..bytes.iter().position(|&b| b == b'#').unwrap_or(bytes.len())];
     let bytes = uri.as_bytes();
-    let scheme_end = bytes.windows(3).position(|w| w == b"://").filter(|&i| {
+    // A scheme is what precedes the first `:` when `//` follows it: any earlier `://` would
+    // have a `:` in its scheme, which is not allowed.
+    let scheme_end = bytes.iter().position(|&b| b == b':').filter(|&i| {
         i > 0
+            && bytes[i + 1..].starts_with(b"//")
             && bytes[..i]
                 .iter()
                 .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(b))
@@ -217,6 +224,10 @@ mod tests {
         assert_eq!((r.scheme, r.authority, r.path, r.query), (None, None, "/a", Some("")));
         let r = req("http://h");
         assert_eq!((r.path, r.query), ("/", None));
+        // A `://` after the path has begun, or after a `:`, is not a scheme.
+        let r = req("/a?u=http://b");
+        assert_eq!((r.scheme, r.path, r.query), (None, "/a", Some("u=http://b")));
+        assert!(SignableRequest::new("GET", "a:b://c/", [], SignableBody::empty()).is_err());
         assert!(SignableRequest::new("GET", "a/b", [], SignableBody::empty()).is_err());
     }
 

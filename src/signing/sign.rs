@@ -164,7 +164,7 @@ impl<'a> SigningParams<'a> {
 
     /// Writes `YYYYMMDD/region/service/aws4_request` (SigV4a: no region) to a sink.
     fn put_scope(&self, sink: &mut impl Sink, date: &AmzDate) {
-        sink.put(date.date().as_bytes());
+        sink.put(&date.as_bytes()[..8]);
         for part in self.scope_parts() {
             sink.put(part.as_bytes());
         }
@@ -174,7 +174,7 @@ impl<'a> SigningParams<'a> {
     fn put_string_to_sign(&self, sink: &mut impl Sink, date: &AmzDate, creq_hash: &[u8; 64]) {
         sink.put(self.algorithm().as_bytes());
         sink.put(b"\n");
-        sink.put(date.as_str().as_bytes());
+        sink.put(date.as_bytes());
         sink.put(b"\n");
         self.put_scope(sink, date);
         sink.put(b"\n");
@@ -487,7 +487,7 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
             return Err(SigningError::SignedHeaderMissing((*missing).to_owned()));
         }
     } else if !presigning {
-        headers.push(("x-amz-date", date.as_str().as_bytes()));
+        headers.push(("x-amz-date", date.as_bytes()));
         if let Some(set) = region_set {
             headers.push(("x-amz-region-set", set.as_bytes()));
         }
@@ -498,7 +498,8 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
             headers.push(("x-amz-content-sha256", payload.as_bytes()));
         }
     }
-    headers.sort_by(|a, b| a.0.cmp(b.0));
+    // Stable, so the values of a repeated name keep their order.
+    headers.sort_by(|a, b| canonical::name_order(a.0, b.0));
 
     // `authorization` is built up to its SignedHeaders first, so the list is written once and
     // the canonical request borrows it from there (header signing); presigning needs it as a
@@ -698,7 +699,7 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
     } else {
         out_headers.push((
             X_AMZ_DATE,
-            HeaderValue::from_str(date.as_str()).expect("digits are a valid header"),
+            HeaderValue::from_bytes(date.as_bytes()).expect("digits are a valid header"),
         ));
         if let Some(set) = region_set {
             out_headers.push((

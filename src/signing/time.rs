@@ -74,6 +74,11 @@ impl AmzDate {
         std::str::from_utf8(&self.bytes).expect("ASCII")
     }
 
+    /// The 16 bytes of `YYYYMMDDTHHMMSSZ` (what the hot path writes, without a UTF-8 check).
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        &self.bytes
+    }
+
     /// The `YYYYMMDD` scope date.
     pub fn date(&self) -> &str {
         &self.as_str()[..8]
