@@ -93,13 +93,18 @@ fn is_normal(path: &[u8]) -> bool {
     true
 }
 
+/// Canonical query pairs, inline for the few most queries carry (presigning adds six).
+pub(crate) type CanonicalQuery<'a> = smallvec::SmallVec<[(Cow<'a, str>, Cow<'a, str>); 8]>;
+
 /// Query pairs decoded, strictly re-encoded, in canonical order (by name, then value, after
 /// encoding). A name without `=` gets an empty value.
-pub(crate) fn canonical_query(query: Option<&str>) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
-    let Some(q) = query else { return Vec::new() };
+pub(crate) fn canonical_query(query: Option<&str>) -> CanonicalQuery<'_> {
+    let Some(q) = query else {
+        return CanonicalQuery::new();
+    };
     // Byte searches (`&` and `=` are ASCII, so every split point is a char boundary): cheaper
     // than `str::split` on the short queries most requests carry.
-    let mut out = Vec::new();
+    let mut out = CanonicalQuery::new();
     let mut rest = q;
     while !rest.is_empty() {
         let end = rest.bytes().position(|b| b == b'&').unwrap_or(rest.len());

@@ -91,14 +91,21 @@ pub(crate) fn sha256_hex(data: &[u8]) -> [u8; 64] {
 }
 
 pub(crate) fn hex_32(bytes: &[u8; 32]) -> [u8; 64] {
-    // Two table lookups per byte on fixed-size arrays: the compiler unrolls it without bounds
-    // checks, where `hex::encode_to_slice` goes through a generic iterator (~2 % of a small
-    // signature).
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    // One table lookup per byte, on fixed-size arrays the compiler unrolls without bounds
+    // checks (`hex::encode_to_slice` goes through a generic iterator: ~2 % of a small signature).
+    static PAIRS: [[u8; 2]; 256] = {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut t = [[0u8; 2]; 256];
+        let mut i = 0;
+        while i < 256 {
+            t[i] = [DIGITS[i >> 4], DIGITS[i & 0x0f]];
+            i += 1;
+        }
+        t
+    };
     let mut out = [0u8; 64];
     for (pair, &b) in out.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = DIGITS[usize::from(b >> 4)];
-        pair[1] = DIGITS[usize::from(b & 0x0f)];
+        pair.copy_from_slice(&PAIRS[usize::from(b)]);
     }
     out
 }

@@ -17,6 +17,8 @@ pub struct SignableRequest<'a> {
     pub(crate) authority: Option<&'a str>,
     pub(crate) path: &'a str,
     pub(crate) query: Option<&'a str>,
+    // A `Vec`, not an inline small vector: a type with its own `Drop` would keep the borrowed
+    // request borrowed until this goes out of scope, and callers sign then mutate the request.
     pub(crate) headers: Vec<(Cow<'a, str>, &'a [u8])>,
     pub(crate) body: SignableBody<'a>,
 }

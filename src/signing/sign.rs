@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 use hmac::Mac;
 use http::{HeaderName, HeaderValue};
 use sha2::{Digest, Sha256};
+use smallvec::SmallVec;
 
 use crate::credentials::Credentials;
 use crate::error::SigningError;
@@ -452,7 +453,8 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
         && (request.body.marker().is_some() || settings.content_sha256_header == ContentSha256Header::Always);
 
     // Canonical headers: the request's, less the excluded and those the signer owns, plus ours.
-    let mut headers: Vec<(&str, &[u8])> = Vec::with_capacity(request.headers.len() + 4);
+    // Inline: most requests sign fewer than 16 headers, and this is rebuilt per signature.
+    let mut headers: SmallVec<[(&str, &[u8]); 16]> = SmallVec::new();
     let mut has_host = false;
     for (name, value) in &request.headers {
         let name: &str = name;
@@ -586,6 +588,8 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
     let mut creq_text = Vec::with_capacity(512 + token.map_or(0, str::len));
     creq.write(&mut creq_text);
     let creq_hash = hex_32(&Sha256::digest(&creq_text).into());
+    // The query may borrow the signed-headers list from `auth`, which is completed below.
+    drop(query);
 
     let capture = params.capture_steps || tracing::enabled!(tracing::Level::TRACE);
     let mut sts_text = capture.then(|| Vec::with_capacity(160));
