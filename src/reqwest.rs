@@ -61,7 +61,7 @@ use reqwest_middleware::{Middleware, Next};
 
 use crate::sign::may_be_skew_refusal;
 use crate::sign::{ResponseBody, SignedBody};
-use crate::signer::{SKEW_SNIFF_LIMIT, Signer, SigningOverrides, copy_parts};
+use crate::signer::{SKEW_SNIFF_LIMIT, Signer, SigningOverrides};
 
 /// Signs requests sent through a `reqwest_middleware::ClientWithMiddleware`.
 ///
@@ -108,21 +108,12 @@ impl Middleware for SigV4Middleware {
         {
             request.extensions_mut().insert(o.clone());
         }
-        let signed = self
+        let (signed, replay) = self
             .signer
-            .sign(request)
+            .sign_keeping_replay(request)
             .await
             .map_err(reqwest_middleware::Error::middleware)?;
-        // Bytes are reference-counted: keeping them for a replay costs no copy.
-        let (parts, body) = signed.into_parts();
-        let replay = match &body {
-            SignedBody::Full { data } => Some((copy_parts(&parts), data.clone())),
-            _ => None,
-        };
-        let response = next
-            .clone()
-            .run(into_reqwest(http::Request::from_parts(parts, body))?, extensions)
-            .await?;
+        let response = next.clone().run(into_reqwest(signed)?, extensions).await?;
         if !may_be_skew_refusal(response.status()) {
             return Ok(response);
         }
@@ -142,13 +133,13 @@ impl Middleware for SigV4Middleware {
         if !retry {
             return Ok(rebuilt(rparts, rbody));
         }
-        let Some((parts, data)) = replay else {
+        let Some(replay) = replay else {
             tracing::warn!("the request body was streamed and cannot be replayed: returning the refusal");
             return Ok(rebuilt(rparts, rbody));
         };
         let Some((parts, data)) = self
             .signer
-            .resign_buffered(parts, data)
+            .resign(replay)
             .await
             .map_err(reqwest_middleware::Error::middleware)?
         else {

@@ -464,8 +464,14 @@ pub fn is_clock_skew_error(status: StatusCode, headers: &HeaderMap, body_prefix:
     invalid_signature && (body.contains("earlier than") || body.contains("later than"))
 }
 
+/// An unsigned copy of a request whose body was buffered, kept to sign and send it again.
+pub(crate) struct Replay {
+    parts: Parts,
+    data: Bytes,
+}
+
 /// A copy of request parts (method, URI, version, headers, extensions), to replay a request.
-pub(crate) fn copy_parts(parts: &Parts) -> Parts {
+fn copy_parts(parts: &Parts) -> Parts {
     let mut request = http::Request::new(());
     *request.method_mut() = parts.method.clone();
     *request.uri_mut() = parts.uri.clone();
@@ -586,16 +592,34 @@ impl Signer {
         true
     }
 
-    /// Signs again a request whose body was buffered by an earlier signing (the adapters' one
-    /// retry after a clock-skew refusal). `None` when the signing did not end with buffered
-    /// bytes, which cannot happen for a request whose first signing did.
-    pub(crate) async fn resign_buffered(&self, parts: Parts, data: Bytes) -> Result<Option<(Parts, Bytes)>, Error> {
-        let request = http::Request::from_parts(parts, http_body_util::Full::new(data));
+    /// Signs again a request kept by [`Signer::sign_keeping_replay`] (the adapters' one retry
+    /// after a clock-skew refusal). `None` when the signing did not end with buffered bytes,
+    /// which cannot happen for a request whose first signing did.
+    pub(crate) async fn resign(&self, replay: Replay) -> Result<Option<(Parts, Bytes)>, Error> {
+        let request = http::Request::from_parts(replay.parts, http_body_util::Full::new(replay.data));
         let (parts, body) = self.sign(request).await?.into_parts();
         Ok(match body {
             SignedBody::Full { data } => Some((parts, data)),
             _ => None,
         })
+    }
+
+    /// [`Signer::sign`], also keeping what a clock-skew retry needs to send the request again:
+    /// the parts as they were before signing and the buffered body (reference-counted, not
+    /// copied). Nothing is kept when the body was not buffered (it cannot be replayed) or when
+    /// clock-skew correction is off.
+    pub(crate) async fn sign_keeping_replay<B>(
+        &self,
+        request: http::Request<B>,
+    ) -> Result<(http::Request<SignedBody<B>>, Option<Replay>), Error>
+    where
+        B: Body<Data = Bytes>,
+        B::Error: Into<BoxError>,
+    {
+        let mut replay = None;
+        let keep = self.0.skew_correction.then_some(&mut replay);
+        let signed = self.sign_inner(request, keep).await?;
+        Ok((signed, replay))
     }
 
     /// Signs `request` with the current time and returns it with its new body.
@@ -608,13 +632,25 @@ impl Signer {
         B: Body<Data = Bytes>,
         B::Error: Into<BoxError>,
     {
+        self.sign_inner(request, None).await
+    }
+
+    async fn sign_inner<B>(
+        &self,
+        request: http::Request<B>,
+        replay: Option<&mut Option<Replay>>,
+    ) -> Result<http::Request<SignedBody<B>>, Error>
+    where
+        B: Body<Data = Bytes>,
+        B::Error: Into<BoxError>,
+    {
         let (mut parts, body) = request.into_parts();
         let overrides = parts.extensions.get::<SigningOverrides>().cloned().unwrap_or_default();
         let service = overrides.service.as_deref().unwrap_or(&self.0.service);
         let region = overrides.region.as_deref().unwrap_or(&self.0.region);
         let span = tracing::debug_span!("sigv4.sign", service = %service, region = %region, method = %parts.method);
         let body = self
-            .sign_parts(&mut parts, body, &overrides, service, region)
+            .sign_parts(&mut parts, body, &overrides, service, region, replay)
             .instrument(span)
             .await?;
         Ok(http::Request::from_parts(parts, body))
@@ -627,6 +663,7 @@ impl Signer {
         overrides: &SigningOverrides,
         service: &str,
         region: &str,
+        replay: Option<&mut Option<Replay>>,
     ) -> Result<SignedBody<B>, Error>
     where
         B: Body<Data = Bytes>,
@@ -677,6 +714,15 @@ impl Signer {
                 _ => Prepared::Bytes(collect_limited(body, *buffer_limit).await?),
             },
         };
+
+        // Copied before any header changes: the copy is signed afresh for a replay, and the
+        // caller's few headers cost far less to clone than the signed set would.
+        if let (Some(replay), Prepared::Bytes(data)) = (replay, &prepared) {
+            *replay = Some(Replay {
+                parts: copy_parts(parts),
+                data: data.clone(),
+            });
+        }
 
         let mut rec = Recorder {
             headers: &mut parts.headers,

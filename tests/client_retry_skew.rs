@@ -516,7 +516,13 @@ async fn reqwest_learns_the_skew_retries_once_and_later_requests_are_right_first
         let signer = signer(if matches!(refusal, Refusal::Json) { "logs" } else { "s3" }, &clock);
         let client = reqwest_signed(signer.clone());
         let url = format!("{}/bucket/key", server.base);
-        let resp = client.put(&url).body("first").send().await.unwrap();
+        let resp = client
+            .put(&url)
+            .header("x-amz-meta-note", "kept")
+            .body("first")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), 200, "{refusal:?}");
         assert_eq!(resp.url().as_str(), url);
         assert_eq!(resp.text().await.unwrap(), "hello PUT");
@@ -525,6 +531,8 @@ async fn reqwest_learns_the_skew_retries_once_and_later_requests_are_right_first
         assert_eq!(assert_signed_once(&seen[0]), T0);
         assert_eq!(assert_signed_once(&seen[1]), T0 + 20 * 60);
         assert_eq!(seen[1].body, "first");
+        // The replay is the caller's request signed afresh: its own headers kept, once.
+        assert_eq!(one(&seen[1], "x-amz-meta-note"), "kept");
         assert_eq!(signer.clock_skew(), 20 * 60 * 1000);
 
         clock.advance(30);
@@ -546,7 +554,10 @@ async fn tower_learns_the_skew_retries_once_and_later_requests_are_right_first_t
             .layer(SigV4Layer::new(signer.clone()))
             .service(hyper_client::<TowerBody>());
         let url = format!("{}/bucket/key", server.base);
-        let req = http::Request::put(&url).body(full("first")).unwrap();
+        let req = http::Request::put(&url)
+            .header("x-amz-meta-note", "kept")
+            .body(full("first"))
+            .unwrap();
         let resp = svc.clone().oneshot(req).await.unwrap();
         assert_eq!(resp.status(), 200, "{refusal:?}");
         assert_eq!(resp.into_body().collect().await.unwrap().to_bytes(), "hello PUT");
@@ -555,6 +566,7 @@ async fn tower_learns_the_skew_retries_once_and_later_requests_are_right_first_t
         assert_eq!(assert_signed_once(&seen[0]), T0);
         assert_eq!(assert_signed_once(&seen[1]), T0 + 20 * 60);
         assert_eq!(seen[1].body, "first");
+        assert_eq!(one(&seen[1], "x-amz-meta-note"), "kept");
 
         clock.advance(30);
         let req = http::Request::get(&url).body(full("")).unwrap();

@@ -5,7 +5,7 @@ use http::StatusCode;
 use tower_service::Service;
 
 use crate::sign::{ResponseBody, ResponseFuture, SignedBody};
-use crate::signer::{BoxError, SKEW_SNIFF_LIMIT, Signer, copy_parts};
+use crate::signer::{BoxError, SKEW_SNIFF_LIMIT, Signer};
 
 /// Signs each request, then passes it to the inner service with a [`SignedBody`].
 ///
@@ -103,17 +103,11 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let signer = self.signer.clone();
         ResponseFuture::new(async move {
-            let signed = signer.sign(request).await.map_err(|e| Box::new(e) as BoxError)?;
-            let (parts, body) = signed.into_parts();
-            // Bytes are reference-counted: keeping them for a replay costs no copy.
-            let replay = match &body {
-                SignedBody::Full { data } => Some((copy_parts(&parts), data.clone())),
-                _ => None,
-            };
-            let response = inner
-                .call(http::Request::from_parts(parts, body))
+            let (signed, replay) = signer
+                .sign_keeping_replay(request)
                 .await
-                .map_err(Into::into)?;
+                .map_err(|e| Box::new(e) as BoxError)?;
+            let response = inner.call(signed).await.map_err(Into::into)?;
             if !may_be_skew_refusal(response.status()) {
                 return Ok(response.map(ResponseBody::new));
             }
@@ -122,15 +116,11 @@ where
             if !signer.correct_clock_skew(rparts.status, &rparts.headers, rbody.sniffed()) {
                 return Ok(http::Response::from_parts(rparts, rbody));
             }
-            let Some((parts, data)) = replay else {
+            let Some(replay) = replay else {
                 tracing::warn!("the request body was streamed and cannot be replayed: returning the refusal");
                 return Ok(http::Response::from_parts(rparts, rbody));
             };
-            let Some((parts, data)) = signer
-                .resign_buffered(parts, data)
-                .await
-                .map_err(|e| Box::new(e) as BoxError)?
-            else {
+            let Some((parts, data)) = signer.resign(replay).await.map_err(|e| Box::new(e) as BoxError)? else {
                 return Ok(http::Response::from_parts(rparts, rbody));
             };
             drop(rbody);
