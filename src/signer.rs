@@ -232,13 +232,16 @@ impl SigningOverrides {
 /// previous values of every header it set (empty when the header was absent).
 #[derive(Debug, Clone)]
 struct SignedMarker {
-    changes: Vec<(HeaderName, Vec<HeaderValue>)>,
+    changes: Changes,
 }
+
+/// Inline for the usual four to seven headers a signing sets: no allocation of its own.
+type Changes = smallvec::SmallVec<[(HeaderName, Vec<HeaderValue>); 7]>;
 
 /// Records header changes made while signing.
 struct Recorder<'a> {
     headers: &'a mut HeaderMap,
-    changes: Vec<(HeaderName, Vec<HeaderValue>)>,
+    changes: Changes,
 }
 
 impl Recorder<'_> {
@@ -679,7 +682,10 @@ impl Signer {
         let algorithm = overrides.algorithm.as_ref().unwrap_or(&self.0.algorithm);
         // SigV4a has no signed aws-chunked here: `Auto` buffers such streams instead.
         let chunked_allowed = *algorithm == Algorithm::SigV4;
-        let credentials = self.0.credentials.provide_credentials().await?;
+        let credentials = match self.0.credentials.credentials_now() {
+            Some(c) => c,
+            None => self.0.credentials.provide_credentials().await?,
+        };
         let caller_hash = parts.headers.contains_key("x-amz-content-sha256");
 
         let prepared = match policy {
@@ -726,7 +732,7 @@ impl Signer {
 
         let mut rec = Recorder {
             headers: &mut parts.headers,
-            changes: Vec::new(),
+            changes: Changes::new(),
         };
         let signable = match &prepared {
             Prepared::Bytes(b) => SignableBody::Bytes(b),
@@ -806,7 +812,10 @@ impl Signer {
         let span =
             tracing::debug_span!("sigv4.presign", service = %self.0.service, region = %self.0.region, method = %method);
         async {
-            let credentials = self.0.credentials.provide_credentials().await?;
+            let credentials = match self.0.credentials.credentials_now() {
+                Some(c) => c,
+                None => self.0.credentials.provide_credentials().await?,
+            };
             let time = self.now();
             // A URL cannot outlive the credentials that signed it: refuse rather than hand out
             // a link that dies early without saying so.

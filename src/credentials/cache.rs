@@ -147,14 +147,24 @@ impl CachedProvider {
         self.0.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The cached credentials when `load` would return them without calling the provider:
+    /// valid, and fresh (or a refresh is backing off after a failure).
+    fn current(&self, s: &State, now: SystemTime) -> Option<Credentials> {
+        let valid = s.credentials.as_ref().filter(|c| !c.is_expired_at(now))?;
+        let backing_off = s.retry_at.is_some_and(|r| now < r);
+        (s.fresh_until.is_none_or(|f| now < f) || backing_off).then(|| valid.clone())
+    }
+
     async fn load(&self) -> Result<Credentials, CredentialsError> {
         let now = (self.0.clock)();
         let (generation, usable) = {
             let s = self.state();
+            if let Some(c) = self.current(&s, now) {
+                return Ok(c);
+            }
             let valid = s.credentials.as_ref().filter(|c| !c.is_expired_at(now)).cloned();
             let backing_off = s.retry_at.is_some_and(|r| now < r);
             match valid {
-                Some(c) if s.fresh_until.is_none_or(|f| now < f) || backing_off => return Ok(c),
                 Some(c) => (s.generation, Some(c)),
                 None if backing_off => {
                     if let Some(e) = &s.last_error {
@@ -250,6 +260,11 @@ impl ProvideCredentials for CachedProvider {
     fn provide_credentials(&self) -> ProvideCredentialsFuture<'_> {
         Box::pin(self.load())
     }
+
+    fn credentials_now(&self) -> Option<Credentials> {
+        let now = (self.0.clock)();
+        self.current(&self.state(), now)
+    }
 }
 
 #[cfg(test)]
@@ -291,6 +306,33 @@ mod tests {
             .clock(move || at(c2.load(Ordering::SeqCst)))
             .build();
         (p, clock, cache)
+    }
+
+    #[tokio::test]
+    async fn credentials_now_answers_only_when_no_call_is_due() {
+        let (p, clock, cache) = setup();
+        assert!(cache.credentials_now().is_none(), "nothing loaded yet");
+        cache.provide_credentials().await.unwrap();
+        assert_eq!(cache.credentials_now().unwrap().access_key_id(), "AKID0");
+        // In the refresh window a call to the provider is due: the signer must await.
+        clock.store(900, Ordering::SeqCst);
+        assert!(cache.credentials_now().is_none());
+        // A failed refresh backs off: the still-valid credentials are answered at once.
+        p.fail.store(true, Ordering::SeqCst);
+        cache.provide_credentials().await.unwrap();
+        assert_eq!(cache.credentials_now().unwrap().access_key_id(), "AKID0");
+        // Expired: never answered.
+        clock.store(1_000, Ordering::SeqCst);
+        assert!(cache.credentials_now().is_none());
+        assert_eq!(
+            p.calls.load(Ordering::SeqCst),
+            2,
+            "credentials_now never calls the provider"
+        );
+        // Static credentials are always available now.
+        let fixed = Credentials::new("AKIDSTATIC", "s");
+        assert_eq!(fixed.credentials_now().unwrap().access_key_id(), "AKIDSTATIC");
+        assert!(SharedCredentialsProvider::new(fixed).credentials_now().is_some());
     }
 
     #[tokio::test]

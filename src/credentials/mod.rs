@@ -282,6 +282,16 @@ pub type ProvideCredentialsFuture<'a> =
 pub trait ProvideCredentials: Send + Sync + std::fmt::Debug {
     /// Produces credentials, or says why not.
     fn provide_credentials(&self) -> ProvideCredentialsFuture<'_>;
+
+    /// Credentials this provider can hand out right now, without waiting or doing I/O
+    /// (static credentials; a cache holding fresh ones), or `None` to be asked with
+    /// [`ProvideCredentials::provide_credentials`].
+    ///
+    /// Signers ask this first, so the common case costs no boxed future. It must answer what
+    /// `provide_credentials` would answer at this moment; the default, `None`, is always right.
+    fn credentials_now(&self) -> Option<Credentials> {
+        None
+    }
 }
 
 /// Static credentials provide themselves.
@@ -290,11 +300,19 @@ impl ProvideCredentials for Credentials {
         let c = self.clone();
         Box::pin(async move { Ok(c) })
     }
+
+    fn credentials_now(&self) -> Option<Credentials> {
+        Some(self.clone())
+    }
 }
 
 impl<T: ProvideCredentials + ?Sized> ProvideCredentials for Arc<T> {
     fn provide_credentials(&self) -> ProvideCredentialsFuture<'_> {
         (**self).provide_credentials()
+    }
+
+    fn credentials_now(&self) -> Option<Credentials> {
+        (**self).credentials_now()
     }
 }
 
@@ -312,6 +330,10 @@ impl SharedCredentialsProvider {
 impl ProvideCredentials for SharedCredentialsProvider {
     fn provide_credentials(&self) -> ProvideCredentialsFuture<'_> {
         self.0.provide_credentials()
+    }
+
+    fn credentials_now(&self) -> Option<Credentials> {
+        self.0.credentials_now()
     }
 }
 
