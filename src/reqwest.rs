@@ -84,14 +84,28 @@ impl SigV4Middleware {
     }
 }
 
-fn into_reqwest(request: http::Request<SignedBody<::reqwest::Body>>) -> Result<::reqwest::Request, ::reqwest::Error> {
-    let (parts, body) = request.into_parts();
+/// Back to a reqwest request. `url` is the caller's URL: when the signed URI is still the same
+/// (header signing never changes it) that `Url` is sent as it was, instead of parsing the URI
+/// back into a new one (`Url::parse` costs about as much as the rest of both conversions).
+fn into_reqwest(
+    request: http::Request<SignedBody<::reqwest::Body>>,
+    url: &::reqwest::Url,
+) -> Result<::reqwest::Request, ::reqwest::Error> {
+    let (mut parts, body) = request.into_parts();
     let body = match body {
         SignedBody::Full { data } => ::reqwest::Body::from(data),
         SignedBody::Original { body } => body,
         SignedBody::AwsChunked { body } => ::reqwest::Body::wrap(body),
     };
-    ::reqwest::Request::try_from(http::Request::from_parts(parts, body))
+    let unchanged = parts.uri == url.as_str();
+    if unchanged {
+        parts.uri = http::Uri::from_static("http://localhost/");
+    }
+    let mut request = ::reqwest::Request::try_from(http::Request::from_parts(parts, body))?;
+    if unchanged {
+        *request.url_mut() = url.clone();
+    }
+    Ok(request)
 }
 
 #[async_trait::async_trait]
@@ -102,6 +116,7 @@ impl Middleware for SigV4Middleware {
         extensions: &mut Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<::reqwest::Response> {
+        let url = request.url().clone();
         let mut request: http::Request<::reqwest::Body> = request.try_into()?;
         if request.extensions().get::<SigningOverrides>().is_none()
             && let Some(o) = extensions.get::<SigningOverrides>()
@@ -113,15 +128,15 @@ impl Middleware for SigV4Middleware {
             .sign_keeping_replay(request)
             .await
             .map_err(reqwest_middleware::Error::middleware)?;
-        let response = next.clone().run(into_reqwest(signed)?, extensions).await?;
+        let response = next.clone().run(into_reqwest(signed, &url)?, extensions).await?;
         if !may_be_skew_refusal(response.status()) {
             return Ok(response);
         }
 
         // reqwest keeps the response URL in a private extension: carry it over by hand.
-        let url = response.url().clone();
+        let response_url = response.url().clone();
         let (mut rparts, rbody) = http::Response::<::reqwest::Body>::from(response).into_parts();
-        if let Ok(with_url) = http::Response::builder().url(url).body(()) {
+        if let Ok(with_url) = http::Response::builder().url(response_url).body(()) {
             rparts.extensions.extend(with_url.into_parts().0.extensions);
         }
         let rbody = ResponseBody::sniff(rbody, SKEW_SNIFF_LIMIT).await;
@@ -146,7 +161,44 @@ impl Middleware for SigV4Middleware {
             return Ok(rebuilt(rparts, rbody));
         };
         drop(rbody);
-        let request = into_reqwest(http::Request::from_parts(parts, SignedBody::Full { data }))?;
+        let request = into_reqwest(http::Request::from_parts(parts, SignedBody::Full { data }), &url)?;
         next.run(request, extensions).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn http_request(uri: &str) -> http::Request<SignedBody<::reqwest::Body>> {
+        let mut request = http::Request::put(uri)
+            .header("x-amz-date", "20150830T123600Z")
+            .body(SignedBody::full(Bytes::from_static(b"data")))
+            .expect("valid request");
+        request.extensions_mut().insert(7u32);
+        request
+    }
+
+    #[test]
+    fn into_reqwest_keeps_the_callers_url_when_the_uri_is_unchanged() {
+        // `Url::parse` would give an equal Url; the point is that this one is the caller's,
+        // with everything else (headers, body, extensions such as reqwest's timeout) carried.
+        let url = ::reqwest::Url::parse("http://127.0.0.1:9000/b/a%20key?x=1&y").expect("url");
+        let request = into_reqwest(http_request(url.as_str()), &url).expect("converts");
+        assert_eq!(request.url(), &url);
+        assert_eq!(request.method(), http::Method::PUT);
+        assert_eq!(request.headers()["x-amz-date"], "20150830T123600Z");
+        assert_eq!(request.body().and_then(|b| b.as_bytes()), Some(&b"data"[..]));
+        let back: http::Request<::reqwest::Body> = request.try_into().expect("converts back");
+        assert_eq!(back.extensions().get::<u32>(), Some(&7));
+    }
+
+    #[test]
+    fn into_reqwest_parses_a_uri_that_signing_changed() {
+        let url = ::reqwest::Url::parse("http://127.0.0.1:9000/b/key").expect("url");
+        let request =
+            into_reqwest(http_request("http://127.0.0.1:9000/b/key?X-Amz-Signature=ab"), &url).expect("converts");
+        assert_eq!(request.url().as_str(), "http://127.0.0.1:9000/b/key?X-Amz-Signature=ab");
     }
 }
