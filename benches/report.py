@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Prints the `signing` bench results as a Markdown table (python3 stdlib only).
+"""Prints bench results as Markdown tables (python3 stdlib only).
 
-Reads target/criterion/<group>/<function>/new/{benchmark,estimates}.json, written by
-`cargo bench --bench signing`. Usage: python3 benches/report.py [CRITERION_DIR]
-(default: $CARGO_TARGET_DIR/criterion, else target/criterion next to this crate).
+`python3 benches/report.py [CRITERION_DIR]`: the `signing` bench, from
+<group>/<function>/new/{benchmark,estimates}.json (written by `cargo bench --bench signing`).
+`python3 benches/report.py adapters [CRITERION_DIR]`: the `adapters` bench's paired overheads,
+from adapters_paired.json (written by `cargo bench --bench adapters --features reqwest`).
+CRITERION_DIR defaults to $CARGO_TARGET_DIR/criterion, else target/criterion next to this crate.
 """
 
 import json
@@ -16,9 +18,9 @@ OURS, AWS, FLOOR = "ours", "aws-sigv4", "sha2_only"
 ORDER = ["small_get", "post_64k", "presign", "cold_key", "cold_small_get"]
 
 
-def criterion_dir() -> Path:
-    if len(sys.argv) > 1:
-        return Path(sys.argv[1])
+def criterion_dir(args: list[str]) -> Path:
+    if args:
+        return Path(args[0])
     target = os.environ.get("CARGO_TARGET_DIR")
     base = Path(target) if target else Path(__file__).resolve().parent.parent / "target"
     return base / "criterion"
@@ -50,8 +52,30 @@ def fmt_time(ns: float | None) -> str:
     return f"{ns:.1f} ns"
 
 
+def adapters(root: Path) -> int:
+    path = root / "adapters_paired.json"
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        print(f"cannot read {path} ({e}); run `cargo bench --bench adapters --features reqwest` first", file=sys.stderr)
+        return 1
+    idle = "polling (/dev/cpu_dma_latency 0)" if doc.get("poll_idle") else "the machine's default"
+    print(f"idle CPUs: {idle}")
+    print("| kind | median round trip | median paired difference to unsigned | overhead |")
+    print("| --- | ---: | ---: | ---: |")
+    for k in doc["kinds"]:
+        print(
+            f"| {k['kind']} | {k['median_us']:.1f} µs | {k['paired_diff_us']:+.2f} µs "
+            f"| {k['paired_diff_pct']:+.1f} % |"
+        )
+    return 0
+
+
 def main() -> int:
-    root = criterion_dir()
+    args = sys.argv[1:]
+    if args and args[0] == "adapters":
+        return adapters(criterion_dir(args[1:]))
+    root = criterion_dir(args)
     results = load(root)
     if not results:
         print(f"no criterion results under {root}; run `cargo bench --bench signing` first", file=sys.stderr)
