@@ -140,6 +140,32 @@ impl Paired {
         }
     }
 
+    /// Sends `iters` iterations of one request of each of the `N` kinds (`send(kind)`), in a
+    /// fresh random order each time, keeps every time, and returns the total of kind `timed`:
+    /// what criterion sees of this function.
+    async fn iterations<const N: usize, F, Fut>(&self, iters: u64, timed: usize, mut send: F) -> Duration
+    where
+        F: FnMut(usize) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let mut own = Duration::ZERO;
+        let mut rng = 0x9E37_79B9_7F4A_7C15_u64 ^ iters;
+        for _ in 0..iters {
+            let mut row = vec![0.0; N];
+            for kind in shuffle::<N>(&mut rng) {
+                let t = Instant::now();
+                send(kind).await;
+                let took = t.elapsed();
+                row[kind] = took.as_secs_f64() * 1e6;
+                if kind == timed {
+                    own += took;
+                }
+            }
+            self.rows.borrow_mut().push(row);
+        }
+        own
+    }
+
     /// Median of each kind, and median of its paired difference to kind 0, in µs.
     fn summary(&self) -> Vec<(&'static str, f64, f64)> {
         let rows = self.rows.borrow();
@@ -313,28 +339,10 @@ fn adapters(c: &mut Criterion) {
     for (timed, name) in reqwest_paired.kinds.iter().enumerate() {
         group.bench_function(*name, |b| {
             b.to_async(&rt).iter_custom(|iters| {
-                let (unsigned, signed, paired) = (unsigned.clone(), signed.clone(), &reqwest_paired);
-                async move {
-                    let mut own = Duration::ZERO;
-                    let mut rng = 0x2545_F491_4F6C_DD1D_u64 ^ iters;
-                    for _ in 0..iters {
-                        let mut row = vec![0.0; 2];
-                        for kind in shuffle::<2>(&mut rng) {
-                            let t = Instant::now();
-                            match kind {
-                                0 => reqwest_put(&unsigned).await,
-                                _ => reqwest_put(&signed).await,
-                            }
-                            let took = t.elapsed();
-                            row[kind] = took.as_secs_f64() * 1e6;
-                            if kind == timed {
-                                own += took;
-                            }
-                        }
-                        paired.rows.borrow_mut().push(row);
-                    }
-                    own
-                }
+                reqwest_paired.iterations::<2, _, _>(iters, timed, |kind| {
+                    let client = if kind == 0 { &unsigned } else { &signed };
+                    reqwest_put(client)
+                })
             })
         });
     }
@@ -346,30 +354,18 @@ fn adapters(c: &mut Criterion) {
     for (timed, name) in tower_paired.kinds.iter().enumerate() {
         group.bench_function(*name, |b| {
             b.to_async(&rt).iter_custom(|iters| {
-                let (paired, plain_unsigned) = (&tower_paired, &plain_unsigned);
-                async move {
-                    let mut own = Duration::ZERO;
-                    let mut rng = 0x9E37_79B9_7F4A_7C15_u64 ^ iters;
-                    for _ in 0..iters {
-                        let mut row = vec![0.0; 4];
-                        for kind in shuffle::<4>(&mut rng) {
-                            let t = Instant::now();
-                            match kind {
-                                0 => send(plain_unsigned, put()).await,
-                                1 => layer_put().await,
-                                2 => floor_put().await,
-                                _ => aws_put().await,
-                            }
-                            let took = t.elapsed();
-                            row[kind] = took.as_secs_f64() * 1e6;
-                            if kind == timed {
-                                own += took;
-                            }
+                tower_paired.iterations::<4, _, _>(iters, timed, |kind| {
+                    let (plain_unsigned, put) = (&plain_unsigned, &put);
+                    let (layer_put, floor_put, aws_put) = (&layer_put, &floor_put, &aws_put);
+                    async move {
+                        match kind {
+                            0 => send(plain_unsigned, put()).await,
+                            1 => layer_put().await,
+                            2 => floor_put().await,
+                            _ => aws_put().await,
                         }
-                        paired.rows.borrow_mut().push(row);
                     }
-                    own
-                }
+                })
             })
         });
     }
