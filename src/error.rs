@@ -58,6 +58,17 @@ pub enum SigningError {
         /// The offending value.
         value: String,
     },
+    /// The payload cannot be signed into a presigned URL: aws-chunked bodies are never
+    /// presigned, and `UNSIGNED-PAYLOAD` is presigned only under S3 rules
+    /// ([`PresignedPayload::Unsigned`](crate::signing::PresignedPayload::Unsigned)); other
+    /// services hash the body into the URL, and a verifier would refuse every use of it.
+    #[error("a presigned URL cannot carry the payload `{payload}`: {reason}")]
+    PresignedPayloadNotSupported {
+        /// The payload marker.
+        payload: &'static str,
+        /// Why not.
+        reason: &'static str,
+    },
     /// SigV4a: the region set is empty.
     #[error("the SigV4a region set is empty")]
     EmptyRegionSet,

@@ -10,7 +10,7 @@ use sha2::Sha256;
 
 use crate::error::SigningError;
 use crate::signing::encode;
-use crate::signing::settings::{PathNormalization, SigningSettings, UriEncoding};
+use crate::signing::settings::{HeaderWhitespace, PathNormalization, SigningSettings, UriEncoding};
 
 pub(crate) trait Sink {
     fn put(&mut self, bytes: &[u8]);
@@ -150,29 +150,46 @@ pub(crate) fn check_header_value<'a>(name: &str, value: &'a [u8]) -> Result<&'a 
     Ok(value)
 }
 
-/// Writes a header value trimmed of leading and trailing spaces, with runs of spaces collapsed
-/// to one. Only the space character: tabs and other whitespace are kept, as AWS does.
-fn put_header_value(sink: &mut impl Sink, value: &[u8]) {
-    // Tokens, dates and hashes hold no space: nothing to trim or collapse. A fold, not
+/// Writes a header value trimmed of leading and trailing whitespace, with whitespace runs
+/// collapsed to one space. Which bytes are whitespace is the settings' choice
+/// ([`HeaderWhitespace`]): by default only the space character, as S3 and `aws-sigv4` do.
+fn put_header_value(sink: &mut impl Sink, value: &[u8], whitespace: HeaderWhitespace) {
+    match whitespace {
+        HeaderWhitespace::Spaces => put_collapsed(sink, value, |b| b == b' '),
+        HeaderWhitespace::SpacesAndTabs => put_collapsed(sink, value, |b| b == b' ' || b == b'\t'),
+    }
+}
+
+/// [`put_header_value`] for one definition of whitespace; monomorphized, so the default's hot
+/// loop is what it was before the choice existed.
+#[inline(always)]
+fn put_collapsed(sink: &mut impl Sink, value: &[u8], is_ws: impl Fn(u8) -> bool) {
+    // Tokens, dates and hashes hold no whitespace: nothing to trim or collapse. A fold, not
     // `contains`: no call into memchr for values this short.
-    if !value.iter().fold(false, |any, &b| any | (b == b' ')) {
+    if !value.iter().fold(false, |any, &b| any | is_ws(b)) {
         sink.put(value);
         return;
     }
-    let start = value.iter().position(|&b| b != b' ').unwrap_or(value.len());
-    let end = value.iter().rposition(|&b| b != b' ').map_or(start, |i| i + 1);
+    let start = value.iter().position(|&b| !is_ws(b)).unwrap_or(value.len());
+    let end = value.iter().rposition(|&b| !is_ws(b)).map_or(start, |i| i + 1);
     let value = &value[start..end];
     let mut from = 0;
-    let mut prev_space = false;
+    let mut in_run = false;
     for (i, &b) in value.iter().enumerate() {
-        if b == b' ' {
-            if prev_space {
+        if is_ws(b) {
+            if in_run {
+                // Dropped: the run is already one space.
                 sink.put(&value[from..i]);
                 from = i + 1;
+            } else if b != b' ' {
+                // A tab that opens a run stands for the one space.
+                sink.put(&value[from..i]);
+                sink.put(b" ");
+                from = i + 1;
             }
-            prev_space = true;
+            in_run = true;
         } else {
-            prev_space = false;
+            in_run = false;
         }
     }
     sink.put(&value[from..]);
@@ -187,6 +204,7 @@ pub(crate) struct CanonicalRequest<'a> {
     pub headers: &'a [(&'a str, &'a [u8])],
     pub signed_headers: &'a str,
     pub payload_hash: &'a str,
+    pub whitespace: HeaderWhitespace,
 }
 
 impl CanonicalRequest<'_> {
@@ -215,7 +233,7 @@ impl CanonicalRequest<'_> {
                 sink.put(name.as_bytes());
                 sink.put(b":");
             }
-            put_header_value(sink, value);
+            put_header_value(sink, value, self.whitespace);
             prev = Some(name);
         }
         if prev.is_some() {
@@ -259,8 +277,24 @@ mod tests {
 
     fn value(v: &str) -> String {
         let mut out = Vec::new();
-        put_header_value(&mut out, v.as_bytes());
+        put_header_value(&mut out, v.as_bytes(), HeaderWhitespace::Spaces);
         String::from_utf8(out).unwrap()
+    }
+
+    fn value_all_whitespace(v: &str) -> String {
+        let mut out = Vec::new();
+        put_header_value(&mut out, v.as_bytes(), HeaderWhitespace::SpacesAndTabs);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn tab_runs_collapse_only_with_the_botocore_whitespace_rule() {
+        assert_eq!(value("a\t b"), "a\t b");
+        assert_eq!(value_all_whitespace("a\t b"), "a b");
+        assert_eq!(value_all_whitespace("\t a \t\t b\t"), "a b");
+        assert_eq!(value_all_whitespace("a  b"), "a b");
+        assert_eq!(value_all_whitespace("\t"), "");
+        assert_eq!(value_all_whitespace("abc"), "abc");
     }
 
     #[test]
@@ -387,6 +421,7 @@ mod tests {
             headers: &headers,
             signed_headers: &signed,
             payload_hash: "h",
+            whitespace: HeaderWhitespace::Spaces,
         };
         let mut out = Vec::new();
         creq.write(&mut out);

@@ -17,6 +17,8 @@ mod sign;
 pub mod sigv4a;
 mod time;
 
+#[cfg_attr(not(feature = "verify"), allow(unused_imports))]
+pub(crate) use canonical::normalize_path;
 pub use chunked::{ChunkFraming, ChunkSigner};
 pub use key::{SigningKey, SigningKeyCache};
 pub use payload::{
@@ -25,8 +27,8 @@ pub use payload::{
 };
 pub use request::SignableRequest;
 pub use settings::{
-    ContentSha256Header, DEFAULT_EXCLUDED_HEADERS, ExcludedHeaders, PathNormalization, PresignedPayload,
-    SessionTokenMode, SignatureLocation, SigningSettings, UriEncoding, uses_s3_rules,
+    ContentSha256Header, DEFAULT_EXCLUDED_HEADERS, ExcludedHeaders, HeaderWhitespace, PathNormalization,
+    PresignedPayload, SessionTokenMode, SignatureLocation, SigningSettings, UriEncoding, uses_s3_rules,
 };
 pub use sign::{ALGORITHM, ALGORITHM_V4A, MAX_PRESIGN_EXPIRY, SigningOutput, SigningParams, SigningSteps, sign};
 pub use time::AmzDate;

@@ -67,6 +67,18 @@ impl SignableBody<'_> {
     }
 }
 
+/// The marker spelled `text`, if it is one.
+pub(crate) fn marker_named(text: &str) -> Option<&'static str> {
+    [
+        UNSIGNED_PAYLOAD,
+        STREAMING_SIGNED_PAYLOAD,
+        STREAMING_SIGNED_PAYLOAD_TRAILER,
+        STREAMING_UNSIGNED_PAYLOAD_TRAILER,
+    ]
+    .into_iter()
+    .find(|m| *m == text.trim())
+}
+
 /// A payload hash in a stack buffer or borrowed, so hashing never allocates.
 pub(crate) enum PayloadHash<'a> {
     Hex([u8; 64]),

@@ -60,6 +60,22 @@ pub enum PresignedPayload {
     Hashed,
 }
 
+/// Which whitespace in a header value is trimmed at its ends and collapsed to one space.
+///
+/// The signers disagree: `aws-sigv4` (and S3, which its authors follow) treat only the space
+/// character so; botocore, the AWS CRT signer (aws CLI v2) and the AWS SDK for JavaScript v3
+/// treat every whitespace run, tabs included, so. The two differ only for a value holding a
+/// tab. This crate's client signs with [`HeaderWhitespace::Spaces`]; its verifier accepts both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum HeaderWhitespace {
+    /// Runs of spaces become one space; tabs are kept (`aws-sigv4`, S3).
+    #[default]
+    Spaces,
+    /// Runs of spaces and tabs become one space (botocore, AWS CRT, JavaScript v3).
+    SpacesAndTabs,
+}
+
 /// Where the signature goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignatureLocation {
@@ -189,6 +205,7 @@ pub struct SigningSettings {
     pub(crate) presigned_payload: PresignedPayload,
     pub(crate) excluded_headers: ExcludedHeaders,
     pub(crate) session_token_name: Option<Cow<'static, str>>,
+    pub(crate) header_whitespace: HeaderWhitespace,
 }
 
 /// Whether `service` follows S3's canonicalization rules.
@@ -230,6 +247,7 @@ impl SigningSettings {
             presigned_payload: PresignedPayload::Hashed,
             excluded_headers: ExcludedHeaders::default(),
             session_token_name: None,
+            header_whitespace: HeaderWhitespace::Spaces,
         }
     }
 
@@ -270,6 +288,12 @@ impl SigningSettings {
         self
     }
 
+    /// Sets which whitespace in header values is trimmed and collapsed.
+    pub fn with_header_whitespace(mut self, v: HeaderWhitespace) -> Self {
+        self.header_whitespace = v;
+        self
+    }
+
     /// How the canonical URI is encoded.
     pub fn uri_encoding(&self) -> UriEncoding {
         self.uri_encoding
@@ -293,6 +317,15 @@ impl SigningSettings {
     /// The headers left unsigned.
     pub fn excluded_headers(&self) -> &ExcludedHeaders {
         &self.excluded_headers
+    }
+    /// Which whitespace in header values is trimmed and collapsed.
+    pub fn header_whitespace(&self) -> HeaderWhitespace {
+        self.header_whitespace
+    }
+    /// Whether `UNSIGNED-PAYLOAD` belongs to these rules: S3's, whose presigned URLs leave
+    /// the body unsigned. Other services hash every body into the signature.
+    pub fn allows_unsigned_payload(&self) -> bool {
+        self.presigned_payload == PresignedPayload::Unsigned
     }
     /// The header name of the session token (default `x-amz-security-token`).
     pub fn session_token_name(&self) -> &str {

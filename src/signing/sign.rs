@@ -231,13 +231,39 @@ impl std::fmt::Debug for SigningSteps {
 }
 
 /// What signing produced: the headers or query parameters to add, and the signature.
-#[derive(Debug)]
 pub struct SigningOutput {
     signature: Signature,
     headers: Vec<(HeaderName, HeaderValue)>,
     query: Vec<(Cow<'static, str>, String)>,
+    /// Which of `query` is the session token, so `Debug` can leave it out.
+    query_token: Option<usize>,
     steps: Option<SigningSteps>,
     chunk_signer: Option<ChunkSigner>,
+}
+
+impl std::fmt::Debug for SigningOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Header values that hold a secret are marked sensitive and print as such.
+        let query: Vec<(&str, &str)> = self
+            .query
+            .iter()
+            .enumerate()
+            .map(|(i, (k, v))| {
+                let shown = if Some(i) == self.query_token {
+                    "** redacted **"
+                } else {
+                    v.as_str()
+                };
+                (k.as_ref(), shown)
+            })
+            .collect();
+        f.debug_struct("SigningOutput")
+            .field("signature", &self.signature())
+            .field("headers", &self.headers)
+            .field("query", &query)
+            .field("steps", &self.steps)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SigningOutput {
@@ -349,6 +375,28 @@ impl SigningOutput {
     }
 }
 
+/// A presigned URL is used without the signer: its payload must be one the server can check
+/// from the URL alone.
+fn check_presignable(body: &SignableBody<'_>, settings: &SigningSettings) -> Result<(), SigningError> {
+    let marker = match body {
+        SignableBody::Precomputed(hash) => crate::signing::payload::marker_named(hash),
+        body => body.marker(),
+    };
+    match marker {
+        Some(UNSIGNED_PAYLOAD) if settings.presigned_payload == PresignedPayload::Hashed => {
+            Err(SigningError::PresignedPayloadNotSupported {
+                payload: UNSIGNED_PAYLOAD,
+                reason: "these rules hash the body into a presigned URL (only S3 rules leave it unsigned)",
+            })
+        }
+        Some(UNSIGNED_PAYLOAD) | None => Ok(()),
+        Some(marker) => Err(SigningError::PresignedPayloadNotSupported {
+            payload: marker,
+            reason: "aws-chunked bodies are sent with header signing",
+        }),
+    }
+}
+
 fn check_scope_part(what: &'static str, value: &str) -> Result<(), SigningError> {
     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_graphic() && b != b'/') {
         return Err(SigningError::InvalidScope {
@@ -429,6 +477,9 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
         ),
         None => None,
     };
+    if presigning && caller_hash.is_none() {
+        check_presignable(&request.body, settings)?;
+    }
     let payload = match (caller_hash, &request.body) {
         (Some(h), _) => PayloadHash::Text(h),
         (None, SignableBody::Bytes(_) | SignableBody::Precomputed(_))
@@ -545,6 +596,7 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
 
     let mut query = canonical::canonical_query(request.query);
     let mut out_query: Vec<(Cow<'static, str>, String)> = Vec::new();
+    let mut query_token = None;
     if let Some(expires) = expires_in {
         let mut credential = String::with_capacity(akid.len() + 1 + scope_len);
         credential.push_str(akid);
@@ -569,6 +621,7 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
         }
         if let (true, Some(t)) = (sign_token, token) {
             query.push((param_token_name(settings).into(), encode_strict(t)));
+            query_token = Some(out_query.len());
             out_query.push((param_token_name(settings).into(), t.to_owned()));
         }
     }
@@ -582,6 +635,7 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
         headers: &headers,
         signed_headers,
         payload_hash: payload,
+        whitespace: settings.header_whitespace,
     };
     // Written to one buffer and hashed once: far cheaper than feeding SHA-256 dozens of
     // fragments, and the buffer is the text shown when steps are asked for.
@@ -682,6 +736,7 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
         && (!presigning || !sign_token)
     {
         if presigning {
+            query_token = Some(out_query.len());
             out_query.push((param_token_name(settings).into(), t.to_owned()));
         } else {
             let v = creds
@@ -751,6 +806,7 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
         signature,
         headers: out_headers,
         query: out_query,
+        query_token,
         steps,
         chunk_signer,
     })
