@@ -23,8 +23,8 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use sigv4_middleware::raw::RawRequest;
 use sigv4_middleware::signing::sigv4a::{SigV4aKey, derive_private_scalar, verify_digest};
-use sigv4_middleware::signing::{SignableBody, SigningOutput, SigningParams, sign};
-use sigv4_middleware::verify::{Secret, Verifier, VerifyConfig};
+use sigv4_middleware::signing::{PathNormalization, SignableBody, SigningOutput, SigningParams, sign};
+use sigv4_middleware::verify::{ErrorCode, PathPolicy, Secret, Verifier, VerifyConfig};
 
 const SUITE_AKID: &str = "AKIDEXAMPLE";
 const SUITE_SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
@@ -200,14 +200,37 @@ fn verify_stored(dir: &Path, ctx: &Context, variant: &str) -> Result<(), String>
     let config = VerifyConfig::new("us-east-1", ctx.service.clone())
         .settings(ctx.settings.clone())
         .clock(move || time + Duration::from_secs(1));
-    let verifier = Verifier::new(config);
     let creds = ctx.credentials.clone();
-    verifier
-        .verify_buffered(&request, |akid| {
-            (akid == creds.access_key_id()).then(|| Secret::new(creds.clone()))
-        })
-        .map(|_| ())
-        .map_err(|e| format!("{e:?}"))
+    let lookup = |akid: &str| (akid == creds.access_key_id()).then(|| Secret::new(creds.clone()));
+    // Rewrite accepts every suite request, and hands on the path that was signed.
+    let rewriting = Verifier::new(config.clone().path_policy(PathPolicy::Rewrite));
+    let (_, handed_on) = rewriting
+        .verify_buffered(request.clone(), lookup)
+        .map_err(|e| format!("{e:?}"))?;
+    let path = handed_on.uri().path();
+    if ctx.settings.path_normalization() == PathNormalization::Enabled && !is_normalized(path) {
+        return Err(format!("handed on the unnormalized path {path}"));
+    }
+    // Refuse (the default) accepts exactly the requests whose path needs no rewriting.
+    let refused = Verifier::new(config).verify_buffered(request.clone(), lookup);
+    match (refused, path == request.uri().path()) {
+        (Ok(_), true) => Ok(()),
+        (Err(e), false) if e.code() == ErrorCode::InvalidRequest => Ok(()),
+        (outcome, unchanged) => Err(format!(
+            "path {} (normal: {unchanged}) under PathPolicy::Refuse: {outcome:?}",
+            request.uri().path()
+        )),
+    }
+}
+
+/// No `.`, `..` or empty segment (a trailing slash aside).
+fn is_normalized(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix('/') else {
+        return false;
+    };
+    let segments: Vec<&str> = rest.split('/').collect();
+    let (last, inner) = segments.split_last().expect("split yields one at least");
+    inner.iter().all(|s| !matches!(*s, "" | "." | "..")) && !matches!(*last, "." | "..")
 }
 
 /// Stored requests `http` cannot carry (raw non-ASCII or spaces in the request target, folded

@@ -62,6 +62,15 @@ fn sha_mismatch() -> VerifyError {
     )
 }
 
+/// HTTP trailers ride outside the payload that any SigV4 form signs, so nothing vouches for
+/// them; a handler could take one (`x-amz-checksum-sha256`) for a verified value.
+pub(crate) fn unsigned_trailers() -> VerifyError {
+    VerifyError::new(
+        ErrorCode::InvalidRequest,
+        "HTTP trailers are not covered by the SigV4 signature and are not accepted",
+    )
+}
+
 fn chunk_error(e: ChunkError) -> VerifyError {
     let code = match e {
         ChunkError::Truncated | ChunkError::LengthMismatch { .. } => ErrorCode::IncompleteBody,
@@ -332,9 +341,10 @@ where
                 (None, Some(t)) => Some(Ok(Frame::trailers(t))),
                 (None, None) => None,
             }),
-            KindProj::Passthrough { body } => body
-                .poll_frame(cx)
-                .map(|f| f.map(|r| r.map_err(|e| BodyError::Inner(e.into())))),
+            KindProj::Passthrough { body } => Poll::Ready(match ready!(body.poll_frame(cx)) {
+                Some(Ok(frame)) if frame.is_trailers() => Some(Err(BodyError::Verify(unsigned_trailers()))),
+                other => other.map(|r| r.map_err(|e| BodyError::Inner(e.into()))),
+            }),
             KindProj::Sha256 {
                 body,
                 hasher,
@@ -345,12 +355,16 @@ where
                     return Poll::Ready(None);
                 }
                 match ready!(body.poll_frame(cx)) {
-                    Some(Ok(frame)) => {
-                        if let Some(d) = frame.data_ref() {
+                    Some(Ok(frame)) => match frame.data_ref() {
+                        Some(d) => {
                             hasher.update(d);
+                            Poll::Ready(Some(Ok(frame)))
                         }
-                        Poll::Ready(Some(Ok(frame)))
-                    }
+                        None => {
+                            *done = true;
+                            Poll::Ready(Some(Err(BodyError::Verify(unsigned_trailers()))))
+                        }
+                    },
                     Some(Err(e)) => {
                         *done = true;
                         Poll::Ready(Some(Err(BodyError::Inner(e.into()))))
@@ -387,10 +401,13 @@ where
                 }
                 match ready!(body.as_mut().poll_frame(cx)) {
                     Some(Ok(frame)) => {
-                        // HTTP trailers of the outer body are not part of aws-chunked: dropped.
-                        if let Ok(data) = frame.into_data()
-                            && let Err(e) = verifier.feed(&data, &mut |b| ready.push_back(b))
-                        {
+                        // aws-chunked carries its trailers inside the body; HTTP trailers of the
+                        // outer body are signed by nothing.
+                        let fed = match frame.into_data() {
+                            Ok(data) => verifier.feed(&data, &mut |b| ready.push_back(b)),
+                            Err(_) => Err(unsigned_trailers()),
+                        };
+                        if let Err(e) = fed {
                             *failed = true;
                             *error = Some(BodyError::Verify(e));
                         }

@@ -17,8 +17,9 @@
 //!
 //! # Payloads
 //!
-//! - `UNSIGNED-PAYLOAD` (allowed unless [`VerifyConfig::allow_unsigned_payload`] is off) and
-//!   S3 presigned URLs: the body is passed through; there is nothing to check.
+//! - `UNSIGNED-PAYLOAD` (allowed under S3 rules unless [`VerifyConfig::allow_unsigned_payload`]
+//!   says otherwise) and S3 presigned URLs: the body is passed through; there is nothing to
+//!   check.
 //! - A SHA-256 in `x-amz-content-sha256`: the signature is checked before the body is read,
 //!   then the body is checked against the hash. In [`BodyMode::Buffered`] (the default) the
 //!   body is read completely (up to [`VerifyConfig::buffer_limit`]) before the handler runs,
@@ -28,7 +29,13 @@
 //!   size limit and no added latency, but the handler must not act on the body (store it,
 //!   forward it) before the stream ended without error.
 //! - No `x-amz-content-sha256` (services other than S3): the hash is part of the signature,
-//!   so the body is always buffered (up to the limit) before the signature can be checked.
+//!   so the body is always buffered (up to [`VerifyConfig::hashed_body_limit`], 1 MiB by
+//!   default) before the signature can be checked; everything the head carries is checked
+//!   before the first byte is read.
+//!
+//! HTTP trailers of the request are not covered by any SigV4 signature: a request that carries
+//! them is refused (the aws-chunked trailers, which are signed or declared, reach the handler
+//! as HTTP trailers).
 //! - aws-chunked (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`, `...-TRAILER` and
 //!   `STREAMING-UNSIGNED-PAYLOAD-TRAILER`): the framing is decoded, every chunk's signature
 //!   is checked before its bytes are released, and the chunks must add up to
@@ -55,9 +62,11 @@
 mod body;
 mod error;
 mod future;
+mod handoff;
 mod layer;
 mod lookup;
 pub mod parse;
+mod path;
 mod service;
 
 use std::borrow::Cow;
@@ -69,6 +78,7 @@ use http::{HeaderMap, HeaderValue, Method, Uri};
 use subtle::ConstantTimeEq;
 
 use crate::error::SigningError;
+use crate::signing::HeaderWhitespace;
 use crate::signing::{AmzDate, ChunkSigner};
 use crate::signing::{
     ContentSha256Header, MAX_PRESIGN_EXPIRY, PresignedPayload, STREAMING_SIGNED_PAYLOAD,
@@ -82,6 +92,7 @@ pub use future::ResponseFuture;
 pub use layer::VerifySigV4Layer;
 pub use lookup::{LookupError, Secret, SecretLookup, StaticSecrets};
 pub use parse::ParseLimits;
+pub use path::PathPolicy;
 pub use service::VerifySigV4;
 
 use parse::{ChunkDecoderConfig, ChunkSignatures, Credential, ParseErrorKind, excerpt};
@@ -110,7 +121,9 @@ pub struct VerifyConfig {
     max_skew: Duration,
     body_mode: BodyMode,
     buffer_limit: usize,
-    unsigned_payload: bool,
+    hashed_body_limit: usize,
+    unsigned_payload: Option<bool>,
+    path_policy: PathPolicy,
     aws_chunked: bool,
     header_auth: bool,
     presigned: bool,
@@ -119,6 +132,7 @@ pub struct VerifyConfig {
     limits: ParseLimits,
     max_chunk_size: u64,
     debug: bool,
+    debug_revealed: Vec<String>,
     error_format: ErrorFormat,
     clock: Clock,
 }
@@ -132,7 +146,9 @@ impl std::fmt::Debug for VerifyConfig {
             .field("max_skew", &self.max_skew)
             .field("body_mode", &self.body_mode)
             .field("buffer_limit", &self.buffer_limit)
+            .field("hashed_body_limit", &self.hashed_body_limit)
             .field("unsigned_payload", &self.unsigned_payload)
+            .field("path_policy", &self.path_policy)
             .field("aws_chunked", &self.aws_chunked)
             .field("header_auth", &self.header_auth)
             .field("presigned", &self.presigned)
@@ -141,6 +157,7 @@ impl std::fmt::Debug for VerifyConfig {
             .field("limits", &self.limits)
             .field("max_chunk_size", &self.max_chunk_size)
             .field("debug", &self.debug)
+            .field("debug_revealed", &self.debug_revealed)
             .field("error_format", &self.error_format)
             .finish_non_exhaustive()
     }
@@ -149,9 +166,11 @@ impl std::fmt::Debug for VerifyConfig {
 impl VerifyConfig {
     /// Accepts requests signed for `region` and `service`, with that service's
     /// canonicalization rules ([`SigningSettings::for_service`]). Defaults: ±15 minutes of
-    /// clock skew, buffered bodies up to 10 MiB, `UNSIGNED-PAYLOAD` and aws-chunked allowed,
-    /// header and presigned forms allowed, `host` and every `x-amz-*` header must be signed,
-    /// chunks up to 16 MiB, XML errors, no debug output.
+    /// clock skew, buffered bodies up to 10 MiB (1 MiB for a body whose hash is part of the
+    /// signature), `UNSIGNED-PAYLOAD` allowed only under S3 rules, aws-chunked allowed, header
+    /// and presigned forms allowed, `host` and every `x-amz-*` header must be signed,
+    /// unnormalized paths refused ([`PathPolicy::Refuse`]), chunks up to 16 MiB, XML errors,
+    /// no debug output.
     pub fn new(region: impl Into<String>, service: impl Into<String>) -> Self {
         Self {
             regions: vec![region.into()],
@@ -160,7 +179,9 @@ impl VerifyConfig {
             max_skew: Duration::from_secs(15 * 60),
             body_mode: BodyMode::Buffered,
             buffer_limit: 10 * 1024 * 1024,
-            unsigned_payload: true,
+            hashed_body_limit: 1024 * 1024,
+            unsigned_payload: None,
+            path_policy: PathPolicy::Refuse,
             aws_chunked: true,
             header_auth: true,
             presigned: true,
@@ -169,6 +190,7 @@ impl VerifyConfig {
             limits: ParseLimits::default(),
             max_chunk_size: 16 * 1024 * 1024,
             debug: false,
+            debug_revealed: Vec::new(),
             error_format: ErrorFormat::Xml,
             clock: Arc::new(SystemTime::now),
         }
@@ -212,10 +234,28 @@ impl VerifyConfig {
         self
     }
 
-    /// Whether `UNSIGNED-PAYLOAD` (and so S3 presigned URLs and unsigned aws-chunked bodies)
-    /// is accepted (default yes).
+    /// The largest body read for a request without `x-amz-content-sha256` (services other than
+    /// S3), whose hash is part of the signature, so it must be read before the signature can be
+    /// checked (default 1 MiB). Everything the head carries (scope, time, key, token, signed
+    /// headers) is checked before the first byte is read.
+    pub fn hashed_body_limit(mut self, bytes: usize) -> Self {
+        self.hashed_body_limit = bytes;
+        self
+    }
+
+    /// Whether `UNSIGNED-PAYLOAD` (and so S3 presigned URLs and unsigned aws-chunked bodies) is
+    /// accepted. Default: only under rules whose presigned URLs leave the body unsigned (S3's,
+    /// [`SigningSettings::allows_unsigned_payload`]); elsewhere an unsigned payload would let
+    /// anyone holding a signed request change its body.
     pub fn allow_unsigned_payload(mut self, allow: bool) -> Self {
-        self.unsigned_payload = allow;
+        self.unsigned_payload = Some(allow);
+        self
+    }
+
+    /// What to do with a path that the service's normalization would change (default
+    /// [`PathPolicy::Refuse`]); see [`PathPolicy`].
+    pub fn path_policy(mut self, policy: PathPolicy) -> Self {
+        self.path_policy = policy;
         self
     }
 
@@ -262,11 +302,21 @@ impl VerifyConfig {
         self
     }
 
-    /// Debug mode: a `SignatureDoesNotMatch` body carries the server's canonical request
-    /// (session token redacted) and string to sign, as S3 does. Off by default: it tells a
-    /// client what the server saw, which only helps someone who can already sign.
+    /// Debug mode: a `SignatureDoesNotMatch` body carries the server's canonical request and
+    /// string to sign, as S3 does. Off by default: it tells a client what the server saw, which
+    /// only helps someone who can already sign. Header values in the canonical request are
+    /// redacted (a proxy in front may have added secrets the client listed in
+    /// `SignedHeaders`) except `host`, `x-amz-date`, `x-amz-content-sha256` and those named
+    /// with [`VerifyConfig::debug_reveal_headers`]; the session token is always redacted.
     pub fn debug_signature_mismatch(mut self, on: bool) -> Self {
         self.debug = on;
+        self
+    }
+
+    /// Header values shown in debug mode's canonical request besides `host`, `x-amz-date` and
+    /// `x-amz-content-sha256` (replaces the list; names are lower-cased).
+    pub fn debug_reveal_headers<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
+        self.debug_revealed = names.into_iter().map(|n| n.into().to_ascii_lowercase()).collect();
         self
     }
 
@@ -367,7 +417,7 @@ pub enum PayloadCheck {
 
 /// A request whose authentication parameters are parsed and checked (form, scope, time,
 /// signed headers, payload mode), waiting for its secret and signature check.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PendingRequest {
     form: AuthForm,
     credential: Credential<'static>,
@@ -379,9 +429,32 @@ pub struct PendingRequest {
     settings: SigningSettings,
     presigned_query: Option<String>,
     decoded_length: Option<u64>,
+    normalized_path: Option<String>,
+}
+
+impl std::fmt::Debug for PendingRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The token and the presigned query (which may carry it) stay out.
+        f.debug_struct("PendingRequest")
+            .field("form", &self.form)
+            .field("credential", &self.credential)
+            .field("time", &self.time)
+            .field("signed_headers", &self.signed_headers)
+            .field("token", &self.token.as_ref().map(|_| "** redacted **"))
+            .field("payload", &self.payload)
+            .field("decoded_length", &self.decoded_length)
+            .field("normalized_path", &self.normalized_path)
+            .finish_non_exhaustive()
+    }
 }
 
 impl PendingRequest {
+    /// Under [`PathPolicy::Rewrite`], the normalized path the signature is checked against when
+    /// it differs from the path sent: the inner service must see this path (the layer puts it
+    /// in the request's URI).
+    pub fn normalized_path(&self) -> Option<&str> {
+        self.normalized_path.as_deref()
+    }
     /// The access key id to look up.
     pub fn access_key_id(&self) -> &str {
         &self.credential.access_key_id
@@ -713,6 +786,7 @@ impl Verifier {
             .settings
             .clone()
             .unwrap_or_else(|| SigningSettings::for_service(&credential.service));
+        let normalized_path = path::check_path(uri.path(), &settings, cfg.path_policy)?;
 
         // Time.
         let signed_at = time.to_system_time();
@@ -847,10 +921,25 @@ impl Verifier {
             payload,
             PayloadCheck::Unsigned | PayloadCheck::Chunked(STREAMING_UNSIGNED_PAYLOAD_TRAILER)
         );
-        if unsigned && !cfg.unsigned_payload {
+        if unsigned
+            && !cfg
+                .unsigned_payload
+                .unwrap_or_else(|| settings.allows_unsigned_payload())
+        {
             return Err(VerifyError::new(
                 ErrorCode::AccessDenied,
                 "unsigned payloads are not accepted here",
+            ));
+        }
+        // Before any body is read: a listed header the request lacks cannot verify.
+        let has_authority = uri.authority().is_some();
+        if let Some(missing) = signed_headers
+            .iter()
+            .find(|n| !(headers.contains_key(n.as_str()) || (*n == "host" && has_authority)))
+        {
+            return Err(VerifyError::new(
+                ErrorCode::SignatureDoesNotMatch,
+                format!("the signed header {} is not in the request", excerpt(missing)),
             ));
         }
 
@@ -865,6 +954,7 @@ impl Verifier {
             settings,
             presigned_query,
             decoded_length,
+            normalized_path,
         })
     }
 
@@ -932,46 +1022,59 @@ impl Verifier {
             (PayloadCheck::Chunked(STREAMING_SIGNED_PAYLOAD_TRAILER), _) => SignableBody::StreamingSignedTrailer,
             (PayloadCheck::Chunked(_), _) => SignableBody::StreamingUnsignedTrailer,
         };
-        let presigned_uri;
-        let request = match &pending.presigned_query {
-            None => SignableRequest::from_parts(method, uri, headers, signable_body),
-            Some(q) => {
-                let mut s = String::with_capacity(q.len() + uri.path().len() + 64);
-                if let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) {
-                    s.push_str(scheme);
-                    s.push_str("://");
-                    s.push_str(authority.as_str());
-                }
-                s.push_str(if uri.path().is_empty() { "/" } else { uri.path() });
-                s.push('?');
-                if pending.settings.session_token_mode() == SessionTokenMode::AfterSigning {
-                    // The token was added to the URL after signing: it is not in what was signed.
-                    let token_param = match pending.settings.session_token_name() {
-                        "x-amz-security-token" => "X-Amz-Security-Token",
-                        other => other,
-                    };
-                    let kept = q
-                        .split('&')
-                        .filter(|pair| pair.split_once('=').map_or(*pair, |(n, _)| n) != token_param);
-                    for (i, pair) in kept.enumerate() {
-                        if i > 0 {
-                            s.push('&');
-                        }
-                        s.push_str(pair);
-                    }
-                } else {
-                    s.push_str(q);
-                }
-                presigned_uri = s;
-                SignableRequest::new(
-                    method.as_str(),
-                    &presigned_uri,
-                    headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())),
-                    signable_body,
-                )
-                .map_err(|e| VerifyError::new(ErrorCode::InvalidRequest, e.to_string()))?
+        let signed_query;
+        let mut request = SignableRequest::from_parts(method, uri, headers, signable_body);
+        if let Some(q) = &pending.presigned_query {
+            signed_query = presigned_signed_query(q, &pending.settings);
+            request = request.with_query(Some(&signed_query));
+        }
+        if let Some(path) = pending.normalized_path() {
+            // Canonicalized again to the same path; set so the rewrite and the check agree.
+            request.path = path;
+        }
+        let mut output = self.recompute(pending, &request, secret, &pending.settings)?;
+        let mut matches = self.signature_matches(pending, &output, secret)?;
+        if !matches && signed_values_hold_a_tab(pending, headers) {
+            // botocore, the AWS CRT and JavaScript v3 collapse tabs too; only then is the
+            // second canonical form worth computing.
+            let settings = pending
+                .settings
+                .clone()
+                .with_header_whitespace(HeaderWhitespace::SpacesAndTabs);
+            let other = self.recompute(pending, &request, secret, &settings)?;
+            if self.signature_matches(pending, &other, secret)? {
+                (output, matches) = (other, true);
             }
-        };
+        }
+        if !matches {
+            let mut err = VerifyError::new(
+                ErrorCode::SignatureDoesNotMatch,
+                "The request signature we calculated does not match the signature you provided. Check your \
+                 key and signing method.",
+            );
+            if let Some(steps) = output.steps() {
+                let revealed = |name: &str| {
+                    matches!(name, "host" | "x-amz-date" | "x-amz-content-sha256")
+                        || self.config.debug_revealed.iter().any(|r| r == name)
+                };
+                err = err.with_signing_steps(
+                    redact_header_values(steps.redacted_canonical_request(), revealed),
+                    steps.string_to_sign().to_owned(),
+                );
+            }
+            return Err(err);
+        }
+        Ok(output.take_chunk_signer())
+    }
+
+    /// The signature the client should have sent for `request` under `settings`.
+    fn recompute<P>(
+        &self,
+        pending: &PendingRequest,
+        request: &SignableRequest<'_>,
+        secret: &Secret<P>,
+        settings: &SigningSettings,
+    ) -> Result<crate::signing::SigningOutput, VerifyError> {
         let names: Vec<&str> = pending.signed_headers.iter().map(String::as_str).collect();
         let mut params = SigningParams::new(
             secret.credentials(),
@@ -979,7 +1082,7 @@ impl Verifier {
             &pending.credential.service,
             pending.time.to_system_time(),
         )
-        .with_settings(&pending.settings)
+        .with_settings(settings)
         .with_signed_headers(&names)
         .with_key_cache(&self.cache);
         if self.config.debug {
@@ -989,14 +1092,25 @@ impl Verifier {
         if let ClientSignature::V4a { region_set, .. } = &pending.signature {
             params = params.with_sigv4a(region_set).digest_only();
         }
-        let mut output = sign(&request, &params).map_err(|e| match e {
+        sign(request, &params).map_err(|e| match e {
             SigningError::SignedHeaderMissing(name) => VerifyError::new(
                 ErrorCode::SignatureDoesNotMatch,
                 format!("the signed header {} is not in the request", excerpt(&name)),
             ),
             other => VerifyError::new(ErrorCode::InvalidRequest, other.to_string()),
-        })?;
-        let matches = match &pending.signature {
+        })
+    }
+
+    /// Compares in constant time (SigV4) or checks the ECDSA signature (SigV4a).
+    fn signature_matches<P>(
+        &self,
+        pending: &PendingRequest,
+        output: &crate::signing::SigningOutput,
+        secret: &Secret<P>,
+    ) -> Result<bool, VerifyError> {
+        #[cfg(not(feature = "sigv4a"))]
+        let _ = secret;
+        Ok(match &pending.signature {
             ClientSignature::V4(expected) => bool::from(output.signature().as_bytes().ct_eq(expected)),
             #[cfg(feature = "sigv4a")]
             ClientSignature::V4a { der, .. } => {
@@ -1008,22 +1122,7 @@ impl Verifier {
                     .string_to_sign_digest()
                     .is_some_and(|digest| crate::signing::sigv4a::verify_digest(key.verifying_key(), digest, der))
             }
-        };
-        if !matches {
-            let mut err = VerifyError::new(
-                ErrorCode::SignatureDoesNotMatch,
-                "The request signature we calculated does not match the signature you provided. Check your \
-                 key and signing method.",
-            );
-            if let Some(steps) = output.steps() {
-                err = err.with_signing_steps(
-                    steps.redacted_canonical_request().to_owned(),
-                    steps.string_to_sign().to_owned(),
-                );
-            }
-            return Err(err);
-        }
-        Ok(output.take_chunk_signer())
+        })
     }
 
     /// The identity of a request whose signature was verified.
@@ -1090,36 +1189,100 @@ impl Verifier {
 
     /// Verifies a request whose body is fully in memory, in one call (no I/O): for tests,
     /// benchmarks and frameworks that buffer bodies themselves. Returns the identity and the
-    /// verified body (decoded, for aws-chunked).
+    /// request as the application must see it, as the layer hands it to its inner service:
+    /// the verified body (decoded, for aws-chunked, with `content-length` describing it) and,
+    /// under [`PathPolicy::Rewrite`], the normalized path.
     pub fn verify_buffered<P>(
         &self,
-        request: &http::Request<Bytes>,
+        request: http::Request<Bytes>,
         lookup: impl FnOnce(&str) -> Option<Secret<P>>,
-    ) -> Result<(VerifiedIdentity<P>, Bytes), VerifyError> {
+    ) -> Result<(VerifiedIdentity<P>, http::Request<Bytes>), VerifyError> {
         let now = self.now();
-        let (method, uri, headers) = (request.method(), request.uri(), request.headers());
+        let (mut parts, body) = request.into_parts();
+        let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
         let pending = self.check_head(method, uri, headers, now)?;
         let secret = lookup(pending.access_key_id())
             .ok_or_else(|| VerifyError::new(ErrorCode::InvalidAccessKeyId, INVALID_ACCESS_KEY))?;
         self.check_secret(&pending, &secret, now)?;
-        let body = request.body();
-        let signer = self.verify_signature(&pending, method, uri, headers, &secret, Some(body))?;
-        let out = match &pending.payload {
-            PayloadCheck::Unsigned | PayloadCheck::HashIntoSignature => body.clone(),
+        if let PayloadCheck::HashIntoSignature = pending.payload
+            && body.len() > self.config.hashed_body_limit
+        {
+            return Err(body::too_large(self.config.hashed_body_limit));
+        }
+        let signer = self.verify_signature(&pending, method, uri, headers, &secret, Some(&body))?;
+        let (out, decoded_length) = match &pending.payload {
+            PayloadCheck::Unsigned | PayloadCheck::HashIntoSignature => (body, None),
             PayloadCheck::Sha256(expected) => {
-                body::check_sha256(body, expected)?;
-                body.clone()
+                body::check_sha256(&body, expected)?;
+                (body, None)
             }
             PayloadCheck::Chunked(_) => {
                 let mut v = self.chunk_verifier(&pending, headers, signer)?;
                 let mut out = Vec::new();
-                v.feed(body, &mut |b: Bytes| out.extend_from_slice(&b))?;
+                v.feed(&body, &mut |b: Bytes| out.extend_from_slice(&b))?;
                 v.finish()?;
-                Bytes::from(out)
+                let len = out.len() as u64;
+                (Bytes::from(out), Some(len))
             }
         };
-        Ok((self.identity(&pending, secret), out))
+        handoff::hand_off(&mut parts, &pending, decoded_length)?;
+        Ok((self.identity(&pending, secret), http::Request::from_parts(parts, out)))
     }
+}
+
+/// The presigned query as signed: without `X-Amz-Signature` (already left out by the parser),
+/// and without the token when the rules add it after signing.
+fn presigned_signed_query(query: &str, settings: &SigningSettings) -> String {
+    if settings.session_token_mode() != SessionTokenMode::AfterSigning {
+        return query.to_owned();
+    }
+    let token_param = match settings.session_token_name() {
+        "x-amz-security-token" => "X-Amz-Security-Token",
+        other => other,
+    };
+    query
+        .split('&')
+        .filter(|pair| pair.split_once('=').map_or(*pair, |(n, _)| n) != token_param)
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn signed_values_hold_a_tab(pending: &PendingRequest, headers: &HeaderMap) -> bool {
+    pending.signed_headers.iter().any(|n| {
+        headers
+            .get_all(n.as_str())
+            .iter()
+            .any(|v| v.as_bytes().contains(&b'\t'))
+    })
+}
+
+/// The canonical request with every header value replaced by `** redacted **` but those
+/// `revealed` names: what debug mode may show a client. Lines are `name:value` from the fourth
+/// line to the blank line before the signed-header list.
+fn redact_header_values(canonical_request: &str, revealed: impl Fn(&str) -> bool) -> String {
+    let mut out = String::with_capacity(canonical_request.len());
+    let mut lines = canonical_request.split('\n');
+    for line in lines.by_ref().take(3) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    for line in lines.by_ref() {
+        if line.is_empty() {
+            out.push('\n');
+            break;
+        }
+        match line.split_once(':') {
+            Some((name, _)) if !revealed(name) => {
+                out.push_str(name);
+                out.push_str(":** redacted **");
+            }
+            _ => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    let rest: Vec<&str> = lines.collect();
+    out.push_str(&rest.join("\n"));
+    out
 }
 
 pub(crate) const INVALID_ACCESS_KEY: &str = "The AWS access key Id you provided does not exist in our records.";

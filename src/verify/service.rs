@@ -4,13 +4,14 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Request, Response, header};
+use http::{Request, Response};
 use http_body::Body;
 use tower_service::Service;
 
 use super::body::{BodyError, ResponseBody, VerifiedBody, collect_limited, too_large};
 use super::error::{ErrorCode, VerifyError};
 use super::future::ResponseFuture;
+use super::handoff::{declared_length, hand_off};
 use super::lookup::SecretLookup;
 use super::{BodyMode, INVALID_ACCESS_KEY, PayloadCheck, Verifier};
 
@@ -56,41 +57,6 @@ impl<S, L> VerifySigV4<S, L> {
 fn error_response<B>(verifier: &Verifier, e: &VerifyError) -> Response<ResponseBody<B>> {
     tracing::debug!(code = %e.code(), message = e.message(), "sigv4 verification failed");
     e.to_response(verifier.config().format()).map(ResponseBody::error)
-}
-
-/// The handler sees the decoded body of an aws-chunked request, so the framing's headers
-/// must describe it instead.
-fn describe_decoded_body(headers: &mut HeaderMap, len: Option<u64>) {
-    match len {
-        Some(len) => {
-            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-        }
-        None => {
-            headers.remove(header::CONTENT_LENGTH);
-        }
-    }
-    let encodings: Vec<String> = headers
-        .get_all(header::CONTENT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("aws-chunked"))
-        .map(str::to_owned)
-        .collect();
-    headers.remove(header::CONTENT_ENCODING);
-    if !encodings.is_empty()
-        && let Ok(v) = HeaderValue::from_str(&encodings.join(", "))
-    {
-        headers.insert(header::CONTENT_ENCODING, v);
-    }
-}
-
-fn declared_length(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
 }
 
 impl<S, L, B, ResBody> Service<Request<B>> for VerifySigV4<S, L>
@@ -155,24 +121,25 @@ where
     verifier.check_secret(&pending, &secret, now)?;
     let limit = config.buffer_limit;
     let buffered = config.body_mode == BodyMode::Buffered;
-    let unreadable = |_e: B::Error| VerifyError::new(ErrorCode::IncompleteBody, "the request body could not be read");
     let verified_body_error = |e: BodyError| match e {
         BodyError::Verify(e) => e,
         BodyError::Inner(_) => VerifyError::new(ErrorCode::IncompleteBody, "the request body could not be read"),
     };
     let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
+    let mut decoded_length = None;
     let body = match pending.payload() {
         PayloadCheck::Unsigned => {
             verifier.verify_signature(&pending, method, uri, headers, &secret, None)?;
             VerifiedBody::passthrough(body)
         }
         PayloadCheck::HashIntoSignature => {
+            let limit = config.hashed_body_limit;
             if declared_length(headers).is_some_and(|l| l > limit as u64) {
                 return Err(too_large(limit));
             }
-            let (data, trailers) = collect_limited(body, limit, unreadable).await?;
+            let (data, _) = collect_limited(VerifiedBody::passthrough(body), limit, verified_body_error).await?;
             verifier.verify_signature(&pending, method, uri, headers, &secret, Some(&data))?;
-            VerifiedBody::full(data, trailers)
+            VerifiedBody::full(data, None)
         }
         PayloadCheck::Sha256(expected) => {
             verifier.verify_signature(&pending, method, uri, headers, &secret, None)?;
@@ -181,8 +148,8 @@ where
                 if declared_length(headers).is_some_and(|l| l > limit as u64) {
                     return Err(too_large(limit));
                 }
-                let (data, trailers) = collect_limited(streaming, limit, verified_body_error).await?;
-                VerifiedBody::full(data, trailers)
+                let (data, _) = collect_limited(streaming, limit, verified_body_error).await?;
+                VerifiedBody::full(data, None)
             } else {
                 streaming
             }
@@ -196,14 +163,15 @@ where
                     return Err(too_large(limit));
                 }
                 let (data, trailers) = collect_limited(streaming, limit, verified_body_error).await?;
-                describe_decoded_body(&mut parts.headers, Some(data.len() as u64));
+                decoded_length = Some(data.len() as u64);
                 VerifiedBody::full(data, trailers)
             } else {
-                describe_decoded_body(&mut parts.headers, pending.decoded_length());
+                decoded_length = pending.decoded_length();
                 streaming
             }
         }
     };
+    hand_off(&mut parts, &pending, decoded_length)?;
     parts.extensions.insert(verifier.identity(&pending, secret));
     Ok(Request::from_parts(parts, body))
 }

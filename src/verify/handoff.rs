@@ -1,0 +1,60 @@
+//! The request as the inner service receives it: what it routes on and reads must describe
+//! what was verified.
+
+use http::{HeaderMap, HeaderValue, header, request::Parts};
+
+use super::error::VerifyError;
+use super::{PayloadCheck, PendingRequest, path};
+
+/// Makes `parts` describe the verified request: the normalized path under
+/// [`PathPolicy::Rewrite`](super::PathPolicy::Rewrite), and for aws-chunked the decoded body
+/// (`decoded_length` when known).
+pub(crate) fn hand_off(
+    parts: &mut Parts,
+    pending: &PendingRequest,
+    decoded_length: Option<u64>,
+) -> Result<(), VerifyError> {
+    if let Some(normalized) = pending.normalized_path() {
+        parts.uri = path::with_path(&parts.uri, normalized)?;
+    }
+    if matches!(pending.payload(), PayloadCheck::Chunked(_)) {
+        describe_decoded_body(&mut parts.headers, decoded_length);
+    }
+    Ok(())
+}
+
+/// The handler sees the decoded body of an aws-chunked request, so the framing's headers
+/// must describe it instead.
+fn describe_decoded_body(headers: &mut HeaderMap, len: Option<u64>) {
+    match len {
+        Some(len) => {
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+        }
+        None => {
+            headers.remove(header::CONTENT_LENGTH);
+        }
+    }
+    let encodings: Vec<String> = headers
+        .get_all(header::CONTENT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("aws-chunked"))
+        .map(str::to_owned)
+        .collect();
+    headers.remove(header::CONTENT_ENCODING);
+    if !encodings.is_empty()
+        && let Ok(v) = HeaderValue::from_str(&encodings.join(", "))
+    {
+        headers.insert(header::CONTENT_ENCODING, v);
+    }
+}
+
+/// The `content-length` the client declared, if it is a number.
+pub(crate) fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
