@@ -12,8 +12,8 @@ mod s3s_server;
 #[path = "../examples/awscurl.rs"]
 mod awscurl;
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
