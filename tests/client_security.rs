@@ -358,6 +358,42 @@ async fn same_origin_redirects_follow_within_the_origin_and_stop_before_another(
     assert_eq!(elsewhere.count(), 0);
 }
 
+#[path = "common/examples.rs"]
+mod examples;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn awscurl_does_not_follow_a_redirect_to_another_origin() {
+    let bin = tokio::task::spawn_blocking(|| examples::example_bin("awscurl"))
+        .await
+        .unwrap();
+    let elsewhere = Server::start(|_, _| reply(200, &[], "elsewhere")).await;
+    let origin = redirects_to(&elsewhere.base).await;
+    let url = format!("{}/bucket/key", origin.base);
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(bin)
+            .args(["--service", "s3", "--region", "us-east-1", "-d", "secret payload", &url])
+            .env("AWS_ACCESS_KEY_ID", AKID)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET)
+            .env("AWS_SESSION_TOKEN", TOKEN)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("NO_PROXY", "*")
+            .output()
+            .expect("run awscurl")
+    })
+    .await
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("not following the redirect to another origin"), "{err}");
+    assert_eq!(origin.count(), 1);
+    assert_eq!(
+        elsewhere.count(),
+        0,
+        "the signed request went to another origin: {:?}",
+        elsewhere.seen()
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Item 11: an error body that stalls
 
