@@ -207,7 +207,8 @@ impl Middleware for SigV4Middleware {
                 tracing::warn!(
                     from = %response.url().origin().ascii_serialization(),
                     "the response comes from another origin than the request was signed for (a redirect was followed): \
-                     the signed headers and the body went there too; build the client with same_origin_redirects()"
+                     the signed headers (and, after a 307 or 308, the body) went there too; build the client with \
+                     same_origin_redirects()"
                 );
             }
             Responder::OtherOrigin
