@@ -23,6 +23,9 @@
 //!   the canonical request and the string to sign on stderr (the session token redacted);
 //!   `-i` prints the status line and headers; `-o FILE` writes the body to a file; `-f` exits
 //!   with 22 on an HTTP status of 400 or more, like curl.
+//! - Redirects are followed within the URL's origin only: a redirect to another scheme, host or
+//!   port is not followed (the signed headers, the session token and the body would go with
+//!   it); the 3xx response is printed and a note says where it pointed.
 //!
 //! The library imposes no TLS choice (its reqwest has default features off); this example, as
 //! an application, enables reqwest's `native-tls` (the system's OpenSSL, a dev-dependency), so
@@ -36,7 +39,7 @@ use bytes::{Bytes, BytesMut};
 use sigv4_middleware::credentials::{
     CachedProvider, DefaultCredentialsChain, ProfileProvider, ProvideCredentials, SharedCredentialsProvider,
 };
-use sigv4_middleware::reqwest::SigV4Middleware;
+use sigv4_middleware::reqwest::{SigV4Middleware, same_origin_redirects};
 use sigv4_middleware::signer::{BodyPolicy, Signer, SigningOverrides};
 
 const USAGE: &str = "usage: awscurl [-X METHOD] [-H 'Name: value']... [-d DATA | --data-binary @FILE] [-T FILE] \
@@ -455,6 +458,7 @@ async fn run(args: Args) -> Result<ExitCode, String> {
 
     let http = reqwest::Client::builder()
         .no_proxy()
+        .redirect(same_origin_redirects())
         .build()
         .map_err(|e| one_line(&e))?;
     let mut builder = reqwest_middleware::ClientBuilder::new(http).with(SigV4Middleware::new(signer));
@@ -485,6 +489,15 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     }
     let mut response = request.send().await.map_err(|e| one_line(&e))?;
     let status = response.status();
+    if status.is_redirection()
+        && let Some(location) = response.headers().get(http::header::LOCATION)
+    {
+        // Same-origin redirects were followed: this one leads elsewhere.
+        eprintln!(
+            "awscurl: not following the redirect to another origin: {}",
+            String::from_utf8_lossy(location.as_bytes())
+        );
+    }
     if args.fail && status.as_u16() >= 400 {
         eprintln!("awscurl: ({EXIT_HTTP_ERROR}) The requested URL returned error: {status}");
         return Ok(ExitCode::from(EXIT_HTTP_ERROR));

@@ -48,20 +48,60 @@
 //! # Clock skew
 //!
 //! Bodies of 400 and 403 responses are read ahead (at most
-//! [`crate::signer::SKEW_SNIFF_LIMIT`] bytes, then handed on whole) and given
+//! [`crate::signer::SKEW_SNIFF_LIMIT`] bytes, for at most
+//! [`SignerBuilder::skew_sniff_timeout`](crate::signer::SignerBuilder::skew_sniff_timeout), 2 s
+//! by default, then handed on whole: the bytes read, then the rest) and given
 //! to [`Signer::correct_clock_skew`]. On a clock-skew refusal the signer learns the server's
 //! time and the request is signed again and sent once more, when its body was buffered to be
 //! hashed (byte bodies and empty bodies always are). A streamed body (aws-chunked, unsigned or
 //! precomputed payload) is not replayed: the refusal is returned, and the next request is
 //! signed with the corrected clock.
+//!
+//! What a refusal may teach is bounded: it must come from the origin the request was signed
+//! for (not from where a redirect led), its `Date` must be more than 15 minutes from the time
+//! the request was signed, and within
+//! [`SignerBuilder::max_clock_skew_correction`](crate::signer::SignerBuilder::max_clock_skew_correction)
+//! (one hour by default) of the local clock; a learned skew never makes signing fail.
+//!
+//! # Presigned URLs
+//!
+//! A request whose query already carries `X-Amz-Signature` is sent as it is, unsigned: no
+//! `authorization` or `x-amz-*` header is added (AWS refuses a request with two
+//! authentications, `Only one auth mechanism allowed`).
+//!
+//! # Redirects
+//!
+//! reqwest follows redirects inside the `Client`, after this middleware has signed the
+//! request, and on a redirect to another origin strips only `authorization` and `cookie`: with
+//! its default policy a 307 or 308 elsewhere receives `x-amz-security-token`, `x-amz-date`,
+//! `x-amz-content-sha256` and the body. The middleware cannot change the client's policy, so
+//! build the client with [`same_origin_redirects`], which stops at a redirect to another
+//! origin and returns the 3xx response:
+//!
+//! ```no_run
+//! # fn f(signer: sigv4_middleware::signer::Signer) -> Result<(), reqwest::Error> {
+//! use sigv4_middleware::reqwest::{SigV4Middleware, same_origin_redirects};
+//!
+//! let http = reqwest::Client::builder().redirect(same_origin_redirects()).build()?;
+//! let client = reqwest_middleware::ClientBuilder::new(http)
+//!     .with(SigV4Middleware::new(signer))
+//!     .build();
+//! # let _ = client; Ok(()) }
+//! ```
+//!
+//! (`reqwest::redirect::Policy::none()` is safe too.) A response that comes from another origin
+//! than the request was signed for is logged as a warning, and teaches the clock nothing.
 
 use http::Extensions;
 use reqwest::ResponseBuilderExt;
 use reqwest_middleware::{Middleware, Next};
 
-use crate::sign::may_be_skew_refusal;
-use crate::sign::{ResponseBody, SignedBody};
-use crate::signer::{SKEW_SNIFF_LIMIT, Signer, SigningOverrides};
+use crate::sign::SignedBody;
+use crate::sign::skew::{self, Responder};
+use crate::signer::{Sent, Signer, SigningOverrides};
+
+/// How many redirects in a row [`same_origin_redirects`] follows, as reqwest's default policy.
+const MAX_REDIRECTS: usize = 10;
 
 /// Signs requests sent through a `reqwest_middleware::ClientWithMiddleware`.
 ///
@@ -82,6 +122,37 @@ impl SigV4Middleware {
     pub fn signer(&self) -> &Signer {
         &self.signer
     }
+}
+
+/// A reqwest redirect policy for a client that sends signed requests: follows a redirect to
+/// the same origin (scheme, host and port) as the request, up to 10 in a row like reqwest's
+/// default, and stops at a redirect to another origin, returning the 3xx response to the
+/// caller, so the signing headers, the session token and the body never go there. See the
+/// [module documentation](crate::reqwest#redirects).
+pub fn same_origin_redirects() -> ::reqwest::redirect::Policy {
+    ::reqwest::redirect::Policy::custom(|attempt| {
+        let elsewhere = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| !same_origin(first, attempt.url()));
+        if elsewhere {
+            tracing::warn!(
+                to = %attempt.url().origin().ascii_serialization(),
+                "not following a redirect to another origin: the signed headers would go with it"
+            );
+            attempt.stop()
+        } else if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error("too many redirects")
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// Whether two URLs have the same origin: scheme, host and port (the scheme's default when
+/// absent).
+fn same_origin(a: &::reqwest::Url, b: &::reqwest::Url) -> bool {
+    a.scheme() == b.scheme() && a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
 }
 
 /// Back to a reqwest request. `url` is the caller's URL: when the signed URI is still the same
@@ -123,13 +194,26 @@ impl Middleware for SigV4Middleware {
         {
             request.extensions_mut().insert(o.clone());
         }
-        let (signed, replay) = self
+        let (signed, sent) = self
             .signer
             .sign_keeping_replay(request)
             .await
             .map_err(reqwest_middleware::Error::middleware)?;
         let response = next.clone().run(into_reqwest(signed, &url)?, extensions).await?;
-        if !may_be_skew_refusal(response.status()) {
+        let from = if same_origin(&url, response.url()) {
+            Responder::SignedOrigin
+        } else {
+            if matches!(sent, Sent::Signed { .. }) {
+                tracing::warn!(
+                    from = %response.url().origin().ascii_serialization(),
+                    "the response comes from another origin than the request was signed for (a redirect was followed): \
+                     the signed headers (and, after a 307 or 308, the body) went there too; build the client with \
+                     same_origin_redirects()"
+                );
+            }
+            Responder::OtherOrigin
+        };
+        if !skew::reads_ahead(&self.signer, &sent, from, response.status()) {
             return Ok(response);
         }
 
@@ -139,28 +223,13 @@ impl Middleware for SigV4Middleware {
         if let Ok(with_url) = http::Response::builder().url(response_url).body(()) {
             rparts.extensions.extend(with_url.into_parts().0.extensions);
         }
-        let rbody = ResponseBody::sniff(rbody, SKEW_SNIFF_LIMIT).await;
-        let retry = self
-            .signer
-            .correct_clock_skew(rparts.status, &rparts.headers, rbody.sniffed());
-        let rebuilt =
-            |rparts, rbody| ::reqwest::Response::from(http::Response::from_parts(rparts, ::reqwest::Body::wrap(rbody)));
-        if !retry {
-            return Ok(rebuilt(rparts, rbody));
-        }
-        let Some(replay) = replay else {
-            tracing::warn!("the request body was streamed and cannot be replayed: returning the refusal");
-            return Ok(rebuilt(rparts, rbody));
-        };
-        let Some((parts, data)) = self
-            .signer
-            .resign(replay)
+        let checked = skew::check_response(&self.signer, sent, from, http::Response::from_parts(rparts, rbody))
             .await
-            .map_err(reqwest_middleware::Error::middleware)?
-        else {
-            return Ok(rebuilt(rparts, rbody));
+            .map_err(reqwest_middleware::Error::middleware)?;
+        let Some((parts, data)) = checked.resend else {
+            return Ok(::reqwest::Response::from(checked.response.map(::reqwest::Body::wrap)));
         };
-        drop(rbody);
+        drop(checked.response);
         let request = into_reqwest(http::Request::from_parts(parts, SignedBody::Full { data }), &url)?;
         next.run(request, extensions).await
     }

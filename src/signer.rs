@@ -26,7 +26,9 @@ use crate::SigningError;
 use crate::credentials::{CredentialsError, ProvideCredentials, SharedCredentialsProvider};
 use crate::sign::body::{AwsChunkedBody, Probe, SignedBody, collect_limited, probe};
 use crate::signing::chunked::{ChunkFraming, encoded_length};
-use crate::signing::{SignableBody, SignableRequest, SigningKeyCache, SigningParams, SigningSettings, uses_s3_rules};
+use crate::signing::{
+    AmzDate, SignableBody, SignableRequest, SigningKeyCache, SigningParams, SigningSettings, uses_s3_rules,
+};
 
 /// A boxed error, as tower uses.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -38,6 +40,17 @@ pub const DEFAULT_CHUNK_SIZE: usize = 64 * 1024;
 /// How many bytes of an error response (400 or 403) the adapters read to look for a clock-skew
 /// error before handing the response on: 64 KiB. AWS error documents are far smaller.
 pub const SKEW_SNIFF_LIMIT: usize = 64 * 1024;
+/// How long the adapters wait, by default, for an error body (400 or 403) to reach
+/// [`SKEW_SNIFF_LIMIT`] bytes or its end before handing the response on with what was read: 2 s.
+/// A peer that sends a head and then stalls cannot hold the caller longer than that.
+pub const DEFAULT_SKEW_SNIFF_TIMEOUT: Duration = Duration::from_secs(2);
+/// The largest clock correction learned from a refusal, by default: one hour either way. A
+/// `Date` further from the local clock is taken for a broken or hostile peer and ignored.
+pub const DEFAULT_MAX_CLOCK_SKEW_CORRECTION: Duration = Duration::from_secs(60 * 60);
+/// How far a signing time may be from the server's time before AWS refuses it: 15 minutes. A
+/// refusal whose `Date` is closer than this to the time the request was signed was not about
+/// the clock, and teaches nothing.
+pub const SIGNING_TIME_TOLERANCE: Duration = Duration::from_secs(15 * 60);
 
 /// Why a request could not be signed or sent.
 #[derive(Debug, thiserror::Error)]
@@ -301,6 +314,8 @@ struct Inner {
     clock: Clock,
     skew_millis: AtomicI64,
     skew_correction: bool,
+    max_skew_correction: Duration,
+    skew_sniff_timeout: Duration,
 }
 
 /// Signs HTTP requests with SigV4; the tower layer and the reqwest middleware both call it.
@@ -319,6 +334,8 @@ impl std::fmt::Debug for Signer {
             .field("body_policy", &self.0.body_policy)
             .field("algorithm", &self.0.algorithm)
             .field("clock_skew_ms", &self.clock_skew())
+            .field("max_clock_skew_correction", &self.0.max_skew_correction)
+            .field("skew_sniff_timeout", &self.0.skew_sniff_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -333,6 +350,8 @@ pub struct SignerBuilder {
     key_cache_capacity: usize,
     clock: Option<Clock>,
     skew_correction: bool,
+    max_skew_correction: Duration,
+    skew_sniff_timeout: Duration,
     algorithm: Algorithm,
 }
 
@@ -399,9 +418,28 @@ impl SignerBuilder {
     }
 
     /// Whether the adapters correct the clock when a service refuses a request as too skewed
-    /// (default `true`); see [`Signer::correct_clock_skew`].
+    /// (default `true`); see [`Signer::correct_clock_skew`]. Off, error bodies are not read
+    /// ahead at all.
     pub fn clock_skew_correction(mut self, enabled: bool) -> Self {
         self.skew_correction = enabled;
+        self
+    }
+
+    /// The largest clock correction learned from a refusal's `Date` header, either way
+    /// (default [`DEFAULT_MAX_CLOCK_SKEW_CORRECTION`], one hour). A refusal dated further from
+    /// the local clock is logged and ignored: one bogus `Date` must not move every later
+    /// signature days away. Raise it for hosts whose clock may be off by more.
+    pub fn max_clock_skew_correction(mut self, max: Duration) -> Self {
+        self.max_skew_correction = max;
+        self
+    }
+
+    /// How long the adapters wait for the start of a 400 or 403 body (up to
+    /// [`SKEW_SNIFF_LIMIT`] bytes) to look for a clock-skew refusal (default
+    /// [`DEFAULT_SKEW_SNIFF_TIMEOUT`], 2 s). When it runs out the response is handed on as it
+    /// is: the bytes read so far, then the rest of the body. The wait uses tokio's timer.
+    pub fn skew_sniff_timeout(mut self, timeout: Duration) -> Self {
+        self.skew_sniff_timeout = timeout;
         self
     }
 
@@ -420,6 +458,8 @@ impl SignerBuilder {
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemTime::now)),
             skew_millis: AtomicI64::new(0),
             skew_correction: self.skew_correction,
+            max_skew_correction: self.max_skew_correction,
+            skew_sniff_timeout: self.skew_sniff_timeout,
         }))
     }
 }
@@ -473,6 +513,35 @@ pub(crate) struct Replay {
     data: Bytes,
 }
 
+/// What an adapter keeps of a request until its response arrives, to act on a clock-skew
+/// refusal.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "boxing the replay would allocate for every request; one value lives in the adapter's future"
+)]
+pub(crate) enum Sent {
+    /// Sent as it came: its URL was presigned.
+    Presigned,
+    /// Signed at `at`; `replay` when the body was buffered and clock-skew correction is on.
+    Signed { at: SystemTime, replay: Option<Replay> },
+}
+
+/// Whether `uri` is a presigned URL: its query has an `X-Amz-Signature` parameter (any case,
+/// percent-encoded or not). Such a request already carries its authentication; signing it
+/// again would give it two, which AWS refuses (`Only one auth mechanism allowed`).
+fn is_presigned(uri: &http::Uri) -> bool {
+    const NAME: &[u8] = b"x-amz-signature";
+    uri.query().is_some_and(|query| {
+        query.split('&').any(|pair| {
+            let name = pair.split('=').next().unwrap_or_default();
+            name.len() >= NAME.len()
+                && percent_encoding::percent_decode_str(name)
+                    .map(|b| b.to_ascii_lowercase())
+                    .eq(NAME.iter().copied())
+        })
+    })
+}
+
 /// A copy of request parts (method, URI, version, headers, extensions), to replay a request.
 fn copy_parts(parts: &Parts) -> Parts {
     let mut request = http::Request::new(());
@@ -493,6 +562,19 @@ fn declared_length<B: Body>(body: &B, headers: &HeaderMap) -> Option<u64> {
     })
 }
 
+/// `server` minus `local` in milliseconds, saturated.
+fn offset_millis(server: SystemTime, local: SystemTime) -> i64 {
+    match server.duration_since(local) {
+        Ok(ahead) => i64::try_from(ahead.as_millis()).unwrap_or(i64::MAX),
+        Err(behind) => -i64::try_from(behind.duration().as_millis()).unwrap_or(i64::MAX),
+    }
+}
+
+/// How far apart two times are, either way.
+fn distance(a: SystemTime, b: SystemTime) -> Duration {
+    a.duration_since(b).unwrap_or_else(|e| e.duration())
+}
+
 impl Signer {
     /// A builder for `service` in `region`.
     pub fn builder(region: impl Into<String>, service: impl Into<String>) -> SignerBuilder {
@@ -505,6 +587,8 @@ impl Signer {
             key_cache_capacity: 64,
             clock: None,
             skew_correction: true,
+            max_skew_correction: DEFAULT_MAX_CLOCK_SKEW_CORRECTION,
+            skew_sniff_timeout: DEFAULT_SKEW_SNIFF_TIMEOUT,
             algorithm: Algorithm::SigV4,
         }
     }
@@ -519,16 +603,22 @@ impl Signer {
         &self.0.service
     }
 
-    /// The signing time: the clock plus the learned skew.
+    /// The signing time: the clock plus the learned skew. A skew that would take the time past
+    /// what SigV4 can name (before 1970, after 9999) is left out: a learned skew never makes
+    /// signing fail.
     pub fn now(&self) -> SystemTime {
         let now = (self.0.clock)();
         let skew = self.clock_skew();
-        let magnitude = Duration::from_millis(skew.unsigned_abs());
-        if skew >= 0 {
-            now.checked_add(magnitude).unwrap_or(now)
-        } else {
-            now.checked_sub(magnitude).unwrap_or(now)
+        if skew == 0 {
+            return now;
         }
+        let magnitude = Duration::from_millis(skew.unsigned_abs());
+        let skewed = if skew > 0 {
+            now.checked_add(magnitude)
+        } else {
+            now.checked_sub(magnitude)
+        };
+        skewed.filter(|t| AmzDate::new(*t).is_ok()).unwrap_or(now)
     }
 
     /// The offset added to the clock, in milliseconds (server time minus local time).
@@ -543,13 +633,9 @@ impl Signer {
     }
 
     /// Sets the skew so that signing uses `server_time` now (from a response `Date` header).
+    /// Not bounded: [`Signer::correct_clock_skew`] is the call that checks a server's word.
     pub fn learn_clock_skew(&self, server_time: SystemTime) {
-        let local = (self.0.clock)();
-        let millis = match server_time.duration_since(local) {
-            Ok(ahead) => i64::try_from(ahead.as_millis()).unwrap_or(i64::MAX),
-            Err(behind) => -i64::try_from(behind.duration().as_millis()).unwrap_or(i64::MAX),
-        };
-        self.set_clock_skew(millis);
+        self.set_clock_skew(offset_millis(server_time, (self.0.clock)()));
     }
 
     /// Looks at a response for a clock-skew refusal and, when it is one, learns the server's
@@ -563,12 +649,30 @@ impl Signer {
     /// `Signature expired` or `Signature not yet current` (the JSON
     /// `InvalidSignatureException` form), or an `InvalidSignatureException` (body or
     /// `x-amzn-errortype` header) whose message compares times (`earlier than`, `later than`).
-    /// Nothing is learned, and `false` returned, without a parseable `Date` header, from a
-    /// cached response (an `Age` header), or when correction is disabled
-    /// ([`SignerBuilder::clock_skew_correction`]).
+    ///
+    /// Nothing is learned, and `false` returned:
+    /// - without a parseable `Date` header, or from a cached response (an `Age` header);
+    /// - when the `Date` is within [`SIGNING_TIME_TOLERANCE`] (15 minutes) of the time the
+    ///   request was signed: the server would have accepted that time, so the refusal was about
+    ///   something else (here the signing time is taken to be [`Signer::now`]; the adapters use
+    ///   the time each request was actually signed at);
+    /// - when the `Date` is further from the local clock than
+    ///   [`SignerBuilder::max_clock_skew_correction`] (one hour by default);
+    /// - when correction is disabled ([`SignerBuilder::clock_skew_correction`]).
     ///
     /// Both adapters call this; call it yourself when you drive requests another way.
     pub fn correct_clock_skew(&self, status: StatusCode, headers: &HeaderMap, body_prefix: &[u8]) -> bool {
+        self.correct_clock_skew_signed_at(self.now(), status, headers, body_prefix)
+    }
+
+    /// [`Signer::correct_clock_skew`] for a request signed at `signed_at`.
+    pub(crate) fn correct_clock_skew_signed_at(
+        &self,
+        signed_at: SystemTime,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body_prefix: &[u8],
+    ) -> bool {
         if !self.0.skew_correction || !is_clock_skew_error(status, headers, body_prefix) {
             return false;
         }
@@ -584,8 +688,25 @@ impl Signer {
             tracing::warn!(%status, "the service refused the request as signed at the wrong time, but sent no usable Date header; the clock cannot be corrected");
             return false;
         };
+        if distance(server_time, signed_at) <= SIGNING_TIME_TOLERANCE {
+            tracing::debug!(
+                %status,
+                "clock-skew refusal dated within 15 minutes of the signing time: not a clock problem, not correcting the clock"
+            );
+            return false;
+        }
+        let local = (self.0.clock)();
+        if distance(server_time, local) > self.0.max_skew_correction {
+            tracing::warn!(
+                %status,
+                offset_ms = offset_millis(server_time, local),
+                max_ms = u64::try_from(self.0.max_skew_correction.as_millis()).unwrap_or(u64::MAX),
+                "clock-skew refusal dated further from the local clock than the largest correction allowed; ignored"
+            );
+            return false;
+        }
         let previous = self.clock_skew();
-        self.learn_clock_skew(server_time);
+        self.set_clock_skew(offset_millis(server_time, local));
         tracing::warn!(
             %status,
             previous_skew_ms = previous,
@@ -593,6 +714,17 @@ impl Signer {
             "the service refused the request as signed at the wrong time; signing with the server's clock from now on"
         );
         true
+    }
+
+    /// How long the adapters wait for the start of an error body; see
+    /// [`SignerBuilder::skew_sniff_timeout`].
+    pub(crate) fn skew_sniff_timeout(&self) -> Duration {
+        self.0.skew_sniff_timeout
+    }
+
+    /// Whether the adapters read error bodies ahead to correct the clock.
+    pub(crate) fn corrects_clock_skew(&self) -> bool {
+        self.0.skew_correction
     }
 
     /// Signs again a request kept by [`Signer::sign_keeping_replay`] (the adapters' one retry
@@ -607,22 +739,26 @@ impl Signer {
         })
     }
 
-    /// [`Signer::sign`], also keeping what a clock-skew retry needs to send the request again:
-    /// the parts as they were before signing and the buffered body (reference-counted, not
-    /// copied). Nothing is kept when the body was not buffered (it cannot be replayed) or when
-    /// clock-skew correction is off.
+    /// [`Signer::sign`], also keeping what a clock-skew retry needs: the signing time and, to
+    /// send the request again, the parts as they were before signing and the buffered body
+    /// (reference-counted, not copied). No copy is kept when the body was not buffered (it
+    /// cannot be replayed) or when clock-skew correction is off.
     pub(crate) async fn sign_keeping_replay<B>(
         &self,
         request: http::Request<B>,
-    ) -> Result<(http::Request<SignedBody<B>>, Option<Replay>), Error>
+    ) -> Result<(http::Request<SignedBody<B>>, Sent), Error>
     where
         B: Body<Data = Bytes>,
         B::Error: Into<BoxError>,
     {
         let mut replay = None;
         let keep = self.0.skew_correction.then_some(&mut replay);
-        let signed = self.sign_inner(request, keep).await?;
-        Ok((signed, replay))
+        let (signed, at) = self.sign_inner(request, keep).await?;
+        let sent = match at {
+            Some(at) => Sent::Signed { at, replay },
+            None => Sent::Presigned,
+        };
+        Ok((signed, sent))
     }
 
     /// Signs `request` with the current time and returns it with its new body.
@@ -630,33 +766,44 @@ impl Signer {
     /// Headers added by an earlier signing of the same request are removed first, so a
     /// re-signed request carries one signature. See [`BodyPolicy`] for how the body is treated;
     /// [`SigningOverrides`] in the request's extensions change the scope, rules or policy.
+    ///
+    /// A request whose URL is already presigned (its query has `X-Amz-Signature`) is returned
+    /// unsigned, its body untouched ([`SignedBody::Original`]): it carries its own
+    /// authentication, and a second one makes AWS refuse it.
     pub async fn sign<B>(&self, request: http::Request<B>) -> Result<http::Request<SignedBody<B>>, Error>
     where
         B: Body<Data = Bytes>,
         B::Error: Into<BoxError>,
     {
-        self.sign_inner(request, None).await
+        Ok(self.sign_inner(request, None).await?.0)
     }
 
+    /// Signs `request`, returning it with the signing time, or with `None` when its URL was
+    /// presigned and it was passed through.
     async fn sign_inner<B>(
         &self,
         request: http::Request<B>,
         replay: Option<&mut Option<Replay>>,
-    ) -> Result<http::Request<SignedBody<B>>, Error>
+    ) -> Result<(http::Request<SignedBody<B>>, Option<SystemTime>), Error>
     where
         B: Body<Data = Bytes>,
         B::Error: Into<BoxError>,
     {
         let (mut parts, body) = request.into_parts();
+        if is_presigned(&parts.uri) {
+            undo_previous_signing(&mut parts);
+            tracing::debug!("presigned URL (X-Amz-Signature in the query): sent as it is, unsigned");
+            return Ok((http::Request::from_parts(parts, SignedBody::Original { body }), None));
+        }
         let overrides = parts.extensions.get::<SigningOverrides>().cloned().unwrap_or_default();
         let service = overrides.service.as_deref().unwrap_or(&self.0.service);
         let region = overrides.region.as_deref().unwrap_or(&self.0.region);
         let span = tracing::debug_span!("sigv4.sign", service = %service, region = %region, method = %parts.method);
-        let body = self
+        let (body, at) = self
             .sign_parts(&mut parts, body, &overrides, service, region, replay)
             .instrument(span)
             .await?;
-        Ok(http::Request::from_parts(parts, body))
+        Ok((http::Request::from_parts(parts, body), Some(at)))
     }
 
     async fn sign_parts<B>(
@@ -667,7 +814,7 @@ impl Signer {
         service: &str,
         region: &str,
         replay: Option<&mut Option<Replay>>,
-    ) -> Result<SignedBody<B>, Error>
+    ) -> Result<(SignedBody<B>, SystemTime), Error>
     where
         B: Body<Data = Bytes>,
         B::Error: Into<BoxError>,
@@ -779,7 +926,7 @@ impl Signer {
         let changes = rec.changes;
         parts.extensions.insert(SignedMarker { changes });
 
-        Ok(match prepared {
+        let body = match prepared {
             Prepared::Bytes(data) => SignedBody::Full { data },
             Prepared::Pass(body, _) => SignedBody::Original { body },
             Prepared::Chunked {
@@ -795,7 +942,8 @@ impl Signer {
                     body: AwsChunkedBody::with_prefix(body, prefix, chunk_signer, len, chunk_size),
                 }
             }
-        })
+        };
+        Ok((body, time))
     }
 
     /// A presigned URL for `method` on `uri` (absolute), valid for `expires_in` (1 s to 7 days),
@@ -1062,6 +1210,20 @@ mod tests {
         assert_eq!(signer.now(), UNIX_EPOCH + Duration::from_secs(1_369_353_510));
     }
 
+    #[tokio::test]
+    async fn a_skew_past_the_year_9999_or_before_1970_never_makes_signing_fail() {
+        let signer = example_signer();
+        for skew in [i64::MAX, 300_000_000_000_000, i64::MIN, -1_369_353_601_000] {
+            signer.set_clock_skew(skew);
+            assert_eq!(signer.now(), UNIX_EPOCH + Duration::from_secs(1_369_353_600), "{skew}");
+            let signed = signer
+                .sign(example_request(http_body_util::Empty::<Bytes>::new()))
+                .await
+                .unwrap_or_else(|e| panic!("{skew}: {e}"));
+            assert_eq!(signed.headers()["x-amz-date"], "20130524T000000Z");
+        }
+    }
+
     #[test]
     fn clock_skew_errors_are_told_from_other_refusals() {
         let none = HeaderMap::new();
@@ -1119,6 +1281,69 @@ mod tests {
             .build();
         assert!(!off.correct_clock_skew(StatusCode::FORBIDDEN, &headers, body));
         assert_eq!(off.clock_skew(), 0);
+    }
+
+    #[test]
+    fn the_largest_clock_correction_is_bounded_and_configurable() {
+        let body = b"<Code>RequestTimeTooSkewed</Code>";
+        let mut headers = HeaderMap::new();
+        // Two hours ahead of the signer's clock (2013-05-24T00:00:00Z).
+        headers.insert("date", HeaderValue::from_static("Fri, 24 May 2013 02:00:00 GMT"));
+        let signer = example_signer();
+        assert!(!signer.correct_clock_skew(StatusCode::FORBIDDEN, &headers, body));
+        assert_eq!(signer.clock_skew(), 0);
+        let lenient = Signer::builder("us-east-1", "s3")
+            .credentials(Credentials::new("a", "b"))
+            .clock(|| UNIX_EPOCH + Duration::from_secs(1_369_353_600))
+            .max_clock_skew_correction(Duration::from_secs(3 * 3600))
+            .build();
+        assert!(lenient.correct_clock_skew(StatusCode::FORBIDDEN, &headers, body));
+        assert_eq!(lenient.clock_skew(), 2 * 3600 * 1000);
+        // Nothing closer than 15 minutes to the signing time is learned, even by a lenient signer.
+        headers.insert("date", HeaderValue::from_static("Fri, 24 May 2013 02:14:00 GMT"));
+        assert!(!lenient.correct_clock_skew(StatusCode::FORBIDDEN, &headers, body));
+        assert_eq!(lenient.clock_skew(), 2 * 3600 * 1000);
+    }
+
+    #[test]
+    fn presigned_urls_are_told_by_their_signature_parameter() {
+        let table = [
+            ("https://b.s3.amazonaws.com/k?X-Amz-Date=1&X-Amz-Signature=ab", true),
+            ("https://b.s3.amazonaws.com/k?x-amz-signature=ab", true),
+            ("https://b.s3.amazonaws.com/k?X%2DAmz%2DSignature=ab", true),
+            ("https://b.s3.amazonaws.com/k?X-Amz-Signature", true),
+            ("https://b.s3.amazonaws.com/k", false),
+            ("https://b.s3.amazonaws.com/k?", false),
+            ("https://b.s3.amazonaws.com/k?note=X-Amz-Signature", false),
+            ("https://b.s3.amazonaws.com/k?X-Amz-Signatures=ab", false),
+            ("https://b.s3.amazonaws.com/X-Amz-Signature=ab", false),
+        ];
+        for (uri, want) in table {
+            assert_eq!(is_presigned(&uri.parse().unwrap()), want, "{uri}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_presigned_request_is_returned_unsigned_with_its_body() {
+        let signer = example_signer();
+        let url = signer
+            .presign(
+                &http::Method::PUT,
+                &"https://b.s3.amazonaws.com/k".parse().unwrap(),
+                &HeaderMap::new(),
+                Duration::from_secs(60),
+            )
+            .await
+            .unwrap();
+        let request = http::Request::put(url.clone())
+            .body(http_body_util::Full::new(Bytes::from_static(b"data")))
+            .unwrap();
+        let (passed, sent) = signer.sign_keeping_replay(request).await.unwrap();
+        assert!(matches!(sent, Sent::Presigned));
+        assert_eq!(passed.uri(), &url);
+        assert!(passed.headers().is_empty(), "{:?}", passed.headers());
+        assert!(matches!(passed.body(), SignedBody::Original { .. }));
+        assert_eq!(passed.into_body().collect().await.unwrap().to_bytes(), "data");
     }
 
     #[tokio::test]

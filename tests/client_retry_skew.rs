@@ -3,6 +3,8 @@
 //! the awscurl example end to end against s3s-fs; the awscurl host inference table.
 #![cfg(feature = "reqwest")]
 
+#[path = "common/recording_server.rs"]
+mod recording_server;
 #[path = "common/s3s_server.rs"]
 mod s3s_server;
 
@@ -10,8 +12,8 @@ mod s3s_server;
 #[path = "../examples/awscurl.rs"]
 mod awscurl;
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -20,10 +22,8 @@ use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, StreamBody};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto::Builder as ConnBuilder;
+use hyper_util::rt::TokioExecutor;
 use sha2::{Digest, Sha256};
-use tokio::net::TcpListener;
 use tower::ServiceExt;
 
 use sigv4_middleware::credentials::Credentials;
@@ -32,101 +32,13 @@ use sigv4_middleware::sign::{SigV4Layer, SignedBody};
 use sigv4_middleware::signer::{BoxError, Signer};
 use sigv4_middleware::signing::AmzDate;
 
+use recording_server::{Seen, Server, reply};
+
 const AKID: &str = "AKIDEXAMPLE";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 const TOKEN: &str = "FQoGZXIvYXdzEXAMPLESESSIONTOKEN/with+chars=";
 /// The client's clock starts here (2024-01-01T00:00:00Z).
 const T0: u64 = 1_704_067_200;
-
-// ---------------------------------------------------------------------------------------------
-// A recording server
-
-#[derive(Debug, Clone)]
-struct Seen {
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-type Reply = http::Response<Full<Bytes>>;
-type Handler = dyn Fn(usize, &Seen) -> Reply + Send + Sync;
-
-struct Server {
-    base: String,
-    seen: Arc<Mutex<Vec<Seen>>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Server {
-    /// Answers each request with `handler(index, request)` after reading its whole body.
-    async fn start(handler: impl Fn(usize, &Seen) -> Reply + Send + Sync + 'static) -> Self {
-        let handler: Arc<Handler> = Arc::new(handler);
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let record = seen.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((socket, _)) = listener.accept().await else {
-                    continue;
-                };
-                let handler = handler.clone();
-                let record = record.clone();
-                let svc = hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                    let handler = handler.clone();
-                    let record = record.clone();
-                    async move {
-                        let (parts, body) = req.into_parts();
-                        let body = body.collect().await?.to_bytes();
-                        let seen = Seen {
-                            method: parts.method,
-                            headers: parts.headers,
-                            body,
-                        };
-                        let index = {
-                            let mut r = record.lock().unwrap();
-                            r.push(seen.clone());
-                            r.len() - 1
-                        };
-                        Ok::<_, hyper::Error>(handler(index, &seen))
-                    }
-                });
-                tokio::spawn(async move {
-                    let _ = ConnBuilder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(socket), svc)
-                        .await;
-                });
-            }
-        });
-        Server {
-            base: format!("http://{addr}"),
-            seen,
-            task,
-        }
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().unwrap().clone()
-    }
-
-    fn count(&self) -> usize {
-        self.seen.lock().unwrap().len()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-fn reply(status: u16, headers: &[(&str, String)], body: impl Into<Bytes>) -> Reply {
-    let mut r = http::Response::builder().status(status);
-    for (n, v) in headers {
-        r = r.header(*n, v);
-    }
-    r.body(Full::new(body.into())).unwrap()
-}
 
 // ---------------------------------------------------------------------------------------------
 // Clients

@@ -19,11 +19,10 @@ mod future;
 mod layer;
 pub mod response;
 mod service;
+pub(crate) mod skew;
 
 pub use body::{AwsChunkedBody, SignedBody};
 pub use future::ResponseFuture;
 pub use layer::SigV4Layer;
 pub use response::ResponseBody;
 pub use service::SigV4Service;
-#[cfg(feature = "reqwest")]
-pub(crate) use service::may_be_skew_refusal;

@@ -1,13 +1,14 @@
 //! Response bodies of signed requests: passed through, or with their start read ahead to look
 //! for a clock-skew refusal (400 and 403 responses only) and then replayed to the caller.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use http::HeaderMap;
 use http_body::{Body, Frame, SizeHint};
-use http_body_util::BodyExt;
 
 use crate::signer::BoxError;
 
@@ -15,9 +16,10 @@ pin_project_lite::pin_project! {
     /// The body of a response to a signed request.
     ///
     /// Most responses pass through untouched (`Inner`). For a 400 or 403 response the signer
-    /// reads up to [`SKEW_SNIFF_LIMIT`](crate::signer::SKEW_SNIFF_LIMIT) bytes to look for a
-    /// clock-skew refusal; those bytes are yielded first, then the rest of the body, so the
-    /// caller still receives the whole body (`Sniffed`).
+    /// reads up to [`SKEW_SNIFF_LIMIT`](crate::signer::SKEW_SNIFF_LIMIT) bytes, for at most
+    /// [`SignerBuilder::skew_sniff_timeout`](crate::signer::SignerBuilder::skew_sniff_timeout),
+    /// to look for a clock-skew refusal; those bytes are yielded first, then the rest of the
+    /// body, so the caller still receives the whole body (`Sniffed`).
     ///
     /// The variants' fields are private details (pin-project-lite cannot carry field docs).
     #[project = ResponseBodyProj]
@@ -71,9 +73,12 @@ where
     B: Body<Data = Bytes>,
     B::Error: Into<BoxError>,
 {
-    /// Reads `body` until it ends or `limit` bytes were read. A read error is kept and
-    /// yielded to the caller after the bytes read before it.
-    pub(crate) async fn sniff(body: B, limit: usize) -> Self {
+    /// Reads `body` until it ends, `limit` bytes were read or `timeout` has passed (a peer
+    /// can send a head and stall); the rest of the body stays to be read by the caller. A read
+    /// error is kept and yielded to the caller after the bytes read before it.
+    pub(crate) async fn sniff(body: B, limit: usize, timeout: Duration) -> Self {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut timer: Option<Pin<Box<tokio::time::Sleep>>> = None;
         let mut body = Box::pin(body);
         let mut prefix = BytesMut::new();
         let mut error = None;
@@ -84,7 +89,24 @@ where
                 rest = Some(body);
                 break;
             }
-            match body.frame().await {
+            let read = std::future::poll_fn(|cx| {
+                if let Poll::Ready(frame) = body.as_mut().poll_frame(cx) {
+                    return Poll::Ready(Some(frame));
+                }
+                // Armed only once the body makes us wait: a body already in memory needs no timer.
+                let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                timer.as_mut().poll(cx).map(|()| None)
+            })
+            .await;
+            let Some(frame) = read else {
+                tracing::debug!(
+                    read = prefix.len(),
+                    "the error body stalled: handing the response on without looking further"
+                );
+                rest = Some(body);
+                break;
+            };
+            match frame {
                 None => break,
                 Some(Err(e)) => {
                     error = Some(e.into());
@@ -185,6 +207,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http_body_util::BodyExt;
 
     fn frames(pieces: &[&'static [u8]]) -> impl Body<Data = Bytes, Error = std::io::Error> + use<> {
         let frames: Vec<Result<Frame<Bytes>, std::io::Error>> =
@@ -192,12 +215,14 @@ mod tests {
         http_body_util::StreamBody::new(futures_util::stream::iter(frames))
     }
 
+    const WAIT: Duration = Duration::from_secs(30);
+
     #[tokio::test]
     async fn sniffing_keeps_the_whole_body() {
-        let body = ResponseBody::sniff(frames(&[b"abc", b"def", b"ghi"]), 4).await;
+        let body = ResponseBody::sniff(frames(&[b"abc", b"def", b"ghi"]), 4, WAIT).await;
         assert_eq!(body.sniffed(), b"abcdef");
         assert_eq!(body.collect().await.unwrap().to_bytes(), "abcdefghi");
-        let body = ResponseBody::sniff(frames(&[b"abc"]), 64).await;
+        let body = ResponseBody::sniff(frames(&[b"abc"]), 64, WAIT).await;
         assert_eq!(body.sniffed(), b"abc");
         assert_eq!(body.size_hint().exact(), Some(3));
         assert_eq!(body.collect().await.unwrap().to_bytes(), "abc");
@@ -209,10 +234,33 @@ mod tests {
             Ok(Frame::data(Bytes::from_static(b"ab"))),
             Err(std::io::Error::other("reset")),
         ];
-        let body = ResponseBody::sniff(http_body_util::StreamBody::new(futures_util::stream::iter(frames)), 64).await;
+        let body = ResponseBody::sniff(
+            http_body_util::StreamBody::new(futures_util::stream::iter(frames)),
+            64,
+            WAIT,
+        )
+        .await;
         let mut body = std::pin::pin!(body);
         let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
         assert_eq!(first, "ab");
         assert!(body.frame().await.unwrap().is_err());
+    }
+
+    #[tokio::test]
+    async fn a_stalled_body_is_handed_on_at_the_timeout_with_what_was_read() {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Result<Frame<Bytes>, std::io::Error>>();
+        let stream = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|f| (f, rx)) });
+        tx.send(Ok(Frame::data(Bytes::from_static(b"<Error>")))).unwrap();
+        let sniffed = tokio::time::timeout(
+            WAIT,
+            ResponseBody::sniff(http_body_util::StreamBody::new(stream), 64, Duration::from_millis(50)),
+        )
+        .await
+        .expect("the sniff ends at its timeout");
+        assert_eq!(sniffed.sniffed(), b"<Error>");
+        // The rest of the body still comes through after the bytes read ahead.
+        tx.send(Ok(Frame::data(Bytes::from_static(b"</Error>")))).unwrap();
+        drop(tx);
+        assert_eq!(sniffed.collect().await.unwrap().to_bytes(), "<Error></Error>");
     }
 }

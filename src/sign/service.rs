@@ -1,11 +1,11 @@
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::StatusCode;
 use tower_service::Service;
 
+use crate::sign::skew::{self, Responder};
 use crate::sign::{ResponseBody, ResponseFuture, SignedBody};
-use crate::signer::{BoxError, SKEW_SNIFF_LIMIT, Signer};
+use crate::signer::{BoxError, Signer};
 
 /// Signs each request, then passes it to the inner service with a [`SignedBody`].
 ///
@@ -15,12 +15,38 @@ use crate::signer::{BoxError, SKEW_SNIFF_LIMIT, Signer};
 /// # Clock skew
 ///
 /// The response body comes back as a [`ResponseBody`]. Bodies of 400 and 403 responses are
-/// read ahead (at most [`SKEW_SNIFF_LIMIT`] bytes, then handed on whole) and given to
+/// read ahead (at most [`SKEW_SNIFF_LIMIT`](crate::signer::SKEW_SNIFF_LIMIT) bytes, for at most
+/// [`SignerBuilder::skew_sniff_timeout`](crate::signer::SignerBuilder::skew_sniff_timeout), 2 s
+/// by default, then handed on whole: the bytes read, then the rest) and given to
 /// [`Signer::correct_clock_skew`]. On a clock-skew refusal the signer learns the server's time,
 /// and the request is signed again and sent once more when its body was buffered to be hashed
 /// (the bytes are kept until the response arrives; an empty body counts). A request whose body
 /// was streamed (aws-chunked, unsigned or precomputed payload) cannot be replayed: the
 /// refusal is returned, and the next request is signed with the corrected clock.
+///
+/// What a refusal may teach is bounded: its `Date` must be more than 15 minutes from the time
+/// the request was signed, and within
+/// [`SignerBuilder::max_clock_skew_correction`](crate::signer::SignerBuilder::max_clock_skew_correction)
+/// (one hour by default) of the local clock; a learned skew never makes signing fail.
+///
+/// # Presigned URLs
+///
+/// A request whose query already carries `X-Amz-Signature` is sent as it is, unsigned: no
+/// `authorization` or `x-amz-*` header is added (AWS refuses a request with two
+/// authentications).
+///
+/// # Redirects
+///
+/// This layer does not follow redirects, and cannot see the ones its inner service follows.
+/// hyper-util's client follows none. An inner service that does (reqwest's `Client` used as a
+/// tower service follows up to 10 by default) sends the signed headers, among them
+/// `x-amz-security-token`, and the body wherever a 307 or 308 points, another origin included:
+/// build such a reqwest client with
+/// `redirect(sigv4_middleware::reqwest::same_origin_redirects())` (feature `reqwest`), which
+/// stops at a redirect to another origin. A redirect-following layer *outside* this one sends
+/// each hop through the signer, which signs it for its new host, session token included: give
+/// it a policy that refuses other origins (tower-http's `follow_redirect::policy::SameOrigin`).
+/// The clock is corrected from whatever response comes back, within the bounds above.
 ///
 /// # Retries
 ///
@@ -73,11 +99,6 @@ impl<S> SigV4Service<S> {
     }
 }
 
-/// Whether a response's body is read ahead to look for a clock-skew refusal.
-pub(crate) fn may_be_skew_refusal(status: StatusCode) -> bool {
-    status == StatusCode::FORBIDDEN || status == StatusCode::BAD_REQUEST
-}
-
 impl<S, B, RB> Service<http::Request<B>> for SigV4Service<S>
 where
     S: Service<http::Request<SignedBody<B>>, Response = http::Response<RB>> + Clone + Send + 'static,
@@ -103,27 +124,19 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let signer = self.signer.clone();
         ResponseFuture::new(async move {
-            let (signed, replay) = signer
+            let (signed, sent) = signer
                 .sign_keeping_replay(request)
                 .await
                 .map_err(|e| Box::new(e) as BoxError)?;
             let response = inner.call(signed).await.map_err(Into::into)?;
-            if !may_be_skew_refusal(response.status()) {
-                return Ok(response.map(ResponseBody::new));
-            }
-            let (rparts, rbody) = response.into_parts();
-            let rbody = ResponseBody::sniff(rbody, SKEW_SNIFF_LIMIT).await;
-            if !signer.correct_clock_skew(rparts.status, &rparts.headers, rbody.sniffed()) {
-                return Ok(http::Response::from_parts(rparts, rbody));
-            }
-            let Some(replay) = replay else {
-                tracing::warn!("the request body was streamed and cannot be replayed: returning the refusal");
-                return Ok(http::Response::from_parts(rparts, rbody));
+            // The layer cannot see a redirect its inner service follows: see "Redirects" above.
+            let checked = skew::check_response(&signer, sent, Responder::SignedOrigin, response)
+                .await
+                .map_err(|e| Box::new(e) as BoxError)?;
+            let Some((parts, data)) = checked.resend else {
+                return Ok(checked.response);
             };
-            let Some((parts, data)) = signer.resign(replay).await.map_err(|e| Box::new(e) as BoxError)? else {
-                return Ok(http::Response::from_parts(rparts, rbody));
-            };
-            drop(rbody);
+            drop(checked.response);
             futures_util::future::poll_fn(|cx| inner.poll_ready(cx))
                 .await
                 .map_err(Into::into)?;
