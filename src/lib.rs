@@ -36,6 +36,14 @@ pub mod signing;
 
 pub use error::SigningError;
 
+/// The boxed error of the bodies and services that pass on another layer's error.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A source of the current time: [`std::time::SystemTime::now`] unless a test injects another.
+/// The signing core takes times, never a clock; the client, the verifier and the credential
+/// cache each hold one.
+pub type Clock = std::sync::Arc<dyn Fn() -> std::time::SystemTime + Send + Sync>;
+
 #[cfg(feature = "reqwest")]
 pub mod reqwest;
 #[cfg(feature = "tower")]

@@ -31,7 +31,7 @@ use crate::signing::{
 };
 
 /// A boxed error, as tower uses.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub use crate::BoxError;
 
 /// The default limit for reading a body into memory to hash it: 8 MiB.
 pub const DEFAULT_BUFFER_LIMIT: usize = 8 * 1024 * 1024;
@@ -301,7 +301,7 @@ fn undo_previous_signing(parts: &mut Parts) {
     }
 }
 
-type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+use crate::Clock;
 
 struct Inner {
     credentials: SharedCredentialsProvider,

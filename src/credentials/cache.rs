@@ -14,7 +14,7 @@ pub const DEFAULT_MIN_BACKOFF: Duration = Duration::from_secs(1);
 /// The longest wait between failed refreshes by default: 60 seconds.
 pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(60);
 
-type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+use crate::Clock;
 
 /// Caches credentials from any provider and refreshes them ahead of expiry.
 ///

@@ -16,7 +16,7 @@ use super::error::{ErrorCode, VerifyError};
 use super::parse::{ChunkDecoder, ChunkDecoderConfig, ChunkError, ChunkEvent};
 use crate::signing::ChunkSigner;
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+use crate::BoxError;
 
 /// The error of a [`VerifiedBody`]: the body failed verification (streaming mode), or the
 /// underlying body failed.

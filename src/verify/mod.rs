@@ -97,8 +97,7 @@ pub use service::VerifySigV4;
 
 use parse::{ChunkDecoderConfig, ChunkSignatures, Credential, ParseErrorKind, excerpt};
 
-/// The server's clock, injectable for tests.
-pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+pub use crate::Clock;
 
 /// When the body is checked against its signed hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

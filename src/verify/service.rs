@@ -15,7 +15,7 @@ use super::handoff::{declared_length, hand_off};
 use super::lookup::SecretLookup;
 use super::{BodyMode, INVALID_ACCESS_KEY, PayloadCheck, Verifier};
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+use crate::BoxError;
 
 pub(crate) struct Shared<L> {
     pub(crate) verifier: Verifier,
