@@ -327,6 +327,14 @@ impl SigningSettings {
     pub fn allows_unsigned_payload(&self) -> bool {
         self.presigned_payload == PresignedPayload::Unsigned
     }
+    /// The query parameter name of the session token in a presigned URL: the header name's
+    /// conventional spelling (`X-Amz-Security-Token` by default).
+    pub fn session_token_query_name(&self) -> Cow<'static, str> {
+        match &self.session_token_name {
+            Some(name) if name != "x-amz-security-token" => name.clone(),
+            _ => Cow::Borrowed("X-Amz-Security-Token"),
+        }
+    }
     /// The header name of the session token (default `x-amz-security-token`).
     pub fn session_token_name(&self) -> &str {
         self.session_token_name.as_deref().unwrap_or("x-amz-security-token")

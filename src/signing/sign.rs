@@ -620,9 +620,9 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
             out_query.push(("X-Amz-Region-Set".into(), set.to_owned()));
         }
         if let (true, Some(t)) = (sign_token, token) {
-            query.push((param_token_name(settings).into(), encode_strict(t)));
+            query.push((settings.session_token_query_name(), encode_strict(t)));
             query_token = Some(out_query.len());
-            out_query.push((param_token_name(settings).into(), t.to_owned()));
+            out_query.push((settings.session_token_query_name(), t.to_owned()));
         }
     }
     query.sort();
@@ -737,7 +737,7 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
     {
         if presigning {
             query_token = Some(out_query.len());
-            out_query.push((param_token_name(settings).into(), t.to_owned()));
+            out_query.push((settings.session_token_query_name(), t.to_owned()));
         } else {
             let v = creds
                 .session_token_header()
@@ -832,13 +832,5 @@ impl<S: Sink> Sink for StringToSign<'_, S> {
         if let Some(t) = &mut self.text {
             t.extend_from_slice(bytes);
         }
-    }
-}
-
-/// The query parameter name of the session token: the header name's conventional spelling.
-fn param_token_name(settings: &SigningSettings) -> String {
-    match settings.session_token_name.as_deref() {
-        None | Some("x-amz-security-token") => "X-Amz-Security-Token".to_owned(),
-        Some(other) => other.to_owned(),
     }
 }

@@ -148,7 +148,7 @@ impl Credential<'_> {
         format!("{}/{}/{}/aws4_request", self.date, self.region, self.service)
     }
 
-    fn into_owned(self) -> Credential<'static> {
+    pub(crate) fn into_owned(self) -> Credential<'static> {
         Credential {
             access_key_id: Cow::Owned(self.access_key_id.into_owned()),
             date: Cow::Owned(self.date.into_owned()),

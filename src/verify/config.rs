@@ -1,0 +1,248 @@
+//! What the verifier checks and how: [`VerifyConfig`].
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use super::error::ErrorFormat;
+use super::parse::ParseLimits;
+use super::path::PathPolicy;
+use crate::Clock;
+use crate::signing::SigningSettings;
+
+/// When the body is checked against its signed hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum BodyMode {
+    /// Read and verify the whole body before calling the handler (up to the buffer limit).
+    #[default]
+    Buffered,
+    /// Pass bytes through as they arrive and fail the body stream at its end on a mismatch.
+    /// aws-chunked bytes are still released only after their chunk's signature is checked.
+    Streaming,
+}
+
+/// Everything the verifier checks and how.
+#[derive(Clone)]
+pub struct VerifyConfig {
+    pub(super) regions: Vec<String>,
+    pub(super) services: Vec<String>,
+    pub(super) settings: Option<SigningSettings>,
+    pub(super) max_skew: Duration,
+    pub(super) body_mode: BodyMode,
+    pub(super) buffer_limit: usize,
+    pub(super) hashed_body_limit: usize,
+    pub(super) unsigned_payload: Option<bool>,
+    pub(super) path_policy: PathPolicy,
+    pub(super) aws_chunked: bool,
+    pub(super) header_auth: bool,
+    pub(super) presigned: bool,
+    pub(super) require_amz_signed: bool,
+    pub(super) required_signed: Vec<String>,
+    pub(super) limits: ParseLimits,
+    pub(super) max_chunk_size: u64,
+    pub(super) debug: bool,
+    pub(super) debug_revealed: Vec<String>,
+    pub(super) error_format: ErrorFormat,
+    pub(super) clock: Clock,
+}
+
+impl std::fmt::Debug for VerifyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyConfig")
+            .field("regions", &self.regions)
+            .field("services", &self.services)
+            .field("settings", &self.settings)
+            .field("max_skew", &self.max_skew)
+            .field("body_mode", &self.body_mode)
+            .field("buffer_limit", &self.buffer_limit)
+            .field("hashed_body_limit", &self.hashed_body_limit)
+            .field("unsigned_payload", &self.unsigned_payload)
+            .field("path_policy", &self.path_policy)
+            .field("aws_chunked", &self.aws_chunked)
+            .field("header_auth", &self.header_auth)
+            .field("presigned", &self.presigned)
+            .field("require_amz_signed", &self.require_amz_signed)
+            .field("required_signed", &self.required_signed)
+            .field("limits", &self.limits)
+            .field("max_chunk_size", &self.max_chunk_size)
+            .field("debug", &self.debug)
+            .field("debug_revealed", &self.debug_revealed)
+            .field("error_format", &self.error_format)
+            .finish_non_exhaustive()
+    }
+}
+
+impl VerifyConfig {
+    /// Accepts requests signed for `region` and `service`, with that service's
+    /// canonicalization rules ([`SigningSettings::for_service`]). Defaults: ±15 minutes of
+    /// clock skew, buffered bodies up to 10 MiB (1 MiB for a body whose hash is part of the
+    /// signature), `UNSIGNED-PAYLOAD` allowed only under S3 rules, aws-chunked allowed, header
+    /// and presigned forms allowed, `host` and every `x-amz-*` header must be signed,
+    /// unnormalized paths refused ([`PathPolicy::Refuse`]), chunks up to 16 MiB, XML errors,
+    /// no debug output.
+    pub fn new(region: impl Into<String>, service: impl Into<String>) -> Self {
+        Self {
+            regions: vec![region.into()],
+            services: vec![service.into()],
+            settings: None,
+            max_skew: Duration::from_secs(15 * 60),
+            body_mode: BodyMode::Buffered,
+            buffer_limit: 10 * 1024 * 1024,
+            hashed_body_limit: 1024 * 1024,
+            unsigned_payload: None,
+            path_policy: PathPolicy::Refuse,
+            aws_chunked: true,
+            header_auth: true,
+            presigned: true,
+            require_amz_signed: true,
+            required_signed: vec!["host".to_owned()],
+            limits: ParseLimits::default(),
+            max_chunk_size: 16 * 1024 * 1024,
+            debug: false,
+            debug_revealed: Vec::new(),
+            error_format: ErrorFormat::Xml,
+            clock: Arc::new(SystemTime::now),
+        }
+    }
+
+    /// Accepts any of `regions` in the credential scope (replaces the list).
+    pub fn allow_regions<I: IntoIterator<Item = S>, S: Into<String>>(mut self, regions: I) -> Self {
+        self.regions = regions.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Accepts any of `services` in the credential scope (replaces the list).
+    pub fn allow_services<I: IntoIterator<Item = S>, S: Into<String>>(mut self, services: I) -> Self {
+        self.services = services.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Canonicalizes with `settings` instead of the scope service's defaults.
+    pub fn settings(mut self, settings: SigningSettings) -> Self {
+        self.settings = Some(settings);
+        self
+    }
+
+    /// The largest accepted difference between the request time and the server's clock
+    /// (header form), and how early a presigned URL may be used.
+    pub fn max_skew(mut self, skew: Duration) -> Self {
+        self.max_skew = skew;
+        self
+    }
+
+    /// Buffered (default) or streaming body verification; see the module documentation.
+    pub fn body_mode(mut self, mode: BodyMode) -> Self {
+        self.body_mode = mode;
+        self
+    }
+
+    /// The largest body buffered for verification (default 10 MiB); larger bodies get
+    /// `EntityTooLarge`.
+    pub fn buffer_limit(mut self, bytes: usize) -> Self {
+        self.buffer_limit = bytes;
+        self
+    }
+
+    /// The largest body read for a request without `x-amz-content-sha256` (services other than
+    /// S3), whose hash is part of the signature, so it must be read before the signature can be
+    /// checked (default 1 MiB). Everything the head carries (scope, time, key, token, signed
+    /// headers) is checked before the first byte is read.
+    pub fn hashed_body_limit(mut self, bytes: usize) -> Self {
+        self.hashed_body_limit = bytes;
+        self
+    }
+
+    /// Whether `UNSIGNED-PAYLOAD` (and so S3 presigned URLs and unsigned aws-chunked bodies) is
+    /// accepted. Default: only under rules whose presigned URLs leave the body unsigned (S3's,
+    /// [`SigningSettings::allows_unsigned_payload`]); elsewhere an unsigned payload would let
+    /// anyone holding a signed request change its body.
+    pub fn allow_unsigned_payload(mut self, allow: bool) -> Self {
+        self.unsigned_payload = Some(allow);
+        self
+    }
+
+    /// What to do with a path that the service's normalization would change (default
+    /// [`PathPolicy::Refuse`]); see [`PathPolicy`].
+    pub fn path_policy(mut self, policy: PathPolicy) -> Self {
+        self.path_policy = policy;
+        self
+    }
+
+    /// Whether aws-chunked streaming uploads are accepted (default yes).
+    pub fn allow_aws_chunked(mut self, allow: bool) -> Self {
+        self.aws_chunked = allow;
+        self
+    }
+
+    /// Whether the `Authorization` header form is accepted (default yes).
+    pub fn allow_header_auth(mut self, allow: bool) -> Self {
+        self.header_auth = allow;
+        self
+    }
+
+    /// Whether presigned URLs are accepted (default yes).
+    pub fn allow_presigned(mut self, allow: bool) -> Self {
+        self.presigned = allow;
+        self
+    }
+
+    /// Whether every `x-amz-*` header the request carries must be signed (default yes).
+    pub fn require_amz_headers_signed(mut self, require: bool) -> Self {
+        self.require_amz_signed = require;
+        self
+    }
+
+    /// Headers that must be signed when present (default `host`, which is always present).
+    /// Names are lower-cased.
+    pub fn require_signed_headers<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
+        self.required_signed = names.into_iter().map(|n| n.into().to_ascii_lowercase()).collect();
+        self
+    }
+
+    /// The parsing limits.
+    pub fn limits(mut self, limits: ParseLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The largest aws-chunked chunk (default 16 MiB).
+    pub fn max_chunk_size(mut self, bytes: u64) -> Self {
+        self.max_chunk_size = bytes;
+        self
+    }
+
+    /// Debug mode: a `SignatureDoesNotMatch` body carries the server's canonical request and
+    /// string to sign, as S3 does. Off by default: it tells a client what the server saw, which
+    /// only helps someone who can already sign. Header values in the canonical request are
+    /// redacted (a proxy in front may have added secrets the client listed in
+    /// `SignedHeaders`) except `host`, `x-amz-date`, `x-amz-content-sha256` and those named
+    /// with [`VerifyConfig::debug_reveal_headers`]; the session token is always redacted.
+    pub fn debug_signature_mismatch(mut self, on: bool) -> Self {
+        self.debug = on;
+        self
+    }
+
+    /// Header values shown in debug mode's canonical request besides `host`, `x-amz-date` and
+    /// `x-amz-content-sha256` (replaces the list; names are lower-cased).
+    pub fn debug_reveal_headers<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
+        self.debug_revealed = names.into_iter().map(|n| n.into().to_ascii_lowercase()).collect();
+        self
+    }
+
+    /// XML (default) or JSON error bodies.
+    pub fn error_format(mut self, format: ErrorFormat) -> Self {
+        self.error_format = format;
+        self
+    }
+
+    /// The clock to check times against (default [`SystemTime::now`]).
+    pub fn clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The configured error format.
+    pub fn format(&self) -> ErrorFormat {
+        self.error_format
+    }
+}

@@ -1,0 +1,58 @@
+//! Who signed a verified request: what the handler finds in the request extensions.
+
+use std::time::SystemTime;
+
+/// The credential scope of a verified request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialScope {
+    /// `YYYYMMDD`.
+    pub date: String,
+    /// The region.
+    pub region: String,
+    /// The service.
+    pub service: String,
+}
+
+/// Who signed a verified request; found in the request extensions by the handler.
+#[derive(Debug, Clone)]
+pub struct VerifiedIdentity<P = ()> {
+    pub(super) access_key_id: String,
+    pub(super) scope: CredentialScope,
+    pub(super) signed_headers: Vec<String>,
+    pub(super) request_time: SystemTime,
+    pub(super) presigned: bool,
+    pub(super) region_set: Option<String>,
+    pub(super) principal: P,
+}
+
+impl<P> VerifiedIdentity<P> {
+    /// SigV4a: the region set the client signed for (its scope's `region` is then the
+    /// configured region the set matched). `None` for SigV4.
+    pub fn region_set(&self) -> Option<&str> {
+        self.region_set.as_deref()
+    }
+    /// The access key id.
+    pub fn access_key_id(&self) -> &str {
+        &self.access_key_id
+    }
+    /// The credential scope.
+    pub fn scope(&self) -> &CredentialScope {
+        &self.scope
+    }
+    /// The signed header names, as the client listed them.
+    pub fn signed_headers(&self) -> &[String] {
+        &self.signed_headers
+    }
+    /// The signing time (`x-amz-date`).
+    pub fn request_time(&self) -> SystemTime {
+        self.request_time
+    }
+    /// Whether the request came with a presigned URL.
+    pub fn is_presigned(&self) -> bool {
+        self.presigned
+    }
+    /// The principal data of the secret.
+    pub fn principal(&self) -> &P {
+        &self.principal
+    }
+}
