@@ -13,7 +13,7 @@
 //! - Keys are case-insensitive. A line that is not a section, a `key = value`, a continuation or
 //!   a comment is an error naming the file and the line.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,6 +21,15 @@ use std::sync::Arc;
 use super::{Credentials, CredentialsError};
 
 const NAME: &str = "profile";
+
+/// The most profiles a `source_profile` chain may span, the selected profile included: at most
+/// 10 `AssumeRole` calls for one set of credentials.
+///
+/// botocore and aws-config set no length limit (they only detect cycles), but every link is an
+/// STS call made at each refresh, and real chains are two or three roles long (a hub account,
+/// then the target). A longer chain is refused with an error naming the limit, before any call
+/// is made, so a generated or hostile config file cannot plan thousands of calls.
+pub const MAX_SOURCE_PROFILE_CHAIN: usize = 10;
 
 /// Which of the two files a text comes from (they name sections differently).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -294,15 +303,17 @@ impl ProfileSet {
     /// `source_profile` chain and the roles to assume from there.
     ///
     /// `explicit` says the profile was asked for by name (`AWS_PROFILE`, an option): a missing
-    /// explicit profile is a configuration error, a missing `default` is "not configured".
+    /// explicit profile is a configuration error, a missing `default` is "not configured". A
+    /// cycle, or a chain of more than [`MAX_SOURCE_PROFILE_CHAIN`] profiles, is a configuration
+    /// error; resolution costs the same for each profile of the chain.
     pub fn resolve(&self, name: &str, explicit: bool) -> Result<ResolvedProfile, CredentialsError> {
-        let mut visited: Vec<String> = Vec::new();
+        let mut visited = Visited::default();
         let mut roles: Vec<RoleStep> = Vec::new();
-        let mut current = name.to_owned();
+        let mut current: &str = name;
         let mut referrer: Option<(String, String)> = None;
         let first = self.profiles.get(name);
         let base = loop {
-            let Some(p) = self.profiles.get(&current) else {
+            let Some(p) = self.profiles.get(current) else {
                 return Err(match referrer {
                     Some((from, at)) => CredentialsError::invalid_configuration(
                         NAME,
@@ -315,14 +326,7 @@ impl ProfileSet {
                     None => CredentialsError::not_configured(NAME, format!("no profile `{current}`")),
                 });
             };
-            if visited.contains(&current) {
-                visited.push(current);
-                return Err(CredentialsError::invalid_configuration(
-                    NAME,
-                    format!("source_profile cycle: {}", visited.join(" -> ")),
-                ));
-            }
-            visited.push(current.clone());
+            visited.enter(&p.name)?;
             let is_source = visited.len() > 1;
             // A source profile with keys of its own uses them even if it also has a role_arn.
             if is_source && p.get("aws_access_key_id").is_some() {
@@ -359,7 +363,7 @@ impl ProfileSet {
                             break BaseCredentials::Static(static_credentials(p)?);
                         }
                         referrer = Some((p.name.clone(), p.at("source_profile")));
-                        current = source.to_owned();
+                        current = source;
                         continue;
                     }
                     (None, Some(source)) => {
@@ -438,6 +442,45 @@ impl ProfileSet {
             region: first.and_then(|p| p.get("region")).map(str::to_owned),
             endpoint_url: first.and_then(|p| p.get("endpoint_url")).map(str::to_owned),
         })
+    }
+}
+
+/// The profiles a `source_profile` walk went through: in order for messages, and in a set so
+/// that each step costs the same however long the chain.
+#[derive(Default)]
+struct Visited<'a> {
+    order: Vec<&'a str>,
+    seen: HashSet<&'a str>,
+}
+
+impl<'a> Visited<'a> {
+    /// Records the next profile of the chain; a profile seen before is a cycle, one past
+    /// [`MAX_SOURCE_PROFILE_CHAIN`] makes the chain too long.
+    fn enter(&mut self, name: &'a str) -> Result<(), CredentialsError> {
+        let fresh = self.seen.insert(name);
+        let too_long = self.order.len() >= MAX_SOURCE_PROFILE_CHAIN;
+        self.order.push(name);
+        if !fresh {
+            return Err(CredentialsError::invalid_configuration(
+                NAME,
+                format!("source_profile cycle: {}", self.order.join(" -> ")),
+            ));
+        }
+        if too_long {
+            return Err(CredentialsError::invalid_configuration(
+                NAME,
+                format!(
+                    "source_profile chain of profile `{}` is longer than {MAX_SOURCE_PROFILE_CHAIN} profiles (the limit): {}",
+                    self.order[0],
+                    self.order.join(" -> ")
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn len(&self) -> usize {
+        self.order.len()
     }
 }
 
@@ -592,8 +635,9 @@ mod provider {
     /// `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/config` / `~/.aws/credentials`; they are read
     /// at every call (wrap the provider in a [`CachedProvider`](crate::credentials::CachedProvider)).
     ///
-    /// Supports static keys, `role_arn` with `source_profile` chains of any length (cycles are
-    /// reported with the chain) or `credential_source`, `external_id`, `role_session_name`,
+    /// Supports static keys, `role_arn` with `source_profile` chains of up to
+    /// [`MAX_SOURCE_PROFILE_CHAIN`] profiles (longer chains and cycles are reported with the
+    /// chain) or `credential_source`, `external_id`, `role_session_name`,
     /// `duration_seconds`, `web_identity_token_file`, `credential_process`, and `region` /
     /// `endpoint_url` for STS. No profile files, or a `default` profile without credentials, is
     /// "not configured" (a chain moves on); a malformed file or a broken chain is an error.
