@@ -6,7 +6,6 @@
 //! On Linux the peak resident memory of each parse is checked too (`VmHWM`, reset through
 //! `/proc/self/clear_refs`); the tests of this file run one at a time so the peak is theirs.
 
-use std::sync::Mutex;
 use std::time::{Duration, UNIX_EPOCH};
 
 use axum::Router;
@@ -18,7 +17,7 @@ use sigv4_middleware::credentials::{
 };
 
 /// One test at a time: the memory peak is process-wide.
-static SERIAL: Mutex<()> = Mutex::new(());
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/demo";
 
@@ -156,7 +155,7 @@ fn deeply_nested(depth: usize) -> String {
 
 #[tokio::test(flavor = "current_thread")]
 async fn deeply_nested_sts_answer_is_refused_with_a_depth_error() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = SERIAL.lock().await;
     // 240 KB: 30,000 levels of `<a>x`.
     let body = deeply_nested(30_000);
     assert!(body.len() > 230_000, "{}", body.len());
@@ -186,7 +185,7 @@ async fn deeply_nested_sts_answer_is_refused_with_a_depth_error() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn nesting_up_to_the_limit_is_read() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = SERIAL.lock().await;
     // Response/Result/Credentials/AccessKeyId is 4 deep; 28 more levels of unrelated elements
     // inside the result reach exactly 32.
     let deep_but_allowed = ASSUME_ROLE_OK.replace(
@@ -205,7 +204,7 @@ async fn nesting_up_to_the_limit_is_read() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn wide_and_long_sts_answer_parses_in_linear_memory() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = SERIAL.lock().await;
     // 30,000 sibling elements with text, then a 400 KB text node: about 900 KB, under the
     // 1 MiB body limit.
     let mut padding = String::new();
@@ -228,7 +227,7 @@ async fn wide_and_long_sts_answer_parses_in_linear_memory() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn sts_answer_larger_than_one_mib_is_refused() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = SERIAL.lock().await;
     let body = WEB_IDENTITY_OK.replace(
         "<Provider>www.amazon.com</Provider>",
         &format!("<Long>{}</Long>", "y".repeat(2 * 1024 * 1024)),
@@ -243,7 +242,7 @@ async fn sts_answer_larger_than_one_mib_is_refused() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn documented_answers_and_error_documents_still_parse() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = SERIAL.lock().await;
     let c = assume_role(200, ASSUME_ROLE_OK.to_owned()).await.unwrap();
     assert_eq!(
         (c.access_key_id(), c.secret_access_key(), c.session_token()),
