@@ -18,6 +18,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::redact::{CommandLine, REDACTED, is_secret_name};
 use super::{Credentials, CredentialsError};
 
 const NAME: &str = "profile";
@@ -65,14 +66,19 @@ pub struct ProfileParseError {
     pub message: String,
 }
 
-#[derive(Debug, Clone)]
+// No `Debug`: values can be secrets; `Profile`'s `Debug` shows them through `ShownValue`.
+#[derive(Clone)]
 struct Property {
     value: String,
     location: Location,
 }
 
 /// One profile, merged from both files.
-#[derive(Debug, Clone)]
+///
+/// `Debug` never shows a secret: values of keys that name one (`aws_secret_access_key`,
+/// `aws_session_token`, anything with `secret`, `token`, `password`, `private` or `api_key` in
+/// its name) are `** redacted **`, and `credential_process` shows only its program.
+#[derive(Clone)]
 pub struct Profile {
     name: String,
     location: Location,
@@ -111,7 +117,57 @@ impl Profile {
     }
 }
 
+impl fmt::Debug for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Properties<'a>(&'a BTreeMap<String, Property>);
+        impl fmt::Debug for Properties<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_map()
+                    .entries(self.0.iter().map(|(key, p)| (key, ShownValue { key, value: &p.value })))
+                    .finish()
+            }
+        }
+        f.debug_struct("Profile")
+            .field("name", &self.name)
+            .field("location", &self.location)
+            .field("properties", &Properties(&self.properties))
+            .finish()
+    }
+}
+
+/// A property value as `Debug` may show it.
+struct ShownValue<'a> {
+    key: &'a str,
+    value: &'a str,
+}
+
+impl fmt::Debug for ShownValue<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key == "credential_process" {
+            return fmt::Debug::fmt(&CommandLine(self.value), f);
+        }
+        if is_secret_name(self.key) {
+            return f.write_str(REDACTED);
+        }
+        if !self.value.contains('\n') {
+            return fmt::Debug::fmt(self.value, f);
+        }
+        // Indented sub-properties (`s3 =` then `  key = value` lines) can name secrets too.
+        let lines: Vec<String> = self
+            .value
+            .lines()
+            .map(|line| match line.split_once('=') {
+                Some((key, _)) if is_secret_name(key) => format!("{key}= {REDACTED}"),
+                _ => line.to_owned(),
+            })
+            .collect();
+        fmt::Debug::fmt(&lines.join("\n"), f)
+    }
+}
+
 /// All profiles of the config and credentials files.
+///
+/// `Debug` never shows a secret (see [`Profile`]).
 #[derive(Debug, Clone, Default)]
 pub struct ProfileSet {
     profiles: BTreeMap<String, Profile>,
@@ -543,7 +599,10 @@ pub enum CredentialSource {
 }
 
 /// Where a profile chain's first credentials come from.
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows a `credential_process` command by its program only: its arguments can hold
+/// secrets.
+#[derive(Clone)]
 #[non_exhaustive]
 pub enum BaseCredentials {
     /// Keys in the profile (`aws_access_key_id`, `aws_secret_access_key`, `aws_session_token`).
@@ -579,6 +638,48 @@ pub enum BaseCredentials {
         /// Where it is set.
         location: Option<Location>,
     },
+}
+
+impl fmt::Debug for BaseCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Static(c) => f.debug_tuple("Static").field(c).finish(),
+            Self::Process {
+                profile,
+                command,
+                location,
+            } => f
+                .debug_struct("Process")
+                .field("profile", profile)
+                .field("command", &CommandLine(command))
+                .field("location", location)
+                .finish(),
+            Self::WebIdentity {
+                profile,
+                role_arn,
+                token_file,
+                session_name,
+                location,
+            } => f
+                .debug_struct("WebIdentity")
+                .field("profile", profile)
+                .field("role_arn", role_arn)
+                .field("token_file", token_file)
+                .field("session_name", session_name)
+                .field("location", location)
+                .finish(),
+            Self::Source {
+                profile,
+                source,
+                location,
+            } => f
+                .debug_struct("Source")
+                .field("profile", profile)
+                .field("source", source)
+                .field("location", location)
+                .finish(),
+        }
+    }
 }
 
 /// One `AssumeRole` in a profile chain.
