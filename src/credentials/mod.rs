@@ -48,7 +48,7 @@ pub use container::{ContainerProvider, ContainerProviderBuilder};
 pub use imds::{ImdsProvider, ImdsProviderBuilder};
 pub use presign::{PresignLifetimeError, check_presign_lifetime};
 #[cfg(feature = "providers")]
-pub use process::ProcessProvider;
+pub use process::{MAX_PROCESS_OUTPUT, ProcessProvider};
 #[cfg(feature = "providers")]
 pub use profile::{ProfileProvider, ProfileProviderBuilder};
 pub use provider_env::ProviderEnv;
