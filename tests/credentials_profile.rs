@@ -520,3 +520,75 @@ async fn credential_source_environment_and_process_run_for_real() {
         "{msg}"
     );
 }
+
+/// `count` profiles `p0 -> p1 -> … -> p{count-1}`, each assuming a role with the next as its
+/// source; the last one has keys.
+fn source_profile_chain(count: usize) -> String {
+    let mut config = String::new();
+    for i in 0..count - 1 {
+        config.push_str(&format!(
+            "[profile p{i}]\nrole_arn = arn:aws:iam::1:role/r{i}\nsource_profile = p{}\n",
+            i + 1
+        ));
+    }
+    config.push_str(&format!(
+        "[profile p{}]\naws_access_key_id = BASE\naws_secret_access_key = S\n",
+        count - 1
+    ));
+    config
+}
+
+fn resolve_chain(count: usize) -> Result<sigv4_middleware::credentials::profile::ResolvedProfile, String> {
+    let config = source_profile_chain(count);
+    let set = ProfileSet::parse([(FileKind::Config, Path::new("config"), config.as_str())]).unwrap();
+    set.resolve("p0", true).map_err(|e| {
+        assert_eq!(e.kind(), CredentialsErrorKind::InvalidConfiguration, "{e}");
+        e.to_string()
+    })
+}
+
+/// The error resolving a chain of `count` profiles (a resolved chain is reported by its length).
+fn refused(count: usize) -> String {
+    match resolve_chain(count) {
+        Ok(r) => panic!("a chain of {count} profiles resolved to {} roles", r.roles.len()),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn source_profile_chain_longer_than_the_cap_is_refused() {
+    use sigv4_middleware::credentials::profile::MAX_SOURCE_PROFILE_CHAIN;
+    assert_eq!(MAX_SOURCE_PROFILE_CHAIN, 10);
+    // Ten profiles: nine roles on top of p9's keys.
+    let r = resolve_chain(MAX_SOURCE_PROFILE_CHAIN).unwrap();
+    assert_eq!(r.roles.len(), MAX_SOURCE_PROFILE_CHAIN - 1);
+    assert!(matches!(&r.base, BaseCredentials::Static(c) if c.access_key_id() == "BASE"));
+    // Eleven: refused, naming the limit and the chain so far.
+    let e = refused(MAX_SOURCE_PROFILE_CHAIN + 1);
+    assert!(
+        e.contains("source_profile chain of profile `p0` is longer than 10 profiles (the limit)"),
+        "{e}"
+    );
+    assert!(
+        e.contains("p0 -> p1 -> p2 -> p3 -> p4 -> p5 -> p6 -> p7 -> p8 -> p9 -> p10"),
+        "{e}"
+    );
+}
+
+#[test]
+fn ten_thousand_chained_profiles_are_refused_at_the_cap() {
+    let e = refused(10_000);
+    assert!(e.contains("longer than 10 profiles"), "{e}");
+    // Resolution stopped at the cap: the message names 11 profiles, not 10,000.
+    assert!(e.contains("-> p10 ") || e.ends_with("-> p10"), "{e}");
+    assert!(!e.contains("p11"), "{e}");
+}
+
+#[test]
+fn cycle_back_into_the_middle_of_the_chain_is_refused() {
+    let config = "[profile a]\nrole_arn = arn:a\nsource_profile = b\n[profile b]\nrole_arn = arn:b\nsource_profile = c\n[profile c]\nrole_arn = arn:c\nsource_profile = b\n";
+    let set = ProfileSet::parse([(FileKind::Config, Path::new("config"), config)]).unwrap();
+    let e = set.resolve("a", true).unwrap_err();
+    assert_eq!(e.kind(), CredentialsErrorKind::InvalidConfiguration);
+    assert!(e.to_string().contains("source_profile cycle: a -> b -> c -> b"), "{e}");
+}

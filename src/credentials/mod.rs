@@ -17,6 +17,7 @@ mod presign;
 mod process;
 pub mod profile;
 mod provider_env;
+mod redact;
 #[cfg(feature = "providers")]
 mod sts;
 pub mod time;
@@ -47,7 +48,7 @@ pub use container::{ContainerProvider, ContainerProviderBuilder};
 pub use imds::{ImdsProvider, ImdsProviderBuilder};
 pub use presign::{PresignLifetimeError, check_presign_lifetime};
 #[cfg(feature = "providers")]
-pub use process::ProcessProvider;
+pub use process::{MAX_PROCESS_OUTPUT, ProcessProvider};
 #[cfg(feature = "providers")]
 pub use profile::{ProfileProvider, ProfileProviderBuilder};
 pub use provider_env::ProviderEnv;
@@ -179,10 +180,10 @@ impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Credentials")
             .field("access_key_id", &self.0.access_key_id)
-            .field("secret_access_key", &"** redacted **")
+            .field("secret_access_key", &redact::REDACTED)
             .field(
                 "session_token",
-                &self.0.session_token.as_ref().map(|_| "** redacted **"),
+                &self.0.session_token.as_ref().map(|_| redact::REDACTED),
             )
             .field("expiry", &self.0.expiry)
             .field("provider_name", &self.0.provider_name)

@@ -13,14 +13,24 @@
 //! - Keys are case-insensitive. A line that is not a section, a `key = value`, a continuation or
 //!   a comment is an error naming the file and the line.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::redact::{CommandLine, REDACTED, is_secret_name};
 use super::{Credentials, CredentialsError};
 
 const NAME: &str = "profile";
+
+/// The most profiles a `source_profile` chain may span, the selected profile included: at most
+/// 10 `AssumeRole` calls for one set of credentials.
+///
+/// botocore and aws-config set no length limit (they only detect cycles), but every link is an
+/// STS call made at each refresh, and real chains are two or three roles long (a hub account,
+/// then the target). A longer chain is refused with an error naming the limit, before any call
+/// is made, so a generated or hostile config file cannot plan thousands of calls.
+pub const MAX_SOURCE_PROFILE_CHAIN: usize = 10;
 
 /// Which of the two files a text comes from (they name sections differently).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,14 +66,19 @@ pub struct ProfileParseError {
     pub message: String,
 }
 
-#[derive(Debug, Clone)]
+// No `Debug`: values can be secrets; `Profile`'s `Debug` shows them through `ShownValue`.
+#[derive(Clone)]
 struct Property {
     value: String,
     location: Location,
 }
 
 /// One profile, merged from both files.
-#[derive(Debug, Clone)]
+///
+/// `Debug` never shows a secret: values of keys that name one (`aws_secret_access_key`,
+/// `aws_session_token`, anything with `secret`, `token`, `password`, `private` or `api_key` in
+/// its name) are `** redacted **`, and `credential_process` shows only its program.
+#[derive(Clone)]
 pub struct Profile {
     name: String,
     location: Location,
@@ -102,7 +117,57 @@ impl Profile {
     }
 }
 
+impl fmt::Debug for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Properties<'a>(&'a BTreeMap<String, Property>);
+        impl fmt::Debug for Properties<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_map()
+                    .entries(self.0.iter().map(|(key, p)| (key, ShownValue { key, value: &p.value })))
+                    .finish()
+            }
+        }
+        f.debug_struct("Profile")
+            .field("name", &self.name)
+            .field("location", &self.location)
+            .field("properties", &Properties(&self.properties))
+            .finish()
+    }
+}
+
+/// A property value as `Debug` may show it.
+struct ShownValue<'a> {
+    key: &'a str,
+    value: &'a str,
+}
+
+impl fmt::Debug for ShownValue<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key == "credential_process" {
+            return fmt::Debug::fmt(&CommandLine(self.value), f);
+        }
+        if is_secret_name(self.key) {
+            return f.write_str(REDACTED);
+        }
+        if !self.value.contains('\n') {
+            return fmt::Debug::fmt(self.value, f);
+        }
+        // Indented sub-properties (`s3 =` then `  key = value` lines) can name secrets too.
+        let lines: Vec<String> = self
+            .value
+            .lines()
+            .map(|line| match line.split_once('=') {
+                Some((key, _)) if is_secret_name(key) => format!("{key}= {REDACTED}"),
+                _ => line.to_owned(),
+            })
+            .collect();
+        fmt::Debug::fmt(&lines.join("\n"), f)
+    }
+}
+
 /// All profiles of the config and credentials files.
+///
+/// `Debug` never shows a secret (see [`Profile`]).
 #[derive(Debug, Clone, Default)]
 pub struct ProfileSet {
     profiles: BTreeMap<String, Profile>,
@@ -294,15 +359,17 @@ impl ProfileSet {
     /// `source_profile` chain and the roles to assume from there.
     ///
     /// `explicit` says the profile was asked for by name (`AWS_PROFILE`, an option): a missing
-    /// explicit profile is a configuration error, a missing `default` is "not configured".
+    /// explicit profile is a configuration error, a missing `default` is "not configured". A
+    /// cycle, or a chain of more than [`MAX_SOURCE_PROFILE_CHAIN`] profiles, is a configuration
+    /// error; resolution costs the same for each profile of the chain.
     pub fn resolve(&self, name: &str, explicit: bool) -> Result<ResolvedProfile, CredentialsError> {
-        let mut visited: Vec<String> = Vec::new();
+        let mut visited = Visited::default();
         let mut roles: Vec<RoleStep> = Vec::new();
-        let mut current = name.to_owned();
+        let mut current: &str = name;
         let mut referrer: Option<(String, String)> = None;
         let first = self.profiles.get(name);
         let base = loop {
-            let Some(p) = self.profiles.get(&current) else {
+            let Some(p) = self.profiles.get(current) else {
                 return Err(match referrer {
                     Some((from, at)) => CredentialsError::invalid_configuration(
                         NAME,
@@ -315,14 +382,7 @@ impl ProfileSet {
                     None => CredentialsError::not_configured(NAME, format!("no profile `{current}`")),
                 });
             };
-            if visited.contains(&current) {
-                visited.push(current);
-                return Err(CredentialsError::invalid_configuration(
-                    NAME,
-                    format!("source_profile cycle: {}", visited.join(" -> ")),
-                ));
-            }
-            visited.push(current.clone());
+            visited.enter(&p.name)?;
             let is_source = visited.len() > 1;
             // A source profile with keys of its own uses them even if it also has a role_arn.
             if is_source && p.get("aws_access_key_id").is_some() {
@@ -359,7 +419,7 @@ impl ProfileSet {
                             break BaseCredentials::Static(static_credentials(p)?);
                         }
                         referrer = Some((p.name.clone(), p.at("source_profile")));
-                        current = source.to_owned();
+                        current = source;
                         continue;
                     }
                     (None, Some(source)) => {
@@ -441,6 +501,45 @@ impl ProfileSet {
     }
 }
 
+/// The profiles a `source_profile` walk went through: in order for messages, and in a set so
+/// that each step costs the same however long the chain.
+#[derive(Default)]
+struct Visited<'a> {
+    order: Vec<&'a str>,
+    seen: HashSet<&'a str>,
+}
+
+impl<'a> Visited<'a> {
+    /// Records the next profile of the chain; a profile seen before is a cycle, one past
+    /// [`MAX_SOURCE_PROFILE_CHAIN`] makes the chain too long.
+    fn enter(&mut self, name: &'a str) -> Result<(), CredentialsError> {
+        let fresh = self.seen.insert(name);
+        let too_long = self.order.len() >= MAX_SOURCE_PROFILE_CHAIN;
+        self.order.push(name);
+        if !fresh {
+            return Err(CredentialsError::invalid_configuration(
+                NAME,
+                format!("source_profile cycle: {}", self.order.join(" -> ")),
+            ));
+        }
+        if too_long {
+            return Err(CredentialsError::invalid_configuration(
+                NAME,
+                format!(
+                    "source_profile chain of profile `{}` is longer than {MAX_SOURCE_PROFILE_CHAIN} profiles (the limit): {}",
+                    self.order[0],
+                    self.order.join(" -> ")
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn len(&self) -> usize {
+        self.order.len()
+    }
+}
+
 fn static_credentials(p: &Profile) -> Result<Credentials, CredentialsError> {
     let missing = |present: &str, absent: &str| {
         CredentialsError::invalid_configuration(
@@ -500,7 +599,10 @@ pub enum CredentialSource {
 }
 
 /// Where a profile chain's first credentials come from.
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows a `credential_process` command by its program only: its arguments can hold
+/// secrets.
+#[derive(Clone)]
 #[non_exhaustive]
 pub enum BaseCredentials {
     /// Keys in the profile (`aws_access_key_id`, `aws_secret_access_key`, `aws_session_token`).
@@ -536,6 +638,48 @@ pub enum BaseCredentials {
         /// Where it is set.
         location: Option<Location>,
     },
+}
+
+impl fmt::Debug for BaseCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Static(c) => f.debug_tuple("Static").field(c).finish(),
+            Self::Process {
+                profile,
+                command,
+                location,
+            } => f
+                .debug_struct("Process")
+                .field("profile", profile)
+                .field("command", &CommandLine(command))
+                .field("location", location)
+                .finish(),
+            Self::WebIdentity {
+                profile,
+                role_arn,
+                token_file,
+                session_name,
+                location,
+            } => f
+                .debug_struct("WebIdentity")
+                .field("profile", profile)
+                .field("role_arn", role_arn)
+                .field("token_file", token_file)
+                .field("session_name", session_name)
+                .field("location", location)
+                .finish(),
+            Self::Source {
+                profile,
+                source,
+                location,
+            } => f
+                .debug_struct("Source")
+                .field("profile", profile)
+                .field("source", source)
+                .field("location", location)
+                .finish(),
+        }
+    }
 }
 
 /// One `AssumeRole` in a profile chain.
@@ -592,8 +736,9 @@ mod provider {
     /// `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/config` / `~/.aws/credentials`; they are read
     /// at every call (wrap the provider in a [`CachedProvider`](crate::credentials::CachedProvider)).
     ///
-    /// Supports static keys, `role_arn` with `source_profile` chains of any length (cycles are
-    /// reported with the chain) or `credential_source`, `external_id`, `role_session_name`,
+    /// Supports static keys, `role_arn` with `source_profile` chains of up to
+    /// [`MAX_SOURCE_PROFILE_CHAIN`] profiles (longer chains and cycles are reported with the
+    /// chain) or `credential_source`, `external_id`, `role_session_name`,
     /// `duration_seconds`, `web_identity_token_file`, `credential_process`, and `region` /
     /// `endpoint_url` for STS. No profile files, or a `default` profile without credentials, is
     /// "not configured" (a chain moves on); a malformed file or a broken chain is an error.

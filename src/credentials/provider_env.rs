@@ -8,7 +8,9 @@ use std::sync::Arc;
 /// home directory (for tests and embedders, so no provider touches the real `~/.aws`).
 ///
 /// Empty values count as unset, as in [`EnvironmentProvider`](super::EnvironmentProvider).
-#[derive(Debug, Clone, Default)]
+/// `Debug` shows the names of fixed variables, never their values (they include secret keys and
+/// tokens).
+#[derive(Clone, Default)]
 pub struct ProviderEnv {
     vars: Option<Arc<HashMap<String, String>>>,
     home: Option<PathBuf>,
@@ -60,6 +62,27 @@ impl ProviderEnv {
     /// An [`EnvironmentProvider`](super::EnvironmentProvider) over the same variables.
     pub fn environment_provider(&self) -> super::EnvironmentProvider {
         super::EnvironmentProvider::from_env(self.clone())
+    }
+}
+
+impl std::fmt::Debug for ProviderEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        struct Names<'a>(&'a HashMap<String, String>);
+        impl std::fmt::Debug for Names<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let mut names: Vec<&str> = self.0.keys().map(String::as_str).collect();
+                names.sort_unstable();
+                f.debug_set().entries(names).finish()
+            }
+        }
+        let vars: &dyn std::fmt::Debug = match &self.vars {
+            Some(vars) => &Names(vars),
+            None => &"the process environment",
+        };
+        f.debug_struct("ProviderEnv")
+            .field("vars", vars)
+            .field("home", &self.home)
+            .finish()
     }
 }
 

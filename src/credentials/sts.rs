@@ -224,35 +224,147 @@ pub(crate) async fn assume_role_with_web_identity(
     .map(|c| c.with_provider_name(format!("web identity {role_arn}")))
 }
 
-/// Text content of every element, keyed by its path of local names (`A/B/C`).
-fn xml_texts(xml: &str) -> Result<Vec<(String, String)>, String> {
+/// The deepest element nesting an STS answer may have. Real answers nest 4 deep
+/// (`AssumeRoleResponse/AssumeRoleResult/Credentials/AccessKeyId`); the limit bounds the path
+/// kept while parsing, whatever a hostile endpoint sends.
+const MAX_XML_DEPTH: usize = 32;
+
+/// An element name, as far as reading an STS answer cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Name {
+    /// `AssumeRoleResult` or `AssumeRoleWithWebIdentityResult`, whichever the call expects.
+    Result,
+    Credentials,
+    Error,
+    Field(Field),
+    Other,
+}
+
+/// The texts read from an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    AccessKeyId,
+    SecretAccessKey,
+    SessionToken,
+    Expiration,
+    ErrorCode,
+    ErrorMessage,
+}
+
+const FIELDS: usize = 6;
+
+impl Name {
+    fn of(local_name: &[u8], result: &str) -> Self {
+        match local_name {
+            n if n == result.as_bytes() => Name::Result,
+            b"Credentials" => Name::Credentials,
+            b"Error" => Name::Error,
+            b"AccessKeyId" => Name::Field(Field::AccessKeyId),
+            b"SecretAccessKey" => Name::Field(Field::SecretAccessKey),
+            b"SessionToken" => Name::Field(Field::SessionToken),
+            b"Expiration" => Name::Field(Field::Expiration),
+            b"Code" => Name::Field(Field::ErrorCode),
+            b"Message" => Name::Field(Field::ErrorMessage),
+            _ => Name::Other,
+        }
+    }
+}
+
+/// The open elements, innermost last, in a fixed array: the path costs the same whatever the
+/// document.
+struct Path {
+    names: [Name; MAX_XML_DEPTH],
+    len: usize,
+}
+
+impl Path {
+    fn new() -> Self {
+        Self {
+            names: [Name::Other; MAX_XML_DEPTH],
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, name: Name) -> Result<(), String> {
+        let slot = self
+            .names
+            .get_mut(self.len)
+            .ok_or_else(|| format!("nested deeper than {MAX_XML_DEPTH} elements (an STS answer nests 4)"))?;
+        *slot = name;
+        self.len += 1;
+        Ok(())
+    }
+
+    fn pop(&mut self) {
+        self.len = self.len.saturating_sub(1);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The field the innermost element holds: `…/{Result}/Credentials/{credential}` or
+    /// `…/Error/{Code|Message}`.
+    fn field(&self) -> Option<Field> {
+        use Field::*;
+        match &self.names[..self.len] {
+            [
+                ..,
+                Name::Result,
+                Name::Credentials,
+                Name::Field(f @ (AccessKeyId | SecretAccessKey | SessionToken | Expiration)),
+            ]
+            | [.., Name::Error, Name::Field(f @ (ErrorCode | ErrorMessage))] => Some(*f),
+            _ => None,
+        }
+    }
+}
+
+/// The fields of an STS answer: the first non-empty text of each wanted element. No `Debug`:
+/// it holds the secret key and the session token.
+#[derive(Default)]
+struct StsAnswer {
+    texts: [String; FIELDS],
+    complete: [bool; FIELDS],
+}
+
+impl StsAnswer {
+    fn get(&self, field: Field) -> Option<&str> {
+        let i = field as usize;
+        Some(self.texts[i].trim()).filter(|t| self.complete[i] && !t.is_empty())
+    }
+
+    fn append(&mut self, field: Option<Field>, text: &str) {
+        if let Some(f) = field.filter(|f| !self.complete[*f as usize]) {
+            self.texts[f as usize].push_str(text);
+        }
+    }
+
+    fn close(&mut self, field: Option<Field>) {
+        if let Some(f) = field.filter(|f| !self.complete[*f as usize]) {
+            let i = f as usize;
+            // An empty element does not hide a later one with text.
+            self.complete[i] = !self.texts[i].is_empty();
+        }
+    }
+}
+
+/// Reads the wanted fields of an STS answer while streaming through it: memory is the answer's
+/// texts, and nesting deeper than [`MAX_XML_DEPTH`] is refused.
+fn parse_sts_xml(xml: &str, result: &str) -> Result<StsAnswer, String> {
     let mut reader = quick_xml::Reader::from_str(xml);
-    let mut names: Vec<String> = Vec::new();
-    let mut texts: Vec<String> = Vec::new();
-    let mut out = Vec::new();
+    let mut path = Path::new();
+    let mut answer = StsAnswer::default();
+    let mut char_buf = [0u8; 4];
     loop {
         match reader.read_event().map_err(|e| e.to_string())? {
-            Event::Start(e) => {
-                names.push(String::from_utf8_lossy(e.local_name().as_ref()).into_owned());
-                texts.push(String::new());
-            }
+            Event::Start(e) => path.push(Name::of(e.local_name().as_ref(), result))?,
             Event::End(_) => {
-                let text = texts.pop().unwrap_or_default();
-                if !text.is_empty() {
-                    out.push((names.join("/"), text));
-                }
-                names.pop();
+                answer.close(path.field());
+                path.pop();
             }
-            Event::Text(t) => {
-                if let Some(cur) = texts.last_mut() {
-                    cur.push_str(&t.decode().map_err(|e| e.to_string())?);
-                }
-            }
-            Event::CData(t) => {
-                if let Some(cur) = texts.last_mut() {
-                    cur.push_str(&t.decode().map_err(|e| e.to_string())?);
-                }
-            }
+            Event::Text(t) => answer.append(path.field(), &t.decode().map_err(|e| e.to_string())?),
+            Event::CData(t) => answer.append(path.field(), &t.decode().map_err(|e| e.to_string())?),
             Event::GeneralRef(r) => {
                 let resolved = if r.is_char_ref() {
                     r.resolve_char_ref().map_err(|e| e.to_string())?
@@ -260,27 +372,17 @@ fn xml_texts(xml: &str) -> Result<Vec<(String, String)>, String> {
                     let name = r.decode().map_err(|e| e.to_string())?;
                     quick_xml::escape::resolve_predefined_entity(&name).and_then(|s| s.chars().next())
                 };
-                match (resolved, texts.last_mut()) {
-                    (Some(c), Some(cur)) => cur.push(c),
-                    (None, _) => return Err("unknown entity reference".to_owned()),
-                    _ => {}
-                }
+                let c = resolved.ok_or("unknown entity reference")?;
+                answer.append(path.field(), c.encode_utf8(&mut char_buf));
             }
             Event::Eof => break,
             _ => {}
         }
     }
-    if !names.is_empty() {
+    if !path.is_empty() {
         return Err("the document ends inside an element".to_owned());
     }
-    Ok(out)
-}
-
-fn field<'a>(fields: &'a [(String, String)], suffix: &str) -> Option<&'a str> {
-    fields
-        .iter()
-        .find(|(p, _)| p == suffix || p.ends_with(&format!("/{suffix}")))
-        .map(|(_, v)| v.trim())
+    Ok(answer)
 }
 
 /// Credentials from a successful STS answer, or the STS error it carries.
@@ -291,10 +393,10 @@ fn parse_response(
     body: &str,
     result: &str,
 ) -> Result<Credentials, CredentialsError> {
-    let fields = xml_texts(body);
+    let answer = parse_sts_xml(body, result);
     if !(200..300).contains(&status) {
-        let (code, message) = match &fields {
-            Ok(f) => (field(f, "Error/Code"), field(f, "Error/Message")),
+        let (code, message) = match &answer {
+            Ok(a) => (a.get(Field::ErrorCode), a.get(Field::ErrorMessage)),
             Err(_) => (None, None),
         };
         let message = match (code, message) {
@@ -304,20 +406,20 @@ fn parse_response(
         };
         return Err(CredentialsError::provider_failed(provider, message));
     }
-    let fields = fields.map_err(|e| {
+    let answer = answer.map_err(|e| {
         CredentialsError::provider_failed(provider, format!("{what}: the response is not valid XML: {e}"))
     })?;
-    let get = |name: &str| field(&fields, &format!("{result}/Credentials/{name}")).filter(|v| !v.is_empty());
+    let get = |field: Field| answer.get(field);
     let missing = |name: &str| {
         CredentialsError::provider_failed(
             provider,
             format!("{what}: the response has no {result}/Credentials/{name}"),
         )
     };
-    let akid = get("AccessKeyId").ok_or_else(|| missing("AccessKeyId"))?;
-    let secret = get("SecretAccessKey").ok_or_else(|| missing("SecretAccessKey"))?;
-    let token = get("SessionToken").ok_or_else(|| missing("SessionToken"))?;
-    let expiration = get("Expiration").ok_or_else(|| missing("Expiration"))?;
+    let akid = get(Field::AccessKeyId).ok_or_else(|| missing("AccessKeyId"))?;
+    let secret = get(Field::SecretAccessKey).ok_or_else(|| missing("SecretAccessKey"))?;
+    let token = get(Field::SessionToken).ok_or_else(|| missing("SessionToken"))?;
+    let expiration = get(Field::Expiration).ok_or_else(|| missing("Expiration"))?;
     let expiry = parse_rfc3339(expiration).ok_or_else(|| {
         CredentialsError::provider_failed(
             provider,
