@@ -60,6 +60,7 @@
 //! router: inside `Router::nest` axum strips the prefix from the URI the layer would see.
 
 mod body;
+mod chunked;
 mod config;
 mod error;
 mod future;
@@ -68,13 +69,15 @@ mod head;
 mod identity;
 mod layer;
 mod lookup;
+#[doc(hidden)]
 pub mod parse;
 mod path;
 mod service;
 mod verifier;
 
 pub use crate::Clock;
-pub use body::{BodyError, ChunkVerifier, ResponseBody, VerifiedBody};
+pub use body::{BodyError, ResponseBody, VerifiedBody};
+pub use chunked::ChunkVerifier;
 pub use config::{BodyMode, VerifyConfig};
 pub use error::{ErrorCode, ErrorFormat, VerifyError};
 pub use future::ResponseFuture;

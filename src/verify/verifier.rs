@@ -8,7 +8,8 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, Uri};
 use subtle::ConstantTimeEq;
 
-use super::body::{self, ChunkVerifier};
+use super::body;
+use super::chunked::ChunkVerifier;
 use super::config::VerifyConfig;
 use super::error::{ErrorCode, VerifyError};
 use super::handoff;
@@ -282,7 +283,7 @@ impl Verifier {
     /// benchmarks and frameworks that buffer bodies themselves. Returns the identity and the
     /// request as the application must see it, as the layer hands it to its inner service:
     /// the verified body (decoded, for aws-chunked, with `content-length` describing it) and,
-    /// under [`PathPolicy::Rewrite`], the normalized path.
+    /// under [`PathPolicy::Rewrite`](super::PathPolicy::Rewrite), the normalized path.
     pub fn verify_buffered<P>(
         &self,
         request: http::Request<Bytes>,
