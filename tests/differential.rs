@@ -104,7 +104,7 @@ impl Body {
         match self {
             Body::Bytes(b) => SignableBody::Bytes(b),
             Body::Unsigned => SignableBody::UnsignedPayload,
-            Body::Precomputed(h) => SignableBody::Precomputed(Cow::Borrowed(h)),
+            Body::Precomputed(h) => SignableBody::precomputed(h).expect("generated hashes are 64 hex digits"),
             Body::StreamingSigned => SignableBody::StreamingSigned,
             Body::StreamingSignedTrailer => SignableBody::StreamingSignedTrailer,
             Body::StreamingUnsignedTrailer => SignableBody::StreamingUnsignedTrailer,

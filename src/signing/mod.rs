@@ -23,7 +23,7 @@ pub use chunked::{ChunkFraming, ChunkSigner};
 pub use key::{SigningKey, SigningKeyCache};
 pub use payload::{
     EMPTY_SHA256, STREAMING_SIGNED_PAYLOAD, STREAMING_SIGNED_PAYLOAD_TRAILER, STREAMING_UNSIGNED_PAYLOAD_TRAILER,
-    SignableBody, UNSIGNED_PAYLOAD,
+    PrecomputedHash, SignableBody, UNSIGNED_PAYLOAD,
 };
 pub use request::SignableRequest;
 pub use settings::{

@@ -28,8 +28,10 @@ pub enum SignableBody<'a> {
     Bytes(&'a [u8]),
     /// `UNSIGNED-PAYLOAD`, sent and signed as `x-amz-content-sha256`.
     UnsignedPayload,
-    /// A hex SHA-256 the caller computed, used as is.
-    Precomputed(Cow<'a, str>),
+    /// A payload hash the caller computed, used as is: built with
+    /// [`SignableBody::precomputed`] or [`SignableBody::sha256`], so it is always one that can be
+    /// signed.
+    Precomputed(PrecomputedHash<'a>),
     /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`: an aws-chunked body whose chunks are signed in a
     /// chain starting at this request's signature.
     StreamingSigned,
@@ -39,20 +41,45 @@ pub enum SignableBody<'a> {
     StreamingUnsignedTrailer,
 }
 
+/// A payload hash checked to be 64 hex digits or a payload marker (`UNSIGNED-PAYLOAD`,
+/// `STREAMING-...`): what [`SignableBody::Precomputed`] holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrecomputedHash<'a>(Cow<'a, str>);
+
+impl PrecomputedHash<'_> {
+    /// The hash as it is signed.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for PrecomputedHash<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
 impl SignableBody<'_> {
     /// An empty body (its hash is [`EMPTY_SHA256`]).
     pub const fn empty() -> Self {
         SignableBody::Bytes(&[])
     }
 
-    /// A precomputed hex SHA-256, checked to be 64 hex digits (either case accepted, sent as
-    /// lower case is up to the caller).
-    pub fn precomputed(hex_sha256: &str) -> Result<SignableBody<'_>, SigningError> {
-        if hex_sha256.len() == 64 && hex_sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-            Ok(SignableBody::Precomputed(Cow::Borrowed(hex_sha256)))
+    /// A precomputed payload hash: 64 hex digits (either case; sent as given) or a payload
+    /// marker.
+    pub fn precomputed(hash: &str) -> Result<SignableBody<'_>, SigningError> {
+        let is_hex = hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit());
+        if is_hex || marker_named(hash) == Some(hash) {
+            Ok(SignableBody::Precomputed(PrecomputedHash(Cow::Borrowed(hash))))
         } else {
-            Err(SigningError::InvalidPayloadHash(hex_sha256.to_owned()))
+            Err(SigningError::InvalidPayloadHash(hash.to_owned()))
         }
+    }
+
+    /// A SHA-256 the caller computed, as bytes.
+    pub fn sha256(digest: &[u8; 32]) -> SignableBody<'static> {
+        SignableBody::Precomputed(PrecomputedHash(Cow::Owned(hex::encode(digest))))
     }
 
     /// A payload marker (`UNSIGNED-PAYLOAD`, `STREAMING-...`) when this body is one.

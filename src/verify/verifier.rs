@@ -1,7 +1,6 @@
 //! The verification logic without I/O: [`Verifier`]. The layer drives it; other frameworks can
 //! too. Step 1 (the head) is in `head.rs`.
 
-use std::borrow::Cow;
 use std::time::SystemTime;
 
 use bytes::Bytes;
@@ -102,7 +101,7 @@ impl Verifier {
     ) -> Result<Option<ChunkSigner>, VerifyError> {
         let signable_body = match (&pending.payload, body) {
             (PayloadCheck::Unsigned, _) => SignableBody::UnsignedPayload,
-            (PayloadCheck::Sha256(h), _) => SignableBody::Precomputed(Cow::Owned(hex::encode(h))),
+            (PayloadCheck::Sha256(h), _) => SignableBody::sha256(h),
             (PayloadCheck::HashIntoSignature, Some(b)) => SignableBody::Bytes(b),
             (PayloadCheck::HashIntoSignature, None) => {
                 return Err(VerifyError::new(
