@@ -130,7 +130,13 @@ fn two_routes(admin_calls: Arc<AtomicUsize>) -> axum::Router {
 }
 
 /// A request built from parts, signed with our signer (header form) for `service`.
-fn signed_request(method: &str, uri: &str, headers: &[(&str, &str)], body: &'static [u8], service: &str) -> Request<Bytes> {
+fn signed_request(
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: &'static [u8],
+    service: &str,
+) -> Request<Bytes> {
     let mut builder = Request::builder().method(method).uri(uri);
     for (n, v) in headers {
         builder = builder.header(*n, *v);
@@ -338,7 +344,11 @@ fn example_b_lookup(_: &str) -> Option<Secret> {
 #[test]
 fn signed_trailer_example_verifies_and_a_changed_value_does_not() {
     // The baseline the next test departs from.
-    assert!(example_b_verifier().verify_buffered(example_b("sOO8/Q=="), example_b_lookup).is_ok());
+    assert!(
+        example_b_verifier()
+            .verify_buffered(example_b("sOO8/Q=="), example_b_lookup)
+            .is_ok()
+    );
     let e = example_b_verifier()
         .verify_buffered(example_b("sOO8/Q=x"), example_b_lookup)
         .unwrap_err();
@@ -362,7 +372,9 @@ async fn trailer_value_with_unicode_whitespace_is_not_covered_by_a_stale_signatu
         let service = VerifySigV4Layer::new(secrets.clone(), cfg).layer(tower::service_fn(
             |r: Request<sigv4_middleware::verify::VerifiedBody<Full<Bytes>>>| async move {
                 let collected = r.into_body().collect().await.unwrap();
-                let crc = collected.trailers().unwrap()["x-amz-checksum-crc32c"].as_bytes().to_vec();
+                let crc = collected.trailers().unwrap()["x-amz-checksum-crc32c"]
+                    .as_bytes()
+                    .to_vec();
                 Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::from(crc))))
             },
         ));
@@ -439,8 +451,14 @@ async fn aws_chunked_hand_off_never_shows_both_transfer_encoding_and_content_len
             put(|headers: HeaderMap, body: Bytes| async move {
                 format!(
                     "te={} cl={} len={}",
-                    headers.get("transfer-encoding").and_then(|v| v.to_str().ok()).unwrap_or("-"),
-                    headers.get("content-length").and_then(|v| v.to_str().ok()).unwrap_or("-"),
+                    headers
+                        .get("transfer-encoding")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-"),
+                    headers
+                        .get("content-length")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-"),
                     body.len()
                 )
             }),
@@ -504,7 +522,9 @@ fn a_huge_max_skew_never_panics() {
     let verifier = Verifier::new(config("s3").max_skew(Duration::MAX));
     let uri = presigned_uri("http://bucket.s3.amazonaws.com/key", "s3");
     let request = Request::get(uri).body(Bytes::new()).unwrap();
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || verifier.verify_buffered(request, lookup).map(|_| ())));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        verifier.verify_buffered(request, lookup).map(|_| ())
+    }));
     assert!(result.is_ok(), "verify_buffered panicked");
 }
 
@@ -565,10 +585,12 @@ async fn debug_mode_does_not_let_a_client_guess_a_redacted_value() {
     let string_to_sign = xml_text(&body, "StringToSign");
     assert!(canonical.contains("x-internal-user:** redacted **"), "{canonical}");
     let target = string_to_sign.lines().last().unwrap().to_owned();
-    let found = ["alice", "bob", "carol", "dave", "admin", "root"].into_iter().find(|guess| {
-        let candidate = canonical.replace("x-internal-user:** redacted **", &format!("x-internal-user:{guess}"));
-        hex::encode(Sha256::digest(candidate.as_bytes())) == target
-    });
+    let found = ["alice", "bob", "carol", "dave", "admin", "root"]
+        .into_iter()
+        .find(|guess| {
+            let candidate = canonical.replace("x-internal-user:** redacted **", &format!("x-internal-user:{guess}"));
+            hex::encode(Sha256::digest(candidate.as_bytes())) == target
+        });
     assert_eq!(found, None, "the redacted value was recovered offline");
 }
 
@@ -627,8 +649,18 @@ fn presigned_query_tampering_is_refused() {
 #[test]
 fn query_spellings_that_share_a_signature_decode_alike() {
     let verifier = Verifier::new(config("execute-api"));
-    let signed = signed_request("GET", "https://api.example.com/q?a=x+y&b=%7E&c=%zz", &[], b"", "execute-api");
-    for same in ["/q?a=x%20y&b=~&c=%25zz", "/q?b=%7e&c=%zz&a=x+y", "/q?a=x%20y&&b=~&c=%zz"] {
+    let signed = signed_request(
+        "GET",
+        "https://api.example.com/q?a=x+y&b=%7E&c=%zz",
+        &[],
+        b"",
+        "execute-api",
+    );
+    for same in [
+        "/q?a=x%20y&b=~&c=%25zz",
+        "/q?b=%7e&c=%zz&a=x+y",
+        "/q?a=x%20y&&b=~&c=%zz",
+    ] {
         let r = with_uri(clone(&signed), &format!("https://api.example.com{same}"));
         assert!(verifier.verify_buffered(r, lookup).is_ok(), "{same}");
     }
@@ -644,7 +676,13 @@ fn query_spellings_that_share_a_signature_decode_alike() {
 #[test]
 fn repeated_query_parameters_reorder_under_one_signature_as_in_aws() {
     let verifier = Verifier::new(config("execute-api"));
-    let signed = signed_request("GET", "https://api.example.com/q?role=admin&role=guest", &[], b"", "execute-api");
+    let signed = signed_request(
+        "GET",
+        "https://api.example.com/q?role=admin&role=guest",
+        &[],
+        b"",
+        "execute-api",
+    );
     let r = with_uri(signed, "https://api.example.com/q?role=guest&role=admin");
     assert!(verifier.verify_buffered(r, lookup).is_ok());
 }
@@ -662,7 +700,8 @@ fn method_games() {
         assert!(verifier.verify_buffered(r, lookup).is_err(), "{method}");
     }
     let mut r = clone(&signed);
-    r.headers_mut().insert("x-http-method-override", "DELETE".parse().unwrap());
+    r.headers_mut()
+        .insert("x-http-method-override", "DELETE".parse().unwrap());
     assert!(
         verifier.verify_buffered(r, lookup).is_ok(),
         "unsigned override header accepted (documented: not a SigV4 header)"
@@ -670,7 +709,8 @@ fn method_games() {
     // Required when the operator says so.
     let strict = Verifier::new(config("execute-api").require_signed_headers(["host", "x-http-method-override"]));
     let mut r = clone(&signed);
-    r.headers_mut().insert("x-http-method-override", "DELETE".parse().unwrap());
+    r.headers_mut()
+        .insert("x-http-method-override", "DELETE".parse().unwrap());
     assert_eq!(
         strict.verify_buffered(r, lookup).unwrap_err().code(),
         ErrorCode::AccessDenied
@@ -711,8 +751,10 @@ fn header_duplicates_and_unsigned_headers() {
     // Unsigned forwarding headers pass (documented: not SigV4's); `Host`-like trust in them
     // belongs in the application.
     let mut r = clone(&signed);
-    r.headers_mut().insert("x-forwarded-host", "evil.example".parse().unwrap());
-    r.headers_mut().insert("forwarded", "host=evil.example".parse().unwrap());
+    r.headers_mut()
+        .insert("x-forwarded-host", "evil.example".parse().unwrap());
+    r.headers_mut()
+        .insert("forwarded", "host=evil.example".parse().unwrap());
     assert!(verifier.verify_buffered(r, lookup).is_ok());
 }
 
@@ -720,7 +762,9 @@ fn header_duplicates_and_unsigned_headers() {
 #[test]
 fn error_bodies_escape_client_input() {
     let verifier = Verifier::new(config("s3"));
-    let mut r = Request::get("http://bucket.s3.amazonaws.com/k").body(Bytes::new()).unwrap();
+    let mut r = Request::get("http://bucket.s3.amazonaws.com/k")
+        .body(Bytes::new())
+        .unwrap();
     r.headers_mut().insert(
         "authorization",
         "AWS4-HMAC-SHA256 Credential=AKID/20231114/us-east-1/s3/aws4_request, SignedHeaders=host, \
@@ -728,16 +772,23 @@ fn error_bodies_escape_client_input() {
             .parse()
             .unwrap(),
     );
-    r.headers_mut().insert("x-amz-date", "20231114T221320Z".parse().unwrap());
+    r.headers_mut()
+        .insert("x-amz-date", "20231114T221320Z".parse().unwrap());
     let e = verifier.verify_buffered(r, lookup).unwrap_err();
     for format in [
         sigv4_middleware::verify::ErrorFormat::Xml,
         sigv4_middleware::verify::ErrorFormat::Json,
     ] {
         let body = e.body(format);
-        assert_eq!(body.matches("<Code>").count(), usize::from(format == sigv4_middleware::verify::ErrorFormat::Xml), "{body}");
+        assert_eq!(
+            body.matches("<Code>").count(),
+            usize::from(format == sigv4_middleware::verify::ErrorFormat::Xml),
+            "{body}"
+        );
     }
-    let mut r = Request::get("http://bucket.s3.amazonaws.com/k").body(Bytes::new()).unwrap();
+    let mut r = Request::get("http://bucket.s3.amazonaws.com/k")
+        .body(Bytes::new())
+        .unwrap();
     r.headers_mut().insert(
         "authorization",
         "AWS4-HMAC-SHA256 Credential=AKID/20231114/us-east-1/s3/aws4_request, SignedHeaders=host;x-<a>, \
@@ -745,7 +796,8 @@ fn error_bodies_escape_client_input() {
             .parse()
             .unwrap(),
     );
-    r.headers_mut().insert("x-amz-date", "20231114T221320Z".parse().unwrap());
+    r.headers_mut()
+        .insert("x-amz-date", "20231114T221320Z".parse().unwrap());
     let e = verifier.verify_buffered(r, lookup).unwrap_err();
     assert!(!e.body(sigv4_middleware::verify::ErrorFormat::Xml).contains("<a>"));
 }
@@ -763,9 +815,18 @@ fn odd_inputs_are_errors_not_panics() {
         ("x-amz-decoded-content-length", "99999999999999999999".into()),
         ("x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD".into()),
         ("x-amz-content-sha256", "ÿ".repeat(32)),
-        ("authorization", format!("AWS4-HMAC-SHA256 {}", "Credential=,".repeat(500))),
-        ("authorization", "AWS4-HMAC-SHA256 Credential=A/20231114/us-east-1/s3/aws4_request/".into()),
-        ("authorization", "AWS4-ECDSA-P256-SHA256 Credential=A/20231114/s3/aws4_request, SignedHeaders=host, Signature=30".into()),
+        (
+            "authorization",
+            format!("AWS4-HMAC-SHA256 {}", "Credential=,".repeat(500)),
+        ),
+        (
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=A/20231114/us-east-1/s3/aws4_request/".into(),
+        ),
+        (
+            "authorization",
+            "AWS4-ECDSA-P256-SHA256 Credential=A/20231114/s3/aws4_request, SignedHeaders=host, Signature=30".into(),
+        ),
         ("date", "Thu, 01 Jan 1970 00:00:00 GMT".into()),
     ];
     for (name, value) in edits {
@@ -773,13 +834,20 @@ fn odd_inputs_are_errors_not_panics() {
         if let Ok(v) = http::HeaderValue::from_str(&value) {
             r.headers_mut().insert(name, v);
         }
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| verifier.verify_buffered(r, lookup).map(|_| ())));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            verifier.verify_buffered(r, lookup).map(|_| ())
+        }));
         assert!(result.is_ok(), "panic on {name}: {value}");
     }
     // A presigned URL from the year 9999.
     let far = presigned_uri("http://bucket.s3.amazonaws.com/k", "s3").replace("20231114", "99991231");
     let r = Request::get(far).body(Bytes::new()).unwrap();
-    assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| verifier.verify_buffered(r, lookup).map(|_| ()))).is_ok());
+    assert!(
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| verifier
+            .verify_buffered(r, lookup)
+            .map(|_| ())))
+        .is_ok()
+    );
 }
 
 /// The identity says who signed, including for a request the handler must treat as unsigned.
