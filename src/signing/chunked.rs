@@ -102,7 +102,9 @@ impl ChunkSigner {
     pub fn sign_trailer<'t>(&mut self, trailers: impl IntoIterator<Item = (&'t str, &'t str)>) -> &str {
         let mut lines: Vec<(String, &str)> = trailers
             .into_iter()
-            .map(|(n, v)| (n.to_ascii_lowercase(), v.trim()))
+            // Spaces and tabs only, as the aws-chunked framing trims them: a broader trim
+            // would let a value gain whitespace its signature does not cover.
+            .map(|(n, v)| (n.to_ascii_lowercase(), v.trim_matches([' ', '\t'])))
             .collect();
         lines.sort_by(|a, b| a.0.cmp(&b.0));
         let mut h = Sha256::new();

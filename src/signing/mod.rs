@@ -22,8 +22,8 @@ pub(crate) use canonical::normalize_path;
 pub use chunked::{ChunkFraming, ChunkSigner};
 pub use key::{SigningKey, SigningKeyCache};
 pub use payload::{
-    EMPTY_SHA256, STREAMING_SIGNED_PAYLOAD, STREAMING_SIGNED_PAYLOAD_TRAILER, STREAMING_UNSIGNED_PAYLOAD_TRAILER,
-    PrecomputedHash, SignableBody, UNSIGNED_PAYLOAD,
+    EMPTY_SHA256, PrecomputedHash, STREAMING_SIGNED_PAYLOAD, STREAMING_SIGNED_PAYLOAD_TRAILER,
+    STREAMING_UNSIGNED_PAYLOAD_TRAILER, SignableBody, UNSIGNED_PAYLOAD,
 };
 pub use request::SignableRequest;
 pub use settings::{

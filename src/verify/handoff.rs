@@ -1,7 +1,7 @@
 //! The request as the inner service receives it: what it routes on and reads must describe
 //! what was verified.
 
-use http::{HeaderMap, HeaderValue, header, request::Parts};
+use http::{HeaderMap, HeaderName, HeaderValue, header, request::Parts};
 
 use super::error::VerifyError;
 use super::{PayloadCheck, PendingRequest, path};
@@ -20,7 +20,30 @@ pub(crate) fn hand_off(
     if matches!(pending.payload(), PayloadCheck::Chunked(_)) {
         describe_decoded_body(&mut parts.headers, decoded_length);
     }
+    join_repeated_signed_headers(&mut parts.headers, &pending.signed_headers);
     Ok(())
+}
+
+/// A signed header sent more than once was signed as its values joined with `,`; handlers
+/// read one value (`HeaderMap::get` gives the first), so they get that joined value.
+fn join_repeated_signed_headers(headers: &mut HeaderMap, signed: &[String]) {
+    for name in signed {
+        if headers.get_all(name.as_str()).iter().nth(1).is_none() {
+            continue;
+        }
+        let joined = headers
+            .get_all(name.as_str())
+            .iter()
+            .map(HeaderValue::as_bytes)
+            .collect::<Vec<_>>()
+            .join(&b","[..]);
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_bytes(&joined),
+        ) {
+            headers.insert(name, value);
+        }
+    }
 }
 
 /// The handler sees the decoded body of an aws-chunked request, so the framing's headers
@@ -28,6 +51,8 @@ pub(crate) fn hand_off(
 fn describe_decoded_body(headers: &mut HeaderMap, len: Option<u64>) {
     match len {
         Some(len) => {
+            // One framing only: a handler that forwards the headers must not send both.
+            headers.remove(header::TRANSFER_ENCODING);
             headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
         }
         None => {

@@ -141,6 +141,7 @@ impl Verifier {
             .clone()
             .unwrap_or_else(|| SigningSettings::for_service(&claimed.credential.service));
         let normalized_path = path::check_path(uri.path(), &settings, cfg.path_policy)?;
+        check_target_authority(uri, headers)?;
         check_time(cfg, &claimed, now)?;
         check_unsigned_headers(cfg, form, &claimed, &settings, headers)?;
         let token = session_token(cfg, form, claimed.token.take(), &settings, headers)?;
@@ -423,7 +424,8 @@ fn check_time(cfg: &VerifyConfig, claimed: &Claimed, now: SystemTime) -> Result<
             "The difference between the request time and the server's time is too large",
         )),
         None => Ok(()),
-        Some(_) if signed_at > now + cfg.max_skew => {
+        // Saturating: an operator's `Duration::MAX` means "any start time".
+        Some(_) if now.checked_add(cfg.max_skew).is_some_and(|latest| signed_at > latest) => {
             Err(VerifyError::new(ErrorCode::AccessDenied, "Request is not valid yet"))
         }
         Some(expires) if now > signed_at + Duration::from_secs(expires) => {
@@ -584,6 +586,40 @@ fn static_marker(marker: &str) -> &'static str {
         STREAMING_UNSIGNED_PAYLOAD_TRAILER => STREAMING_UNSIGNED_PAYLOAD_TRAILER,
         _ => STREAMING_SIGNED_PAYLOAD,
     }
+}
+
+/// An absolute-form target (`GET http://other/p`) names the authority the request is for
+/// (RFC 9112 3.2.2), while the signature covers `host`: the two must agree.
+fn check_target_authority(uri: &Uri, headers: &HeaderMap) -> Result<(), VerifyError> {
+    let (Some(authority), Some(host)) = (uri.authority(), header_str(headers, "host")?) else {
+        return Ok(());
+    };
+    let default_port = match uri.scheme_str() {
+        Some(s) if s.eq_ignore_ascii_case("https") => "443",
+        _ => "80",
+    };
+    let without_default_port = |a: &str| -> String {
+        let a = a.to_ascii_lowercase();
+        match a.strip_suffix(default_port).and_then(|rest| rest.strip_suffix(':')) {
+            Some(bare) => bare.to_owned(),
+            None => a,
+        }
+    };
+    let target = authority
+        .as_str()
+        .rsplit_once('@')
+        .map_or(authority.as_str(), |(_, h)| h);
+    if without_default_port(target) == without_default_port(host) {
+        return Ok(());
+    }
+    Err(VerifyError::new(
+        ErrorCode::InvalidRequest,
+        format!(
+            "the request target names {} but the signed host header is {}",
+            excerpt(target),
+            excerpt(host)
+        ),
+    ))
 }
 
 /// A header listed in `SignedHeaders` that the request lacks cannot verify: found before any

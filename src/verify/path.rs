@@ -12,7 +12,7 @@ use http::Uri;
 
 use super::error::{ErrorCode, VerifyError};
 use super::parse::excerpt;
-use crate::signing::{PathNormalization, SigningSettings};
+use crate::signing::{PathNormalization, SigningSettings, UriEncoding};
 
 /// What the verifier does with a path that the service's normalization would change
 /// (`/a/../b`, `/a/./b`, `/a//b`), under rules that normalize paths (every service but S3).
@@ -27,6 +27,11 @@ pub enum PathPolicy {
     Refuse,
     /// Verify the normalized path and give the inner service the request with its URI's path
     /// replaced by it, so it routes on what was signed.
+    ///
+    /// Only where the layer runs *before* routing: wrap the whole router
+    /// (`ServiceBuilder::new().layer(verify).service(router)`). Under axum's `Router::layer`
+    /// the route was already chosen on the path as sent, so a signature for `/public` would
+    /// reach the route `/admin/../public` matched: keep [`PathPolicy::Refuse`] there.
     Rewrite,
 }
 
@@ -37,6 +42,17 @@ pub(crate) fn check_path(
     settings: &SigningSettings,
     policy: PathPolicy,
 ) -> Result<Option<String>, VerifyError> {
+    if settings.uri_encoding() == UriEncoding::Single && has_escaped_unreserved(path) {
+        // S3 rules decode each segment before signing, so `/%61dmin` and `/admin` share a
+        // signature while a router tells them apart.
+        return Err(VerifyError::new(
+            ErrorCode::InvalidRequest,
+            format!(
+                "the path {} percent-encodes a letter, digit, `-`, `.` or `_`; send that character as it is",
+                excerpt(path)
+            ),
+        ));
+    }
     if settings.path_normalization() == PathNormalization::Disabled {
         return Ok(None);
     }
@@ -72,6 +88,17 @@ fn has_encoded_dot_segment(path: &str) -> bool {
             let decoded = segment.replace("%2e", ".").replace("%2E", ".");
             decoded == "." || decoded == ".."
         }
+    })
+}
+
+/// A `%XX` escape of a character that needs none (`~` aside, which older clients escape).
+fn has_escaped_unreserved(path: &str) -> bool {
+    path.as_bytes().windows(3).any(|w| {
+        w[0] == b'%'
+            && std::str::from_utf8(&w[1..])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
     })
 }
 
@@ -128,8 +155,11 @@ mod tests {
             check_path("/a/../b", &SigningSettings::s3(), PathPolicy::Refuse).unwrap(),
             None
         );
+        // Escaped unreserved characters are refused under S3 rules, dots included.
+        assert!(check_path("/a/%2e%2e/b", &SigningSettings::s3(), PathPolicy::Refuse).is_err());
+        assert!(check_path("/%61dmin/b", &SigningSettings::s3(), PathPolicy::Refuse).is_err());
         assert_eq!(
-            check_path("/a/%2e%2e/b", &SigningSettings::s3(), PathPolicy::Refuse).unwrap(),
+            check_path("/a/%7E/%2F/b", &SigningSettings::s3(), PathPolicy::Refuse).unwrap(),
             None
         );
     }

@@ -148,10 +148,17 @@ impl Verifier {
                     matches!(name, "host" | "x-amz-date" | "x-amz-content-sha256")
                         || self.config.debug_revealed.iter().any(|r| r == name)
                 };
-                err = err.with_signing_steps(
-                    redact_header_values(steps.redacted_canonical_request(), revealed),
-                    steps.string_to_sign().to_owned(),
-                );
+                let (canonical_request, redacted) = redact_header_values(steps.redacted_canonical_request(), revealed);
+                let mut string_to_sign = steps.string_to_sign().to_owned();
+                if redacted {
+                    // The hash of the full canonical request would let a client test guesses of
+                    // a redacted value offline.
+                    if let Some(last_line) = string_to_sign.rfind('\n') {
+                        string_to_sign.truncate(last_line + 1);
+                        string_to_sign.push_str("** redacted **");
+                    }
+                }
+                err = err.with_signing_steps(canonical_request, string_to_sign);
             }
             return Err(err);
         }
@@ -348,10 +355,12 @@ fn signed_values_hold_a_tab(pending: &PendingRequest, headers: &HeaderMap) -> bo
 }
 
 /// The canonical request with every header value replaced by `** redacted **` but those
-/// `revealed` names: what debug mode may show a client. Lines are `name:value` from the fourth
+/// `revealed` names, and whether any was redacted: what debug mode may show a client. Lines are
+/// `name:value` from the fourth
 /// line to the blank line before the signed-header list.
-fn redact_header_values(canonical_request: &str, revealed: impl Fn(&str) -> bool) -> String {
+fn redact_header_values(canonical_request: &str, revealed: impl Fn(&str) -> bool) -> (String, bool) {
     let mut out = String::with_capacity(canonical_request.len());
+    let mut redacted = false;
     let mut lines = canonical_request.split('\n');
     for line in lines.by_ref().take(3) {
         out.push_str(line);
@@ -366,6 +375,7 @@ fn redact_header_values(canonical_request: &str, revealed: impl Fn(&str) -> bool
             Some((name, _)) if !revealed(name) => {
                 out.push_str(name);
                 out.push_str(":** redacted **");
+                redacted = true;
             }
             _ => out.push_str(line),
         }
@@ -373,7 +383,7 @@ fn redact_header_values(canonical_request: &str, revealed: impl Fn(&str) -> bool
     }
     let rest: Vec<&str> = lines.collect();
     out.push_str(&rest.join("\n"));
-    out
+    (out, redacted)
 }
 
 pub(crate) const INVALID_ACCESS_KEY: &str = "The AWS access key Id you provided does not exist in our records.";
