@@ -30,11 +30,10 @@
 #![forbid(unsafe_code)]
 
 pub mod credentials;
-mod error;
 pub mod raw;
 pub mod signing;
 
-pub use error::SigningError;
+pub use signing::SigningError;
 
 /// The boxed error of the bodies and services that pass on another layer's error.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

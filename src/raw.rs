@@ -6,7 +6,7 @@
 //! The request target is kept as written, even with raw spaces or UTF-8 the `http` crate
 //! refuses, because the signer accepts it as a string.
 
-use crate::error::SigningError;
+use crate::signing::SigningError;
 use crate::signing::{SignableBody, SignableRequest, SigningOutput};
 
 /// A parse failure, with the 1-based line it was found on.

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use sha2::Sha256;
 
-use crate::error::SigningError;
+use crate::signing::SigningError;
 use crate::signing::encode;
 use crate::signing::settings::{HeaderWhitespace, PathNormalization, SigningSettings, UriEncoding};
 

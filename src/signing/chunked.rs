@@ -10,7 +10,7 @@ use std::sync::Arc;
 use hmac::Mac;
 use sha2::{Digest, Sha256};
 
-use crate::error::SigningError;
+use crate::signing::SigningError;
 use crate::signing::canonical::Sink;
 use crate::signing::key::SigningKey;
 use crate::signing::payload::{EMPTY_SHA256, hex_32};

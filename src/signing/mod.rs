@@ -8,6 +8,7 @@
 mod canonical;
 pub mod chunked;
 mod encode;
+mod error;
 mod key;
 mod payload;
 mod request;
@@ -20,6 +21,7 @@ mod time;
 #[cfg_attr(not(feature = "verify"), allow(unused_imports))]
 pub(crate) use canonical::normalize_path;
 pub use chunked::{ChunkFraming, ChunkSigner};
+pub use error::SigningError;
 pub use key::{SigningKey, SigningKeyCache};
 pub use payload::{
     EMPTY_SHA256, PrecomputedHash, STREAMING_SIGNED_PAYLOAD, STREAMING_SIGNED_PAYLOAD_TRAILER,

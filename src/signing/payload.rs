@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use sha2::{Digest, Sha256};
 
-use crate::error::SigningError;
+use crate::signing::SigningError;
 
 /// `UNSIGNED-PAYLOAD`.
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::error::SigningError;
+use crate::signing::SigningError;
 use crate::signing::payload::SignableBody;
 
 /// A request to sign, borrowed from wherever it lives.

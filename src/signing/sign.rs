@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use smallvec::SmallVec;
 
 use crate::credentials::Credentials;
-use crate::error::SigningError;
+use crate::signing::SigningError;
 use crate::signing::canonical::{self, CanonicalRequest, Sink};
 use crate::signing::chunked::ChunkSigner;
 use crate::signing::encode::encode_strict;

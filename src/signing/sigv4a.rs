@@ -16,7 +16,7 @@ use p256::ecdsa::{Signature, SigningKey as EcdsaSigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::error::SigningError;
+use crate::signing::SigningError;
 
 type HmacSha256 = Hmac<Sha256>;
 

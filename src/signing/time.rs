@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::error::SigningError;
+use crate::signing::SigningError;
 
 /// A signing time, formatted once as the 16 ASCII bytes of `x-amz-date`.
 ///

@@ -16,7 +16,7 @@ use super::head::{AuthForm, ClientSignature, PayloadCheck, PendingRequest, heade
 use super::identity::{CredentialScope, VerifiedIdentity};
 use super::lookup::Secret;
 use super::parse::{ChunkDecoderConfig, ChunkSignatures, excerpt};
-use crate::error::SigningError;
+use crate::signing::SigningError;
 use crate::signing::{
     ChunkSigner, HeaderWhitespace, STREAMING_SIGNED_PAYLOAD, STREAMING_SIGNED_PAYLOAD_TRAILER,
     STREAMING_UNSIGNED_PAYLOAD_TRAILER, SessionTokenMode, SignableBody, SignableRequest, SigningKeyCache,
