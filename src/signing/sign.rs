@@ -266,17 +266,24 @@ impl std::fmt::Debug for SigningOutput {
     }
 }
 
-impl SigningOutput {
-    /// The signature: 64 lower-case hex digits (SigV4), or the lower-case hex of the DER
-    /// encoding of an ECDSA P-256 signature (SigV4a, up to 144 digits).
-    pub fn signature(&self) -> &str {
-        match &self.signature {
-            Signature::Hmac(hex) => std::str::from_utf8(hex).expect("hex is ASCII"),
+impl Signature {
+    fn as_str(&self) -> &str {
+        match self {
+            // Hex digits are ASCII.
+            Signature::Hmac(hex) => std::str::from_utf8(hex).unwrap_or_default(),
             #[cfg(feature = "sigv4a")]
             Signature::Ecdsa(hex) => hex,
             #[cfg(feature = "sigv4a")]
             Signature::Digest(_) => "",
         }
+    }
+}
+
+impl SigningOutput {
+    /// The signature: 64 lower-case hex digits (SigV4), or the lower-case hex of the DER
+    /// encoding of an ECDSA P-256 signature (SigV4a, up to 144 digits).
+    pub fn signature(&self) -> &str {
+        self.signature.as_str()
     }
 
     /// SigV4a verification: the SHA-256 of the string to sign.
@@ -422,90 +429,170 @@ fn check_scope_part(what: &'static str, value: &str) -> Result<(), SigningError>
 /// # Ok::<(), sigv4_middleware::SigningError>(())
 /// ```
 pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result<SigningOutput, SigningError> {
-    let date = AmzDate::new(params.time)?;
-    let region_set = params.region_set;
-    match region_set {
-        None => check_scope_part("region", params.region)?,
-        #[cfg(feature = "sigv4a")]
-        Some(set) => {
-            crate::signing::sigv4a::check_region_set(set)?;
-            if matches!(
-                request.body,
-                SignableBody::StreamingSigned | SignableBody::StreamingSignedTrailer
-            ) {
-                return Err(SigningError::UnsupportedWithSigV4a("signed aws-chunked bodies"));
+    let ctx = Context::validate(request, params)?;
+    let payload = Payload::of(request, &ctx)?;
+    // Filled in place: the inline vector is too large to move around cheaply.
+    let mut headers = Headers::new();
+    select_headers(request, &ctx, &payload, &mut headers)?;
+    let signed_headers = SignedHeaderList::write(&ctx, &headers);
+    let creq = hash_canonical_request(request, &ctx, &payload, &headers, signed_headers.names());
+    let calculated = calculate_signature(&ctx, &creq.hash)?;
+    let steps = signing_steps(&ctx, creq.text, calculated.string_to_sign);
+    output(
+        request,
+        &ctx,
+        &payload,
+        signed_headers,
+        creq.query,
+        calculated.signature,
+        calculated.key,
+        steps,
+    )
+}
+
+/// Step 1: everything the signature depends on besides the request, checked.
+struct Context<'p, 'a> {
+    params: &'p SigningParams<'a>,
+    settings: &'p SigningSettings,
+    date: AmzDate,
+    /// `Some` when presigning: the URL's lifetime in seconds.
+    expires_in: Option<u64>,
+    token: Option<&'a str>,
+    /// The token is part of the signature (not added after signing).
+    sign_token: bool,
+}
+
+impl<'p, 'a> Context<'p, 'a> {
+    fn validate(request: &SignableRequest<'_>, params: &'p SigningParams<'a>) -> Result<Self, SigningError> {
+        let date = AmzDate::new(params.time)?;
+        match params.region_set {
+            None => check_scope_part("region", params.region)?,
+            #[cfg(feature = "sigv4a")]
+            Some(set) => {
+                crate::signing::sigv4a::check_region_set(set)?;
+                if matches!(
+                    request.body,
+                    SignableBody::StreamingSigned | SignableBody::StreamingSignedTrailer
+                ) {
+                    return Err(SigningError::UnsupportedWithSigV4a("signed aws-chunked bodies"));
+                }
             }
+            #[cfg(not(feature = "sigv4a"))]
+            Some(_) => return Err(SigningError::UnsupportedWithSigV4a("the sigv4a feature is off")),
         }
-        #[cfg(not(feature = "sigv4a"))]
-        Some(_) => return Err(SigningError::UnsupportedWithSigV4a("the sigv4a feature is off")),
-    }
-    check_scope_part("service", params.service)?;
-    let algorithm = params.algorithm();
-    let creds = params.credentials;
-    let akid = creds.access_key_id();
-    // The id travels inside `Credential=AKID/scope,`: only what that syntax cannot hold is refused.
-    if akid.is_empty() || !akid.bytes().all(|b| b.is_ascii_graphic() && b != b'/' && b != b',') {
-        return Err(SigningError::InvalidCredentials(
-            "the access key id must be non-empty visible ASCII without `/` or `,`",
-        ));
-    }
-    let settings = &*params.settings;
-    let expires_in = match params.location {
-        SignatureLocation::Headers => None,
-        SignatureLocation::QueryParams { expires_in } => {
-            let secs = expires_in.as_secs();
-            if !(1..=MAX_PRESIGN_EXPIRY.as_secs()).contains(&secs) {
-                return Err(SigningError::ExpiryOutOfRange { seconds: secs });
+        check_scope_part("service", params.service)?;
+        let akid = params.credentials.access_key_id();
+        // The id travels inside `Credential=AKID/scope,`: only what that syntax cannot hold is
+        // refused.
+        if akid.is_empty() || !akid.bytes().all(|b| b.is_ascii_graphic() && b != b'/' && b != b',') {
+            return Err(SigningError::InvalidCredentials(
+                "the access key id must be non-empty visible ASCII without `/` or `,`",
+            ));
+        }
+        let expires_in = match params.location {
+            SignatureLocation::Headers => None,
+            SignatureLocation::QueryParams { expires_in } => {
+                let secs = expires_in.as_secs();
+                if !(1..=MAX_PRESIGN_EXPIRY.as_secs()).contains(&secs) {
+                    return Err(SigningError::ExpiryOutOfRange { seconds: secs });
+                }
+                Some(secs)
             }
-            Some(secs)
+        };
+        let settings = &*params.settings;
+        let token = params.credentials.session_token();
+        Ok(Self {
+            params,
+            settings,
+            date,
+            expires_in,
+            token,
+            sign_token: token.is_some() && settings.session_token_mode == SessionTokenMode::Include,
+        })
+    }
+
+    fn presigning(&self) -> bool {
+        self.expires_in.is_some()
+    }
+
+    fn akid(&self) -> &'a str {
+        self.params.credentials.access_key_id()
+    }
+
+    /// `YYYYMMDD/region/service/aws4_request`'s length.
+    fn scope_len(&self) -> usize {
+        8 + self.params.scope_parts().iter().map(|p| p.len()).sum::<usize>()
+    }
+}
+
+/// Step 2: the payload hash, and whether the signer sends it as `x-amz-content-sha256`.
+struct Payload<'r> {
+    hash: PayloadHash<'r>,
+    add_header: bool,
+}
+
+impl<'r> Payload<'r> {
+    fn of(request: &'r SignableRequest<'_>, ctx: &Context<'_, '_>) -> Result<Self, SigningError> {
+        let settings = ctx.settings;
+        // A caller-set header wins and is never recomputed.
+        let caller_hash = match request.header("x-amz-content-sha256") {
+            Some(v) => Some(
+                std::str::from_utf8(v)
+                    .map_err(|_| SigningError::InvalidHeaderValue {
+                        name: "x-amz-content-sha256".into(),
+                        reason: "the value is not valid UTF-8",
+                    })?
+                    .trim(),
+            ),
+            None => None,
+        };
+        let presigning = ctx.presigning();
+        if presigning && caller_hash.is_none() {
+            check_presignable(&request.body, settings)?;
         }
-    };
-    let presigning = expires_in.is_some();
-    let token = creds.session_token();
+        let hash = match (caller_hash, &request.body) {
+            (Some(h), _) => PayloadHash::Text(h),
+            (None, SignableBody::Bytes(_) | SignableBody::Precomputed(_))
+                if presigning && settings.presigned_payload == PresignedPayload::Unsigned =>
+            {
+                PayloadHash::Static(UNSIGNED_PAYLOAD)
+            }
+            (None, SignableBody::Bytes([])) => PayloadHash::Static(EMPTY_SHA256),
+            (None, SignableBody::Bytes(b)) => PayloadHash::Hex(sha256_hex(b)),
+            (None, SignableBody::Precomputed(h)) => PayloadHash::Text(h),
+            (None, body) => match body.marker() {
+                Some(marker) => PayloadHash::Static(marker),
+                None => PayloadHash::Static(EMPTY_SHA256),
+            },
+        };
+        let add_header = ctx.params.signed_header_names.is_none()
+            && !presigning
+            && caller_hash.is_none()
+            && (request.body.marker().is_some() || settings.content_sha256_header == ContentSha256Header::Always);
+        Ok(Self { hash, add_header })
+    }
+
+    fn as_str(&self) -> &str {
+        self.hash.as_str()
+    }
+}
+
+/// Canonical headers, inline: most requests sign fewer than 16, and this is rebuilt per
+/// signature.
+type Headers<'x> = SmallVec<[(&'x str, &'x [u8]); 16]>;
+
+/// Step 3: the headers to sign, sorted: the request's less the excluded and those the signer
+/// owns, plus the signer's own (or exactly the listed ones, for a verifier).
+fn select_headers<'x>(
+    request: &'x SignableRequest<'_>,
+    ctx: &'x Context<'_, '_>,
+    payload: &'x Payload<'_>,
+    headers: &mut Headers<'x>,
+) -> Result<(), SigningError> {
+    let settings = ctx.settings;
+    let explicit = ctx.params.signed_header_names;
+    let region_set = ctx.params.region_set;
     let token_name = settings.session_token_name();
-    let sign_token = token.is_some() && settings.session_token_mode == SessionTokenMode::Include;
-
-    // Payload hash: a caller-set header wins and is never recomputed.
-    let caller_hash = match request.header("x-amz-content-sha256") {
-        Some(v) => Some(
-            std::str::from_utf8(v)
-                .map_err(|_| SigningError::InvalidHeaderValue {
-                    name: "x-amz-content-sha256".into(),
-                    reason: "the value is not valid UTF-8",
-                })?
-                .trim(),
-        ),
-        None => None,
-    };
-    if presigning && caller_hash.is_none() {
-        check_presignable(&request.body, settings)?;
-    }
-    let payload = match (caller_hash, &request.body) {
-        (Some(h), _) => PayloadHash::Text(h),
-        (None, SignableBody::Bytes(_) | SignableBody::Precomputed(_))
-            if presigning && settings.presigned_payload == PresignedPayload::Unsigned =>
-        {
-            PayloadHash::Static(UNSIGNED_PAYLOAD)
-        }
-        (None, SignableBody::Bytes([])) => PayloadHash::Static(EMPTY_SHA256),
-        (None, SignableBody::Bytes(b)) => PayloadHash::Hex(sha256_hex(b)),
-        (None, SignableBody::Precomputed(h)) => PayloadHash::Text(h),
-        (None, body) => PayloadHash::Static(body.marker().expect("the other variants are markers")),
-    };
-    let static_payload = match payload {
-        PayloadHash::Static(s) => Some(s),
-        _ => None,
-    };
-    let payload = payload.as_str();
-    let explicit = params.signed_header_names;
-    let add_content_header = explicit.is_none()
-        && !presigning
-        && caller_hash.is_none()
-        && (request.body.marker().is_some() || settings.content_sha256_header == ContentSha256Header::Always);
-
-    // Canonical headers: the request's, less the excluded and those the signer owns, plus ours.
-    // Inline: most requests sign fewer than 16 headers, and this is rebuilt per signature.
-    let mut headers: SmallVec<[(&str, &[u8]); 16]> = SmallVec::new();
     let mut has_host = false;
     for (name, value) in &request.headers {
         let name: &str = name;
@@ -519,9 +606,9 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
                     || settings.excluded_headers.contains(name)
                     // The token header is the signer's: replaced when the credentials carry one,
                     // and never signed in after-signing mode, whoever set it.
-                    || ((token.is_some() || settings.session_token_mode == SessionTokenMode::AfterSigning)
+                    || ((ctx.token.is_some() || settings.session_token_mode == SessionTokenMode::AfterSigning)
                         && name == token_name)
-                    || (presigning && (name == "x-amz-user-agent" || name == "x-amz-checksum-mode"))
+                    || (ctx.presigning() && (name == "x-amz-user-agent" || name == "x-amz-checksum-mode"))
             }
         };
         if skip {
@@ -530,130 +617,203 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
         has_host |= name == "host";
         headers.push((name, canonical::check_header_value(name, value)?));
     }
-    let derived_host;
     if !has_host && explicit.is_none_or(|list| list.contains(&"host")) {
-        derived_host = request.derived_host()?;
-        headers.push(("host", derived_host.as_bytes()));
+        headers.push(("host", request.derived_host()?.as_bytes()));
     }
     if let Some(list) = explicit {
         if let Some(missing) = list.iter().find(|n| !headers.iter().any(|(h, _)| h == *n)) {
             return Err(SigningError::SignedHeaderMissing((*missing).to_owned()));
         }
-    } else if !presigning {
-        headers.push(("x-amz-date", date.as_bytes()));
+    } else if !ctx.presigning() {
+        headers.push(("x-amz-date", ctx.date.as_bytes()));
         if let Some(set) = region_set {
             headers.push(("x-amz-region-set", set.as_bytes()));
         }
-        if let (true, Some(t)) = (sign_token, token) {
+        if let (true, Some(t)) = (ctx.sign_token, ctx.token) {
             headers.push((token_name, t.as_bytes()));
         }
-        if add_content_header {
-            headers.push(("x-amz-content-sha256", payload.as_bytes()));
+        if payload.add_header {
+            headers.push(("x-amz-content-sha256", payload.as_str().as_bytes()));
         }
     }
     // Stable, so the values of a repeated name keep their order.
     headers.sort_by(|a, b| canonical::name_order(a.0, b.0));
+    Ok(())
+}
 
-    // `authorization` is built up to its SignedHeaders first, so the list is written once and
-    // the canonical request borrows it from there (header signing); presigning needs it as a
-    // query value instead.
-    let scope_len = 8 + params.scope_parts().iter().map(|p| p.len()).sum::<usize>();
-    let mut auth = String::new();
-    let mut presign_signed_headers = String::new();
-    let signed_range = if presigning {
-        canonical::push_signed_headers(&mut presign_signed_headers, &headers);
-        0..presign_signed_headers.len()
-    } else {
+/// Step 4: the `;`-joined signed header names, written once where they are sent: inside the
+/// `authorization` value being built (header signing) or on their own (a presigned URL's
+/// `X-Amz-SignedHeaders`). The canonical request borrows them from there.
+struct SignedHeaderList {
+    text: String,
+    names: std::ops::Range<usize>,
+}
+
+impl SignedHeaderList {
+    fn write(ctx: &Context<'_, '_>, headers: &Headers<'_>) -> Self {
+        let mut text = String::new();
+        if ctx.presigning() {
+            canonical::push_signed_headers(&mut text, headers);
+            let names = 0..text.len();
+            return Self { text, names };
+        }
+        let algorithm = ctx.params.algorithm();
+        let akid = ctx.akid();
         // Sized to fit exactly (SigV4), so the final `Bytes` takes the buffer without a copy or
         // an allocation of its own.
         let names_len = headers.iter().map(|(n, _)| n.len() + 1).sum::<usize>();
-        auth.reserve_exact(
+        text.reserve_exact(
             algorithm.len()
                 + " Credential=".len()
                 + akid.len()
                 + 1
-                + scope_len
+                + ctx.scope_len()
                 + ", SignedHeaders=".len()
                 + names_len.saturating_sub(1)
                 + ", Signature=".len()
                 + 64,
         );
-        auth.push_str(algorithm);
-        auth.push_str(" Credential=");
-        auth.push_str(akid);
-        auth.push('/');
-        params.push_scope(&mut auth, &date);
-        auth.push_str(", SignedHeaders=");
-        let from = auth.len();
-        canonical::push_signed_headers(&mut auth, &headers);
-        from..auth.len()
-    };
-    let signed_headers = if presigning {
-        &presign_signed_headers[..]
-    } else {
-        &auth[signed_range.clone()]
-    };
-
-    let mut query = canonical::canonical_query(request.query);
-    let mut out_query: Vec<(Cow<'static, str>, String)> = Vec::new();
-    let mut query_token = None;
-    if let Some(expires) = expires_in {
-        let mut credential = String::with_capacity(akid.len() + 1 + scope_len);
-        credential.push_str(akid);
-        credential.push('/');
-        params.push_scope(&mut credential, &date);
-        query.push(("X-Amz-Algorithm".into(), algorithm.into()));
-        query.push((
-            "X-Amz-Credential".into(),
-            Cow::Owned(encode_strict(&credential).into_owned()),
-        ));
-        query.push(("X-Amz-Date".into(), date.as_str().into()));
-        query.push(("X-Amz-Expires".into(), expires.to_string().into()));
-        query.push(("X-Amz-SignedHeaders".into(), encode_strict(signed_headers)));
-        out_query.push(("X-Amz-Algorithm".into(), algorithm.into()));
-        out_query.push(("X-Amz-Credential".into(), credential));
-        out_query.push(("X-Amz-Date".into(), date.as_str().into()));
-        out_query.push(("X-Amz-Expires".into(), expires.to_string()));
-        out_query.push(("X-Amz-SignedHeaders".into(), signed_headers.to_owned()));
-        if let Some(set) = region_set {
-            query.push(("X-Amz-Region-Set".into(), encode_strict(set)));
-            out_query.push(("X-Amz-Region-Set".into(), set.to_owned()));
-        }
-        if let (true, Some(t)) = (sign_token, token) {
-            query.push((settings.session_token_query_name(), encode_strict(t)));
-            query_token = Some(out_query.len());
-            out_query.push((settings.session_token_query_name(), t.to_owned()));
+        text.push_str(algorithm);
+        text.push_str(" Credential=");
+        text.push_str(akid);
+        text.push('/');
+        ctx.params.push_scope(&mut text, &ctx.date);
+        text.push_str(", SignedHeaders=");
+        let from = text.len();
+        canonical::push_signed_headers(&mut text, headers);
+        Self {
+            names: from..text.len(),
+            text,
         }
     }
-    query.sort();
 
-    let uri = canonical::canonical_uri(request.path, settings);
+    fn names(&self) -> &str {
+        &self.text[self.names.clone()]
+    }
+
+    /// Header signing: the complete `authorization` value.
+    fn into_authorization(mut self, signature: &str) -> Result<HeaderValue, SigningError> {
+        self.text.push_str(", Signature=");
+        self.text.push_str(signature);
+        if self.text.len() != self.text.capacity() {
+            // Repeated header names or a SigV4a signature: `Bytes` would allocate to track the
+            // spare capacity otherwise.
+            self.text.shrink_to_fit();
+        }
+        let mut v = HeaderValue::from_maybe_shared(bytes::Bytes::from(self.text))
+            .map_err(|_| SigningError::InvalidHeaderName("authorization".to_owned()))?;
+        v.set_sensitive(true);
+        Ok(v)
+    }
+}
+
+/// The canonical request's text and hash, and the presigning parameters to add to the URL.
+struct HashedCanonicalRequest {
+    text: Vec<u8>,
+    hash: [u8; 64],
+    query: PresignQuery,
+}
+
+/// The query parameters a presigned URL gets (values not yet percent-encoded), and which of
+/// them is the session token.
+#[derive(Default)]
+struct PresignQuery {
+    params: Vec<(Cow<'static, str>, String)>,
+    token: Option<usize>,
+}
+
+/// Step 5: the canonical request (the presigning parameters join the query), hashed.
+fn hash_canonical_request(
+    request: &SignableRequest<'_>,
+    ctx: &Context<'_, '_>,
+    payload: &Payload<'_>,
+    headers: &Headers<'_>,
+    signed_headers: &str,
+) -> HashedCanonicalRequest {
+    let mut query = canonical::canonical_query(request.query);
+    let mut presign = PresignQuery::default();
+    if let Some(expires) = ctx.expires_in {
+        add_presign_params(ctx, expires, signed_headers, &mut query, &mut presign);
+    }
+    query.sort();
+    let uri = canonical::canonical_uri(request.path, ctx.settings);
     let creq = CanonicalRequest {
         method: request.method,
         uri: &uri,
         query: &query,
-        headers: &headers,
+        headers,
         signed_headers,
-        payload_hash: payload,
-        whitespace: settings.header_whitespace,
+        payload_hash: payload.as_str(),
+        whitespace: ctx.settings.header_whitespace,
     };
     // Written to one buffer and hashed once: far cheaper than feeding SHA-256 dozens of
     // fragments, and the buffer is the text shown when steps are asked for.
-    let mut creq_text = Vec::with_capacity(512 + token.map_or(0, str::len));
-    creq.write(&mut creq_text);
-    let creq_hash = hex_32(&Sha256::digest(&creq_text).into());
-    // The query may borrow the signed-headers list from `auth`, which is completed below.
-    drop(query);
+    let mut text = Vec::with_capacity(512 + ctx.token.map_or(0, str::len));
+    creq.write(&mut text);
+    let hash = hex_32(&Sha256::digest(&text).into());
+    HashedCanonicalRequest {
+        text,
+        hash,
+        query: presign,
+    }
+}
 
+/// The `X-Amz-*` parameters of a presigned URL, into the canonical query (encoded) and the
+/// output (as values).
+fn add_presign_params<'q>(
+    ctx: &'q Context<'_, '_>,
+    expires: u64,
+    signed_headers: &'q str,
+    query: &mut canonical::CanonicalQuery<'q>,
+    presign: &mut PresignQuery,
+) {
+    let algorithm = ctx.params.algorithm();
+    let akid = ctx.akid();
+    let mut credential = String::with_capacity(akid.len() + 1 + ctx.scope_len());
+    credential.push_str(akid);
+    credential.push('/');
+    ctx.params.push_scope(&mut credential, &ctx.date);
+    let date = ctx.date.as_str();
+    query.push(("X-Amz-Algorithm".into(), algorithm.into()));
+    query.push((
+        "X-Amz-Credential".into(),
+        Cow::Owned(encode_strict(&credential).into_owned()),
+    ));
+    query.push(("X-Amz-Date".into(), date.into()));
+    query.push(("X-Amz-Expires".into(), expires.to_string().into()));
+    query.push(("X-Amz-SignedHeaders".into(), encode_strict(signed_headers)));
+    let out = &mut presign.params;
+    out.push(("X-Amz-Algorithm".into(), algorithm.into()));
+    out.push(("X-Amz-Credential".into(), credential));
+    out.push(("X-Amz-Date".into(), date.to_owned()));
+    out.push(("X-Amz-Expires".into(), expires.to_string()));
+    out.push(("X-Amz-SignedHeaders".into(), signed_headers.to_owned()));
+    if let Some(set) = ctx.params.region_set {
+        query.push(("X-Amz-Region-Set".into(), encode_strict(set)));
+        out.push(("X-Amz-Region-Set".into(), set.to_owned()));
+    }
+    if let (true, Some(t)) = (ctx.sign_token, ctx.token) {
+        query.push((ctx.settings.session_token_query_name(), encode_strict(t)));
+        presign.token = Some(out.len());
+        out.push((ctx.settings.session_token_query_name(), t.to_owned()));
+    }
+}
+
+/// Step 6: the string to sign, fed straight into the HMAC (SigV4) or SHA-256 (SigV4a), and the
+/// signature; the derived key comes back for an aws-chunked chain, the string's text when it
+/// is to be shown.
+fn calculate_signature(ctx: &Context<'_, '_>, creq_hash: &[u8; 64]) -> Result<Calculated, SigningError> {
+    let params = ctx.params;
+    let creds = params.credentials;
     let capture = params.capture_steps || tracing::enabled!(tracing::Level::TRACE);
     let mut sts_text = capture.then(|| Vec::with_capacity(160));
-    let (signature, key) = match region_set {
+    let (signature, key) = match params.region_set {
         None => {
             let key: Arc<SigningKey> = match params.key_cache {
-                Some(cache) => cache.get_or_derive(creds, date.date(), params.region, params.service),
+                Some(cache) => cache.get_or_derive(creds, ctx.date.date(), params.region, params.service),
                 None => Arc::new(SigningKey::derive(
                     creds.secret_access_key(),
-                    date.date(),
+                    ctx.date.date(),
                     params.region,
                     params.service,
                 )),
@@ -664,8 +824,8 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
                     mac: &mut mac,
                     text: sts_text.as_mut(),
                 },
-                &date,
-                &creq_hash,
+                &ctx.date,
+                creq_hash,
             );
             (Signature::Hmac(hex_32(&mac.finalize().into_bytes().into())), Some(key))
         }
@@ -677,8 +837,8 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
                     mac: &mut hasher,
                     text: sts_text.as_mut(),
                 },
-                &date,
-                &creq_hash,
+                &ctx.date,
+                creq_hash,
             );
             let digest: [u8; 32] = hasher.finalize().into();
             let signature = if params.digest_only {
@@ -687,7 +847,7 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
                 let key = match params.key_cache {
                     Some(cache) => cache.get_or_derive_v4a(creds)?,
                     None => Arc::new(crate::signing::sigv4a::SigV4aKey::derive(
-                        akid,
+                        ctx.akid(),
                         creds.secret_access_key(),
                     )?),
                 };
@@ -698,96 +858,104 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
         #[cfg(not(feature = "sigv4a"))]
         Some(_) => return Err(SigningError::UnsupportedWithSigV4a("the sigv4a feature is off")),
     };
-    let signature_str = match &signature {
-        Signature::Hmac(hex) => std::str::from_utf8(hex).expect("hex is ASCII"),
-        #[cfg(feature = "sigv4a")]
-        Signature::Ecdsa(hex) => hex.as_str(),
-        #[cfg(feature = "sigv4a")]
-        Signature::Digest(_) => "",
-    };
+    Ok(Calculated {
+        signature,
+        key,
+        string_to_sign: sts_text,
+    })
+}
 
-    let steps = match sts_text {
-        Some(sts_text) => {
-            let canonical_request = String::from_utf8(creq_text).expect("canonical request is built from text");
-            let string_to_sign = String::from_utf8(sts_text).expect("string to sign is text");
-            let redacted_canonical_request = match token {
-                Some(t) if !t.is_empty() => canonical_request
-                    .replace(&*encode_strict(t), "** redacted **")
-                    .replace(t, "** redacted **"),
-                _ => canonical_request.clone(),
-            };
-            tracing::trace!(
-                canonical_request = %redacted_canonical_request,
-                string_to_sign = %string_to_sign,
-                algorithm,
-                "sigv4 signing steps"
-            );
-            params.capture_steps.then_some(SigningSteps {
-                canonical_request,
-                string_to_sign,
-                redacted_canonical_request,
-            })
-        }
-        None => None,
-    };
+/// What step 6 produces.
+struct Calculated {
+    signature: Signature,
+    /// SigV4's derived key, which seeds an aws-chunked signature chain.
+    key: Option<Arc<SigningKey>>,
+    /// The string to sign, when it is to be shown or traced.
+    string_to_sign: Option<Vec<u8>>,
+}
 
-    let mut out_headers = Vec::with_capacity(4);
-    if let Some(t) = token
-        && (!presigning || !sign_token)
+/// The canonical request and string to sign when they are to be shown (kept) or traced
+/// (logged with the token redacted).
+fn signing_steps(ctx: &Context<'_, '_>, creq_text: Vec<u8>, sts_text: Option<Vec<u8>>) -> Option<SigningSteps> {
+    let sts_text = sts_text?;
+    // Both were written from `&str` pieces only.
+    let canonical_request =
+        String::from_utf8(creq_text).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    let string_to_sign =
+        String::from_utf8(sts_text).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    let redacted_canonical_request = match ctx.token {
+        Some(t) if !t.is_empty() => canonical_request
+            .replace(&*encode_strict(t), "** redacted **")
+            .replace(t, "** redacted **"),
+        _ => canonical_request.clone(),
+    };
+    tracing::trace!(
+        canonical_request = %redacted_canonical_request,
+        string_to_sign = %string_to_sign,
+        algorithm = ctx.params.algorithm(),
+        "sigv4 signing steps"
+    );
+    ctx.params.capture_steps.then_some(SigningSteps {
+        canonical_request,
+        string_to_sign,
+        redacted_canonical_request,
+    })
+}
+
+/// Step 7: the headers or query parameters to add, and the chunk-signature chain of a signed
+/// aws-chunked body.
+#[allow(clippy::too_many_arguments)]
+fn output(
+    request: &SignableRequest<'_>,
+    ctx: &Context<'_, '_>,
+    payload: &Payload<'_>,
+    signed_headers: SignedHeaderList,
+    mut presign: PresignQuery,
+    signature: Signature,
+    key: Option<Arc<SigningKey>>,
+    steps: Option<SigningSteps>,
+) -> Result<SigningOutput, SigningError> {
+    let settings = ctx.settings;
+    let signature_str = signature.as_str();
+    let mut headers = Vec::with_capacity(4);
+    if let Some(t) = ctx.token
+        && (!ctx.presigning() || !ctx.sign_token)
     {
-        if presigning {
-            query_token = Some(out_query.len());
-            out_query.push((settings.session_token_query_name(), t.to_owned()));
+        if ctx.presigning() {
+            presign.token = Some(presign.params.len());
+            presign.params.push((settings.session_token_query_name(), t.to_owned()));
         } else {
-            let v = creds
-                .session_token_header()
-                .cloned()
-                .ok_or(SigningError::InvalidCredentials(
-                    "the session token holds characters not allowed in a header",
-                ))?;
-            let name = match token_name {
-                "x-amz-security-token" => X_AMZ_SECURITY_TOKEN,
-                other => HeaderName::from_bytes(other.as_bytes())
-                    .map_err(|_| SigningError::InvalidHeaderName(other.to_owned()))?,
-            };
-            out_headers.push((name, v));
+            headers.push((token_header_name(settings)?, token_header_value(ctx)?));
         }
     }
-    if presigning {
-        out_query.push(("X-Amz-Signature".into(), signature_str.to_owned()));
+    if ctx.presigning() {
+        presign
+            .params
+            .push(("X-Amz-Signature".into(), signature_str.to_owned()));
     } else {
-        out_headers.push((
+        headers.push((
             X_AMZ_DATE,
-            HeaderValue::from_bytes(date.as_bytes()).expect("digits are a valid header"),
+            HeaderValue::from_bytes(ctx.date.as_bytes()).map_err(|_| SigningError::TimeOutOfRange)?,
         ));
-        if let Some(set) = region_set {
-            out_headers.push((
+        if let Some(set) = ctx.params.region_set {
+            headers.push((
                 X_AMZ_REGION_SET,
                 HeaderValue::from_str(set).map_err(|_| SigningError::InvalidRegionSet(set.to_owned()))?,
             ));
         }
-        if add_content_header {
-            let v = match static_payload {
-                Some(s) => HeaderValue::from_static(s),
-                None => {
-                    HeaderValue::from_str(payload).map_err(|_| SigningError::InvalidPayloadHash(payload.to_owned()))?
-                }
+        if payload.add_header {
+            let v = match payload.hash {
+                PayloadHash::Static(s) => HeaderValue::from_static(s),
+                _ => HeaderValue::from_str(payload.as_str())
+                    .map_err(|_| SigningError::InvalidPayloadHash(payload.as_str().to_owned()))?,
             };
-            out_headers.push((X_AMZ_CONTENT_SHA256, v));
+            headers.push((X_AMZ_CONTENT_SHA256, v));
         }
-        auth.push_str(", Signature=");
-        auth.push_str(signature_str);
-        if auth.len() != auth.capacity() {
-            // Repeated header names or a SigV4a signature: `Bytes` would allocate to track the
-            // spare capacity otherwise.
-            auth.shrink_to_fit();
-        }
-        let mut v = HeaderValue::from_maybe_shared(bytes::Bytes::from(auth))
-            .expect("authorization is built from header-safe text");
-        v.set_sensitive(true);
-        out_headers.push((http::header::AUTHORIZATION, v));
+        headers.push((
+            http::header::AUTHORIZATION,
+            signed_headers.into_authorization(signature_str)?,
+        ));
     }
-
     let chunk_signer = match (key, &signature) {
         (Some(key), Signature::Hmac(seed))
             if matches!(
@@ -795,21 +963,40 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
                 SignableBody::StreamingSigned | SignableBody::StreamingSignedTrailer
             ) =>
         {
-            let mut scope = String::with_capacity(scope_len);
-            params.push_scope(&mut scope, &date);
-            Some(ChunkSigner::from_parts(key, date, scope, *seed))
+            let mut scope = String::with_capacity(ctx.scope_len());
+            ctx.params.push_scope(&mut scope, &ctx.date);
+            Some(ChunkSigner::from_parts(key, ctx.date, scope, *seed))
         }
         _ => None,
     };
-
     Ok(SigningOutput {
         signature,
-        headers: out_headers,
-        query: out_query,
-        query_token,
+        headers,
+        query: presign.params,
+        query_token: presign.token,
         steps,
         chunk_signer,
     })
+}
+
+fn token_header_name(settings: &SigningSettings) -> Result<HeaderName, SigningError> {
+    match settings.session_token_name() {
+        "x-amz-security-token" => Ok(X_AMZ_SECURITY_TOKEN),
+        other => {
+            HeaderName::from_bytes(other.as_bytes()).map_err(|_| SigningError::InvalidHeaderName(other.to_owned()))
+        }
+    }
+}
+
+/// The token as a header value, checked once when the credentials were made.
+fn token_header_value(ctx: &Context<'_, '_>) -> Result<HeaderValue, SigningError> {
+    ctx.params
+        .credentials
+        .session_token_header()
+        .cloned()
+        .ok_or(SigningError::InvalidCredentials(
+            "the session token holds characters not allowed in a header",
+        ))
 }
 
 /// The string to sign goes straight into the HMAC (SigV4) or SHA-256 (SigV4a); a copy is kept
