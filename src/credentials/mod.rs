@@ -20,7 +20,7 @@ mod provider_env;
 mod redact;
 #[cfg(feature = "providers")]
 mod sts;
-pub mod time;
+pub(crate) mod time;
 #[cfg(feature = "providers")]
 mod web_identity;
 
