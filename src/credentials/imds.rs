@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::container::parse_credentials_json;
-use super::http::{self, truncate};
+use super::transport::{self, truncate};
 use super::{
     Credentials, CredentialsError, CredentialsErrorKind, ProvideCredentials, ProvideCredentialsFuture, ProviderEnv,
 };
@@ -125,13 +125,13 @@ impl ImdsProvider {
             ));
         }
         let endpoint = self.endpoint();
-        let client = http::client(self.connect_timeout, self.timeout, true, NAME)?;
+        let client = transport::client(self.connect_timeout, self.timeout, true, NAME)?;
 
         let what = format!("PUT {endpoint}/latest/api/token");
         let request = client
             .put(format!("{endpoint}/latest/api/token"))
             .header("x-aws-ec2-metadata-token-ttl-seconds", "21600");
-        let response = http::send(request, &what).await.map_err(|f| {
+        let response = transport::send(request, &what).await.map_err(|f| {
             let mut e = f.into_error(NAME, CredentialsErrorKind::NotConfigured);
             if e.kind() == CredentialsErrorKind::NotConfigured {
                 e = CredentialsError::not_configured(NAME, format!("no instance metadata service: {e}"));
@@ -155,7 +155,7 @@ impl ImdsProvider {
                 ));
             }
         };
-        if token.is_empty() || ::http::HeaderValue::from_str(&token).is_err() {
+        if token.is_empty() || http::HeaderValue::from_str(&token).is_err() {
             return Err(CredentialsError::provider_failed(
                 NAME,
                 format!("{what} returned an unusable token"),
@@ -168,7 +168,7 @@ impl ImdsProvider {
                 .get(format!("{endpoint}{path}"))
                 .header("x-aws-ec2-metadata-token", token.as_str());
             async move {
-                let r = http::send(request, &what)
+                let r = transport::send(request, &what)
                     .await
                     .map_err(|f| f.into_error(NAME, CredentialsErrorKind::ProviderFailed))?;
                 Ok::<_, CredentialsError>((what, r))

@@ -9,8 +9,6 @@ mod chain;
 mod container;
 mod env;
 #[cfg(feature = "providers")]
-mod http;
-#[cfg(feature = "providers")]
 mod imds;
 mod presign;
 #[cfg(feature = "providers")]
@@ -21,6 +19,8 @@ mod redact;
 #[cfg(feature = "providers")]
 mod sts;
 pub(crate) mod time;
+#[cfg(feature = "providers")]
+mod transport;
 #[cfg(feature = "providers")]
 mod web_identity;
 
@@ -72,7 +72,7 @@ struct Inner {
     // The token as a header value, checked and copied once: every signature sends it, and
     // checking ~1 KB of token per request was a measurable part of signing. `None` when the
     // token cannot be a header value (signing then reports that).
-    session_token_header: Option<::http::HeaderValue>,
+    session_token_header: Option<http::HeaderValue>,
     expiry: Option<SystemTime>,
     provider_name: Cow<'static, str>,
     // SHA-256 over the access key id and secret: the signing-key cache's key, so no map key
@@ -113,7 +113,7 @@ impl Credentials {
     /// With a session token (temporary credentials).
     pub fn with_session_token(mut self, token: impl Into<String>) -> Self {
         let token = Zeroizing::new(token.into());
-        let header = ::http::HeaderValue::from_str(&token).ok().map(|mut v| {
+        let header = http::HeaderValue::from_str(&token).ok().map(|mut v| {
             v.set_sensitive(true);
             v
         });
@@ -167,7 +167,7 @@ impl Credentials {
 
     /// The session token as a (sensitive) header value; `None` without a token or when the
     /// token holds characters a header cannot.
-    pub(crate) fn session_token_header(&self) -> Option<&::http::HeaderValue> {
+    pub(crate) fn session_token_header(&self) -> Option<&http::HeaderValue> {
         self.0.session_token_header.as_ref()
     }
 

@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use quick_xml::events::Event;
 
-use super::http::{self, truncate};
+use super::transport::{self, truncate};
 use super::time::parse_rfc3339;
 use super::{
     Credentials, CredentialsError, CredentialsErrorKind, ProvideCredentials, ProvideCredentialsFuture, ProviderEnv,
@@ -108,7 +108,7 @@ impl StsConfig {
     }
 
     fn client(&self, provider: &'static str) -> Result<reqwest::Client, CredentialsError> {
-        http::client(CONNECT_TIMEOUT, self.timeout, false, provider)
+        transport::client(CONNECT_TIMEOUT, self.timeout, false, provider)
     }
 }
 
@@ -177,7 +177,7 @@ pub(crate) async fn assume_role(
     for (name, value) in signable.headers() {
         request = request.header(name.clone(), value.clone());
     }
-    let response = http::send(request, &what)
+    let response = transport::send(request, &what)
         .await
         .map_err(|f| f.into_error(ASSUME_ROLE, CredentialsErrorKind::ProviderFailed))?;
     parse_response(
@@ -211,7 +211,7 @@ pub(crate) async fn assume_role_with_web_identity(
         .post(sts.url())
         .header("content-type", "application/x-www-form-urlencoded; charset=utf-8")
         .body(body);
-    let response = http::send(request, &what)
+    let response = transport::send(request, &what)
         .await
         .map_err(|f| f.into_error(provider, CredentialsErrorKind::ProviderFailed))?;
     parse_response(
