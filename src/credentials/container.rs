@@ -12,7 +12,7 @@ use super::{
 const NAME: &str = "container";
 const ECS_HOST: &str = "169.254.170.2";
 /// The default total time for one call: 5 seconds.
-pub const DEFAULT_CONTAINER_TIMEOUT: Duration = Duration::from_secs(5);
+const DEFAULT_CONTAINER_TIMEOUT: Duration = Duration::from_secs(5);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Credentials from the container endpoint.

@@ -13,9 +13,9 @@ const DEFAULT_ENDPOINT: &str = "http://169.254.169.254";
 const DEFAULT_ENDPOINT_V6: &str = "http://[fd00:ec2::254]";
 const CREDENTIALS_PATH: &str = "/latest/meta-data/iam/security-credentials/";
 /// The default connect timeout: 1 second (off EC2 nothing answers; do not hang).
-pub const DEFAULT_IMDS_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+const DEFAULT_IMDS_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// The default total time for the three calls: 5 seconds.
-pub const DEFAULT_IMDS_TIMEOUT: Duration = Duration::from_secs(5);
+const DEFAULT_IMDS_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Credentials of the instance profile from EC2 instance metadata, IMDSv2 only.
 ///

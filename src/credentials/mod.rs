@@ -225,7 +225,7 @@ pub struct CredentialsError {
     provider: Cow<'static, str>,
     message: String,
     #[source]
-    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    source: Option<crate::BoxError>,
 }
 
 impl CredentialsError {
@@ -255,7 +255,7 @@ impl CredentialsError {
     }
 
     /// Attaches the underlying error.
-    pub fn with_source(mut self, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+    pub fn with_source(mut self, source: impl Into<crate::BoxError>) -> Self {
         self.source = Some(source.into());
         self
     }

@@ -15,7 +15,7 @@ use crate::signing::{SignableBody, SignableRequest, SigningParams, sign};
 
 const ASSUME_ROLE: &str = "sts assume role";
 /// The default total time for one STS call.
-pub const DEFAULT_STS_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_STS_TIMEOUT: Duration = Duration::from_secs(10);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 // application/x-www-form-urlencoded, strictly: only unreserved characters stay as they are.
