@@ -8,9 +8,9 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::{Child, Command};
 
-use super::transport::truncate;
 use super::redact::CommandLine;
 use super::time::parse_rfc3339;
+use super::transport::truncate;
 use super::{Credentials, CredentialsError, CredentialsErrorKind, ProvideCredentials, ProvideCredentialsFuture};
 
 const NAME: &str = "credential_process";

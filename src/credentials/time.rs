@@ -164,7 +164,10 @@ mod tests {
     #[test]
     fn parses_a_day_and_a_second_after_the_epoch_and_refuses_prose() {
         // Formerly the public function's doc example; `credentials::time` is crate-private now.
-        assert_eq!(parse_rfc3339("1970-01-02T00:00:01Z"), Some(UNIX_EPOCH + Duration::from_secs(86_401)));
+        assert_eq!(
+            parse_rfc3339("1970-01-02T00:00:01Z"),
+            Some(UNIX_EPOCH + Duration::from_secs(86_401))
+        );
         assert_eq!(parse_rfc3339("not a date"), None);
     }
 
