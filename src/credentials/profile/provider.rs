@@ -11,8 +11,8 @@ use super::resolve::MAX_SOURCE_PROFILE_CHAIN;
 use super::resolve::{BaseCredentials, CredentialSource, RoleStep};
 use crate::credentials::sts::{RoleParams, StsConfig, assume_role};
 use crate::credentials::{
-    ContainerProvider, Credentials, CredentialsError, CredentialsErrorKind, ImdsProvider, ProcessProvider,
-    ProvideCredentials, ProvideCredentialsFuture, ProviderEnv, WebIdentityProvider,
+    ContainerProvider, Credentials, CredentialsError, CredentialsErrorKind, EnvironmentProvider, ImdsProvider,
+    ProcessProvider, ProvideCredentials, ProvideCredentialsFuture, ProviderEnv, WebIdentityProvider,
 };
 
 /// Credentials from the shared profile files.
@@ -217,7 +217,11 @@ impl ProfileProvider {
     /// The credentials of a `credential_source`, from the same environment as this provider.
     async fn credential_source(&self, source: CredentialSource) -> Result<Credentials, CredentialsError> {
         match source {
-            CredentialSource::Environment => self.env.environment_provider().provide_credentials().await,
+            CredentialSource::Environment => {
+                EnvironmentProvider::from_env(self.env.clone())
+                    .provide_credentials()
+                    .await
+            }
             CredentialSource::Ec2InstanceMetadata => {
                 ImdsProvider::builder()
                     .env(self.env.clone())
