@@ -1,4 +1,16 @@
 //! Credentials and the pluggable, async provider trait every layer takes.
+//!
+//! - [`Credentials`], [`ProvideCredentials`] (the trait), [`SharedCredentialsProvider`] (any
+//!   provider behind an `Arc`) and [`CredentialsError`] live here.
+//! - Sources without I/O of their own: static [`Credentials`], [`EnvironmentProvider`], and
+//!   [`ProviderEnv`], the environment and home directory every provider reads.
+//! - With the `providers` feature: the shared files ([`profile`], [`ProfileProvider`]), STS
+//!   ([`AssumeRoleProvider`], [`WebIdentityProvider`]), the container endpoint
+//!   ([`ContainerProvider`]), EC2 instance metadata ([`ImdsProvider`]), `credential_process`
+//!   ([`ProcessProvider`]), the SDKs' default chain ([`DefaultCredentialsChain`],
+//!   [`default_provider`]) and the refreshing [`CachedProvider`].
+//! - [`CredentialsProviderChain`] tries providers in order; with the `aws-config` feature,
+//!   [`AwsConfigProvider`] adapts any aws-config provider.
 
 #[cfg(feature = "aws-config")]
 mod aws_config;
