@@ -8,11 +8,11 @@ use super::time::format_rfc3339;
 use super::{Credentials, CredentialsError, ProvideCredentials, ProvideCredentialsFuture, SharedCredentialsProvider};
 
 /// How long before expiry credentials are refreshed by default: 5 minutes.
-pub const DEFAULT_REFRESH_BEFORE: Duration = Duration::from_secs(300);
+const DEFAULT_REFRESH_BEFORE: Duration = Duration::from_secs(300);
 /// The first wait after a failed refresh by default: 1 second (it doubles per failure).
-pub const DEFAULT_MIN_BACKOFF: Duration = Duration::from_secs(1);
+const DEFAULT_MIN_BACKOFF: Duration = Duration::from_secs(1);
 /// The longest wait between failed refreshes by default: 60 seconds.
-pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(60);
+const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 use crate::Clock;
 

@@ -79,7 +79,8 @@ pub use default_chain::*;
 mod default_chain {
     use super::*;
     use crate::credentials::{
-        CachedProvider, ContainerProvider, ImdsProvider, ProfileProvider, ProviderEnv, WebIdentityProvider,
+        CachedProvider, ContainerProvider, EnvironmentProvider, ImdsProvider, ProfileProvider, ProviderEnv,
+        WebIdentityProvider,
     };
 
     /// The AWS SDKs' default chain: environment variables, the shared profile files (static
@@ -145,7 +146,7 @@ mod default_chain {
                 profile = profile.profile_name(name);
             }
             let chain = CredentialsProviderChain::new()
-                .push("environment", env.environment_provider())
+                .push("environment", EnvironmentProvider::from_env(env.clone()))
                 .push("profile", profile.build())
                 .push("web identity", WebIdentityProvider::from_env(env.clone()))
                 .push("container", ContainerProvider::builder().env(env.clone()).build())

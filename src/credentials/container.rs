@@ -3,8 +3,8 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::http::{self, truncate};
 use super::time::parse_rfc3339;
+use super::transport::{self, truncate};
 use super::{
     Credentials, CredentialsError, CredentialsErrorKind, ProvideCredentials, ProvideCredentialsFuture, ProviderEnv,
 };
@@ -12,7 +12,7 @@ use super::{
 const NAME: &str = "container";
 const ECS_HOST: &str = "169.254.170.2";
 /// The default total time for one call: 5 seconds.
-pub const DEFAULT_CONTAINER_TIMEOUT: Duration = Duration::from_secs(5);
+const DEFAULT_CONTAINER_TIMEOUT: Duration = Duration::from_secs(5);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Credentials from the container endpoint.
@@ -103,7 +103,7 @@ impl ContainerProvider {
         let invalid = |why: String| {
             CredentialsError::invalid_configuration(NAME, format!("AWS_CONTAINER_CREDENTIALS_FULL_URI {full:?} {why}"))
         };
-        let uri: ::http::Uri = full.parse().map_err(|e| invalid(format!("is not a URI: {e}")))?;
+        let uri: http::Uri = full.parse().map_err(|e| invalid(format!("is not a URI: {e}")))?;
         let host = uri.host().ok_or_else(|| invalid("has no host".into()))?;
         match uri.scheme_str() {
             Some("https") => return Ok(full),
@@ -152,7 +152,7 @@ impl ContainerProvider {
             None => Ok(None),
             Some((t, from)) => {
                 let t = t.trim();
-                if t.contains(['\r', '\n']) || ::http::HeaderValue::from_str(t).is_err() {
+                if t.contains(['\r', '\n']) || http::HeaderValue::from_str(t).is_err() {
                     return Err(CredentialsError::invalid_configuration(
                         NAME,
                         format!("the authorization token from {from} is not a valid header value"),
@@ -166,13 +166,13 @@ impl ContainerProvider {
     async fn credentials(&self) -> Result<Credentials, CredentialsError> {
         let endpoint = self.endpoint().await?;
         let auth = self.authorization().await?;
-        let client = http::client(CONNECT_TIMEOUT, self.timeout, true, NAME)?;
+        let client = transport::client(CONNECT_TIMEOUT, self.timeout, true, NAME)?;
         let mut request = client.get(&endpoint).header("accept", "application/json");
         if let Some(a) = auth {
             request = request.header("authorization", a);
         }
         let what = format!("GET {endpoint}");
-        let response = http::send(request, &what)
+        let response = transport::send(request, &what)
             .await
             .map_err(|f| f.into_error(NAME, CredentialsErrorKind::ProviderFailed))?;
         if !response.is_success() {

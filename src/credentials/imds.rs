@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::container::parse_credentials_json;
-use super::http::{self, truncate};
+use super::transport::{self, truncate};
 use super::{
     Credentials, CredentialsError, CredentialsErrorKind, ProvideCredentials, ProvideCredentialsFuture, ProviderEnv,
 };
@@ -13,9 +13,9 @@ const DEFAULT_ENDPOINT: &str = "http://169.254.169.254";
 const DEFAULT_ENDPOINT_V6: &str = "http://[fd00:ec2::254]";
 const CREDENTIALS_PATH: &str = "/latest/meta-data/iam/security-credentials/";
 /// The default connect timeout: 1 second (off EC2 nothing answers; do not hang).
-pub const DEFAULT_IMDS_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+const DEFAULT_IMDS_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// The default total time for the three calls: 5 seconds.
-pub const DEFAULT_IMDS_TIMEOUT: Duration = Duration::from_secs(5);
+const DEFAULT_IMDS_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Credentials of the instance profile from EC2 instance metadata, IMDSv2 only.
 ///
@@ -124,14 +124,29 @@ impl ImdsProvider {
                 "AWS_EC2_METADATA_DISABLED is true",
             ));
         }
-        let endpoint = self.endpoint();
-        let client = http::client(self.connect_timeout, self.timeout, true, NAME)?;
+        let client = transport::client(self.connect_timeout, self.timeout, true, NAME)?;
+        let session = Session::open(client, self.endpoint()).await?;
+        let role = session.role_name().await?;
+        session.role_credentials(&role).await
+    }
+}
 
+/// The calls of one credentials fetch, under one IMDSv2 session token.
+struct Session {
+    client: reqwest::Client,
+    endpoint: String,
+    token: String,
+}
+
+impl Session {
+    /// `PUT /latest/api/token`: nothing answering is "not configured" (not on EC2); a refusal is
+    /// an error (no IMDSv1 fallback).
+    async fn open(client: reqwest::Client, endpoint: String) -> Result<Self, CredentialsError> {
         let what = format!("PUT {endpoint}/latest/api/token");
         let request = client
             .put(format!("{endpoint}/latest/api/token"))
             .header("x-aws-ec2-metadata-token-ttl-seconds", "21600");
-        let response = http::send(request, &what).await.map_err(|f| {
+        let response = transport::send(request, &what).await.map_err(|f| {
             let mut e = f.into_error(NAME, CredentialsErrorKind::NotConfigured);
             if e.kind() == CredentialsErrorKind::NotConfigured {
                 e = CredentialsError::not_configured(NAME, format!("no instance metadata service: {e}"));
@@ -155,27 +170,36 @@ impl ImdsProvider {
                 ));
             }
         };
-        if token.is_empty() || ::http::HeaderValue::from_str(&token).is_err() {
+        if token.is_empty() || http::HeaderValue::from_str(&token).is_err() {
             return Err(CredentialsError::provider_failed(
                 NAME,
                 format!("{what} returned an unusable token"),
             ));
         }
+        Ok(Self {
+            client,
+            endpoint,
+            token,
+        })
+    }
 
-        let get = |path: String| {
-            let what = format!("GET {endpoint}{path}");
-            let request = client
-                .get(format!("{endpoint}{path}"))
-                .header("x-aws-ec2-metadata-token", token.as_str());
-            async move {
-                let r = http::send(request, &what)
-                    .await
-                    .map_err(|f| f.into_error(NAME, CredentialsErrorKind::ProviderFailed))?;
-                Ok::<_, CredentialsError>((what, r))
-            }
-        };
+    /// `GET` of a metadata path with the session token; returns what was asked, for messages.
+    async fn get(&self, path: &str) -> Result<(String, transport::Response), CredentialsError> {
+        let endpoint = &self.endpoint;
+        let what = format!("GET {endpoint}{path}");
+        let request = self
+            .client
+            .get(format!("{endpoint}{path}"))
+            .header("x-aws-ec2-metadata-token", self.token.as_str());
+        let r = transport::send(request, &what)
+            .await
+            .map_err(|f| f.into_error(NAME, CredentialsErrorKind::ProviderFailed))?;
+        Ok((what, r))
+    }
 
-        let (what, response) = get(CREDENTIALS_PATH.to_owned()).await?;
+    /// The instance profile's role; none attached is "not configured".
+    async fn role_name(&self) -> Result<String, CredentialsError> {
+        let (what, response) = self.get(CREDENTIALS_PATH).await?;
         let role = match response.status {
             200..=299 => response.text().lines().next().unwrap_or_default().trim().to_owned(),
             404 => String::new(),
@@ -192,8 +216,12 @@ impl ImdsProvider {
                 format!("{what}: no IAM role (instance profile) is attached to this instance"),
             ));
         }
+        Ok(role)
+    }
 
-        let (what, response) = get(format!("{CREDENTIALS_PATH}{role}")).await?;
+    /// The role's credentials JSON; a `Code` other than `Success` is an error.
+    async fn role_credentials(&self, role: &str) -> Result<Credentials, CredentialsError> {
+        let (what, response) = self.get(&format!("{CREDENTIALS_PATH}{role}")).await?;
         if !response.is_success() {
             return Err(CredentialsError::provider_failed(
                 NAME,

@@ -1,4 +1,16 @@
 //! Credentials and the pluggable, async provider trait every layer takes.
+//!
+//! - [`Credentials`], [`ProvideCredentials`] (the trait), [`SharedCredentialsProvider`] (any
+//!   provider behind an `Arc`) and [`CredentialsError`] live here.
+//! - Sources without I/O of their own: static [`Credentials`], [`EnvironmentProvider`], and
+//!   [`ProviderEnv`], the environment and home directory every provider reads.
+//! - With the `providers` feature: the shared files ([`profile`], [`ProfileProvider`]), STS
+//!   ([`AssumeRoleProvider`], [`WebIdentityProvider`]), the container endpoint
+//!   ([`ContainerProvider`]), EC2 instance metadata ([`ImdsProvider`]), `credential_process`
+//!   ([`ProcessProvider`]), the SDKs' default chain ([`DefaultCredentialsChain`],
+//!   [`default_provider`]) and the refreshing [`CachedProvider`].
+//! - [`CredentialsProviderChain`] tries providers in order; with the `aws-config` feature,
+//!   [`AwsConfigProvider`] adapts any aws-config provider.
 
 #[cfg(feature = "aws-config")]
 mod aws_config;
@@ -9,8 +21,6 @@ mod chain;
 mod container;
 mod env;
 #[cfg(feature = "providers")]
-mod http;
-#[cfg(feature = "providers")]
 mod imds;
 mod presign;
 #[cfg(feature = "providers")]
@@ -20,7 +30,9 @@ mod provider_env;
 mod redact;
 #[cfg(feature = "providers")]
 mod sts;
-pub mod time;
+pub(crate) mod time;
+#[cfg(feature = "providers")]
+mod transport;
 #[cfg(feature = "providers")]
 mod web_identity;
 
@@ -72,7 +84,7 @@ struct Inner {
     // The token as a header value, checked and copied once: every signature sends it, and
     // checking ~1 KB of token per request was a measurable part of signing. `None` when the
     // token cannot be a header value (signing then reports that).
-    session_token_header: Option<::http::HeaderValue>,
+    session_token_header: Option<http::HeaderValue>,
     expiry: Option<SystemTime>,
     provider_name: Cow<'static, str>,
     // SHA-256 over the access key id and secret: the signing-key cache's key, so no map key
@@ -113,7 +125,7 @@ impl Credentials {
     /// With a session token (temporary credentials).
     pub fn with_session_token(mut self, token: impl Into<String>) -> Self {
         let token = Zeroizing::new(token.into());
-        let header = ::http::HeaderValue::from_str(&token).ok().map(|mut v| {
+        let header = http::HeaderValue::from_str(&token).ok().map(|mut v| {
             v.set_sensitive(true);
             v
         });
@@ -167,7 +179,7 @@ impl Credentials {
 
     /// The session token as a (sensitive) header value; `None` without a token or when the
     /// token holds characters a header cannot.
-    pub(crate) fn session_token_header(&self) -> Option<&::http::HeaderValue> {
+    pub(crate) fn session_token_header(&self) -> Option<&http::HeaderValue> {
         self.0.session_token_header.as_ref()
     }
 
@@ -225,7 +237,7 @@ pub struct CredentialsError {
     provider: Cow<'static, str>,
     message: String,
     #[source]
-    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    source: Option<crate::BoxError>,
 }
 
 impl CredentialsError {
@@ -255,7 +267,7 @@ impl CredentialsError {
     }
 
     /// Attaches the underlying error.
-    pub fn with_source(mut self, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+    pub fn with_source(mut self, source: impl Into<crate::BoxError>) -> Self {
         self.source = Some(source.into());
         self
     }

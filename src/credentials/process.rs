@@ -8,14 +8,14 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::{Child, Command};
 
-use super::http::truncate;
 use super::redact::CommandLine;
 use super::time::parse_rfc3339;
+use super::transport::truncate;
 use super::{Credentials, CredentialsError, CredentialsErrorKind, ProvideCredentials, ProvideCredentialsFuture};
 
 const NAME: &str = "credential_process";
 /// The default time limit for the command: 60 seconds.
-pub const DEFAULT_PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
 /// The most a command may print on standard output: 64 KiB. A credentials answer is a few
 /// hundred bytes; a command that prints more is stopped and refused.
 pub const MAX_PROCESS_OUTPUT: usize = 64 * 1024;

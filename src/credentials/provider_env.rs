@@ -60,6 +60,7 @@ impl ProviderEnv {
     }
 
     /// An [`EnvironmentProvider`](super::EnvironmentProvider) over the same variables.
+    #[deprecated(note = "use `EnvironmentProvider::from_env(env.clone())`, the one way to build it")]
     pub fn environment_provider(&self) -> super::EnvironmentProvider {
         super::EnvironmentProvider::from_env(self.clone())
     }

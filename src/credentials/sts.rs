@@ -5,8 +5,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use quick_xml::events::Event;
 
-use super::http::{self, truncate};
 use super::time::parse_rfc3339;
+use super::transport::{self, truncate};
 use super::{
     Credentials, CredentialsError, CredentialsErrorKind, ProvideCredentials, ProvideCredentialsFuture, ProviderEnv,
     SharedCredentialsProvider,
@@ -15,11 +15,12 @@ use crate::signing::{SignableBody, SignableRequest, SigningParams, sign};
 
 const ASSUME_ROLE: &str = "sts assume role";
 /// The default total time for one STS call.
-pub const DEFAULT_STS_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_STS_TIMEOUT: Duration = Duration::from_secs(10);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 // application/x-www-form-urlencoded, strictly: only unreserved characters stay as they are.
 const FORM: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
 
 /// Where and how STS is called: endpoint, signing region and time limit.
 ///
@@ -108,17 +109,17 @@ impl StsConfig {
     }
 
     fn client(&self, provider: &'static str) -> Result<reqwest::Client, CredentialsError> {
-        http::client(CONNECT_TIMEOUT, self.timeout, false, provider)
+        transport::client(CONNECT_TIMEOUT, self.timeout, false, provider)
     }
 }
 
 /// The parameters of one `AssumeRole` call.
 #[derive(Debug, Clone)]
 pub(crate) struct RoleParams {
-    pub role_arn: String,
-    pub session_name: Option<String>,
-    pub external_id: Option<String>,
-    pub duration_seconds: Option<u32>,
+    pub(crate) role_arn: String,
+    pub(crate) session_name: Option<String>,
+    pub(crate) external_id: Option<String>,
+    pub(crate) duration_seconds: Option<u32>,
 }
 
 pub(crate) fn default_session_name() -> String {
@@ -160,7 +161,6 @@ pub(crate) async fn assume_role(
     let body = form(&pairs);
     let url = sts.url();
     let what = format!("AssumeRole for {} at {}", role.role_arn, sts.endpoint);
-    const CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
     let signable = SignableRequest::new(
         "POST",
         &url,
@@ -177,17 +177,9 @@ pub(crate) async fn assume_role(
     for (name, value) in signable.headers() {
         request = request.header(name.clone(), value.clone());
     }
-    let response = http::send(request, &what)
+    call(request, ASSUME_ROLE, &what, "AssumeRoleResult")
         .await
-        .map_err(|f| f.into_error(ASSUME_ROLE, CredentialsErrorKind::ProviderFailed))?;
-    parse_response(
-        ASSUME_ROLE,
-        &what,
-        response.status,
-        &response.text(),
-        "AssumeRoleResult",
-    )
-    .map(|c| c.with_provider_name(format!("assume role {}", role.role_arn)))
+        .map(|c| c.with_provider_name(format!("assume role {}", role.role_arn)))
 }
 
 /// Calls `AssumeRoleWithWebIdentity` (unsigned: the token is the proof).
@@ -209,19 +201,24 @@ pub(crate) async fn assume_role_with_web_identity(
     let request = sts
         .client(provider)?
         .post(sts.url())
-        .header("content-type", "application/x-www-form-urlencoded; charset=utf-8")
+        .header("content-type", CONTENT_TYPE)
         .body(body);
-    let response = http::send(request, &what)
+    call(request, provider, &what, "AssumeRoleWithWebIdentityResult")
+        .await
+        .map(|c| c.with_provider_name(format!("web identity {role_arn}")))
+}
+
+/// Sends an STS call and reads the credentials in its `result` element.
+async fn call(
+    request: reqwest::RequestBuilder,
+    provider: &'static str,
+    what: &str,
+    result: &str,
+) -> Result<Credentials, CredentialsError> {
+    let response = transport::send(request, what)
         .await
         .map_err(|f| f.into_error(provider, CredentialsErrorKind::ProviderFailed))?;
-    parse_response(
-        provider,
-        &what,
-        response.status,
-        &response.text(),
-        "AssumeRoleWithWebIdentityResult",
-    )
-    .map(|c| c.with_provider_name(format!("web identity {role_arn}")))
+    parse_response(provider, what, response.status, &response.text(), result)
 }
 
 /// The deepest element nesting an STS answer may have. Real answers nest 4 deep

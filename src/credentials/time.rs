@@ -2,18 +2,14 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::signing::{civil_from_days, days_from_civil};
+
 /// Parses an RFC 3339 / ISO 8601 timestamp such as `2026-11-22T13:00:00Z`,
 /// `2026-11-22T13:00:00.123456Z` or `2026-11-22T15:00:00+02:00` (also a lowercase `t`/`z` or a
 /// space as the separator). `None` when the text is not such a timestamp or lies before 1970.
-///
-/// ```
-/// use std::time::{Duration, UNIX_EPOCH};
-/// use sigv4_middleware::credentials::time::parse_rfc3339;
-///
-/// assert_eq!(parse_rfc3339("1970-01-02T00:00:01Z"), Some(UNIX_EPOCH + Duration::from_secs(86_401)));
-/// assert_eq!(parse_rfc3339("not a date"), None);
-/// ```
-pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
+// Only the providers read expirations; without them the parser is kept for its tests.
+#[cfg_attr(not(feature = "providers"), allow(dead_code))]
+pub(crate) fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     let b = s.trim().as_bytes();
     if b.len() < 20 {
         return None;
@@ -74,14 +70,15 @@ pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
         }
         _ => return None,
     };
-    let days = days_from_civil(year as i64, month, day);
+    // Month and day were checked above (1..=12, 1..=31): the casts cannot truncate.
+    let days = days_from_civil(year as i64, month as u32, day as u32);
     let local = days * 86_400 + (hour * 3600 + minute * 60 + second) as i64;
     let utc = u64::try_from(local - offset_secs).ok()?;
     UNIX_EPOCH.checked_add(Duration::new(utc, nanos))
 }
 
 /// Formats `t` as `YYYY-MM-DDTHH:MM:SSZ` (UTC), for messages about expiry.
-pub fn format_rfc3339(t: SystemTime) -> String {
+pub(crate) fn format_rfc3339(t: SystemTime) -> String {
     let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(days as i64);
@@ -93,10 +90,12 @@ pub fn format_rfc3339(t: SystemTime) -> String {
     )
 }
 
+#[cfg_attr(not(feature = "providers"), allow(dead_code))]
 fn is_leap(y: u64) -> bool {
     (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400)
 }
 
+#[cfg_attr(not(feature = "providers"), allow(dead_code))]
 fn days_in_month(y: u64, m: u64) -> u64 {
     match m {
         2 if is_leap(y) => 29,
@@ -104,30 +103,6 @@ fn days_in_month(y: u64, m: u64) -> u64 {
         4 | 6 | 9 | 11 => 30,
         _ => 31,
     }
-}
-
-// Howard Hinnant's days_from_civil: proleptic Gregorian date to days since 1970-01-01.
-fn days_from_civil(y: i64, m: u64, d: u64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = m as i64;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]
@@ -184,6 +159,16 @@ mod tests {
         ] {
             assert_eq!(parse_rfc3339(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn parses_a_day_and_a_second_after_the_epoch_and_refuses_prose() {
+        // Formerly the public function's doc example; `credentials::time` is crate-private now.
+        assert_eq!(
+            parse_rfc3339("1970-01-02T00:00:01Z"),
+            Some(UNIX_EPOCH + Duration::from_secs(86_401))
+        );
+        assert_eq!(parse_rfc3339("not a date"), None);
     }
 
     #[test]

@@ -34,3 +34,4 @@ pub use settings::{
 };
 pub use sign::{ALGORITHM, ALGORITHM_V4A, MAX_PRESIGN_EXPIRY, SigningOutput, SigningParams, SigningSteps, sign};
 pub use time::AmzDate;
+pub(crate) use time::{civil_from_days, days_from_civil};

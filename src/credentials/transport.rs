@@ -1,4 +1,5 @@
-//! The small HTTP helper the STS, container and IMDS providers share.
+//! The small HTTP client the STS, container and IMDS providers share (named so it does not
+//! shadow the `http` crate).
 
 use std::time::Duration;
 
@@ -8,16 +9,16 @@ use super::{CredentialsError, CredentialsErrorKind};
 pub(crate) const MAX_BODY: usize = 1024 * 1024;
 
 pub(crate) struct Response {
-    pub status: u16,
-    pub body: Vec<u8>,
+    pub(crate) status: u16,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Response {
-    pub fn is_success(&self) -> bool {
+    pub(crate) fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
 
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 }
@@ -31,14 +32,14 @@ pub(crate) enum FailureKind {
 }
 
 pub(crate) struct Failure {
-    pub kind: FailureKind,
-    pub message: String,
+    pub(crate) kind: FailureKind,
+    pub(crate) message: String,
 }
 
 impl Failure {
     /// The credentials error for `provider`, with `Connect` failures mapped to `connect_kind`
     /// (IMDS treats "nothing there" as not configured; STS as a failure).
-    pub fn into_error(self, provider: &'static str, connect_kind: CredentialsErrorKind) -> CredentialsError {
+    pub(crate) fn into_error(self, provider: &'static str, connect_kind: CredentialsErrorKind) -> CredentialsError {
         let kind = match self.kind {
             FailureKind::Connect => connect_kind,
             FailureKind::Timeout => CredentialsErrorKind::Timeout,
