@@ -12,7 +12,6 @@ mod env;
 mod http;
 #[cfg(feature = "providers")]
 mod imds;
-mod presign;
 #[cfg(feature = "providers")]
 mod process;
 pub mod profile;
@@ -46,7 +45,8 @@ pub use chain::{DefaultCredentialsChain, DefaultCredentialsChainBuilder, default
 pub use container::{ContainerProvider, ContainerProviderBuilder};
 #[cfg(feature = "providers")]
 pub use imds::{ImdsProvider, ImdsProviderBuilder};
-pub use presign::{PresignLifetimeError, check_presign_lifetime};
+#[allow(deprecated)]
+pub use crate::deprecated::presign::{PresignLifetimeError, check_presign_lifetime};
 #[cfg(feature = "providers")]
 pub use process::{MAX_PROCESS_OUTPUT, ProcessProvider};
 #[cfg(feature = "providers")]
