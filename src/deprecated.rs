@@ -52,7 +52,13 @@ pub mod signer {
 /// `sigv4_middleware::sign`, now [`client`](crate::client).
 #[cfg(feature = "tower")]
 pub mod sign {
-    moved!(SigV4Layer, SignedBody<B>, AwsChunkedBody<B>, ResponseBody<B>, ResponseFuture<R>);
+    moved!(
+        SigV4Layer,
+        SignedBody<B>,
+        AwsChunkedBody<B>,
+        ResponseBody<B>,
+        ResponseFuture<R>
+    );
 
     /// Renamed [`client::SigV4`](crate::client::SigV4), after tower-http's naming (the
     /// service carries no suffix, the layer adds `Layer`).

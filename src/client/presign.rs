@@ -139,7 +139,12 @@ mod tests {
     async fn presign_appends_a_strictly_encoded_query() {
         let uri: http::Uri = "https://examplebucket.s3.amazonaws.com/test.txt".parse().unwrap();
         let url = crate::client::test_support::example_signer()
-            .presign(&http::Method::GET, &uri, &http::HeaderMap::new(), Duration::from_secs(86400))
+            .presign(
+                &http::Method::GET,
+                &uri,
+                &http::HeaderMap::new(),
+                Duration::from_secs(86400),
+            )
             .await
             .unwrap();
         // AWS's documented presigned GET example (S3 "Query string authentication" page).

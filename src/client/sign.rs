@@ -8,12 +8,12 @@ use http::request::Parts;
 use http_body::Body;
 use tracing::Instrument;
 
+#[cfg(doc)]
+use super::BodyPolicy;
 use super::headers::{Recorder, undo_previous_signing};
 use super::policy::RequestConfig;
 use super::prepare::Prepared;
 use super::{Error, SignedBody, Signer, SigningOverrides};
-#[cfg(doc)]
-use super::BodyPolicy;
 use crate::BoxError;
 use crate::signing::{SignableRequest, SigningParams};
 

@@ -8,9 +8,9 @@ use crate::credentials::{Credentials, ProvideCredentials, SharedCredentialsProvi
 use crate::signing::{SigningKeyCache, SigningSettings};
 
 use super::Error;
-use super::clock::{ClockSkew, DEFAULT_MAX_CLOCK_SKEW_CORRECTION, DEFAULT_SKEW_SNIFF_TIMEOUT};
 #[cfg(doc)]
 use super::clock::SKEW_SNIFF_LIMIT;
+use super::clock::{ClockSkew, DEFAULT_MAX_CLOCK_SKEW_CORRECTION, DEFAULT_SKEW_SNIFF_TIMEOUT};
 use super::policy::{Algorithm, BodyPolicy, Defaults};
 
 /// Signs HTTP requests with SigV4; the tower layer and the reqwest middleware both call it.

@@ -34,6 +34,8 @@ use zeroize::Zeroizing;
 
 pub use env::EnvironmentProvider;
 
+#[allow(deprecated)]
+pub use crate::deprecated::presign::{PresignLifetimeError, check_presign_lifetime};
 #[cfg(feature = "aws-config")]
 pub use aws_config::AwsConfigProvider;
 #[cfg(feature = "providers")]
@@ -45,8 +47,6 @@ pub use chain::{DefaultCredentialsChain, DefaultCredentialsChainBuilder, default
 pub use container::{ContainerProvider, ContainerProviderBuilder};
 #[cfg(feature = "providers")]
 pub use imds::{ImdsProvider, ImdsProviderBuilder};
-#[allow(deprecated)]
-pub use crate::deprecated::presign::{PresignLifetimeError, check_presign_lifetime};
 #[cfg(feature = "providers")]
 pub use process::{MAX_PROCESS_OUTPUT, ProcessProvider};
 #[cfg(feature = "providers")]
