@@ -36,11 +36,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use sigv4_middleware::client::{BodyPolicy, SigV4Middleware, Signer, SigningOverrides, same_origin_redirects};
 use sigv4_middleware::credentials::{
     CachedProvider, DefaultCredentialsChain, ProfileProvider, ProvideCredentials, SharedCredentialsProvider,
 };
-use sigv4_middleware::reqwest::{SigV4Middleware, same_origin_redirects};
-use sigv4_middleware::signer::{BodyPolicy, Signer, SigningOverrides};
 
 const USAGE: &str = "usage: awscurl [-X METHOD] [-H 'Name: value']... [-d DATA | --data-binary @FILE] [-T FILE] \
 [--service S] [--region R] [--profile NAME] [--presign SECONDS] [--unsigned-payload] [--sigv4a [--region-set R1,R2]] [-o FILE] [-i] \

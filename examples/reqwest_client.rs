@@ -8,9 +8,8 @@ mod s3s_server;
 
 use std::time::Duration;
 
+use sigv4_middleware::client::{SigV4Middleware, Signer};
 use sigv4_middleware::credentials::Credentials;
-use sigv4_middleware::reqwest::SigV4Middleware;
-use sigv4_middleware::signer::Signer;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {

@@ -12,9 +12,9 @@ use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, StreamBody};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use sigv4_middleware::BoxError;
+use sigv4_middleware::client::{SigV4Layer, SignedBody, Signer};
 use sigv4_middleware::credentials::Credentials;
-use sigv4_middleware::sign::{SigV4Layer, SignedBody};
-use sigv4_middleware::signer::{BoxError, Signer};
 use tower::ServiceExt;
 
 type Body = UnsyncBoxBody<Bytes, BoxError>;

@@ -21,10 +21,9 @@ use http_body_util::{BodyExt, Full, StreamBody};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder as ConnBuilder;
+use sigv4_middleware::BoxError;
+use sigv4_middleware::client::{SigV4Layer, SigV4Middleware, SignedBody, Signer};
 use sigv4_middleware::credentials::Credentials;
-use sigv4_middleware::reqwest::SigV4Middleware;
-use sigv4_middleware::sign::{SigV4Layer, SignedBody};
-use sigv4_middleware::signer::{BoxError, Signer};
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 

@@ -29,7 +29,11 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+#[cfg(any(feature = "tower", feature = "verify"))]
+mod body_limit;
+pub mod client;
 pub mod credentials;
+mod deprecated;
 pub mod raw;
 pub mod signing;
 
@@ -44,10 +48,10 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub type Clock = std::sync::Arc<dyn Fn() -> std::time::SystemTime + Send + Sync>;
 
 #[cfg(feature = "reqwest")]
-pub mod reqwest;
+#[doc(hidden)]
+pub use deprecated::reqwest;
 #[cfg(feature = "tower")]
-pub mod sign;
-#[cfg(feature = "tower")]
-pub mod signer;
+#[doc(hidden)]
+pub use deprecated::{sign, signer};
 #[cfg(feature = "verify")]
 pub mod verify;

@@ -26,10 +26,9 @@ use hyper_util::rt::TokioExecutor;
 use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 
+use sigv4_middleware::BoxError;
+use sigv4_middleware::client::{SigV4Layer, SigV4Middleware, SignedBody, Signer};
 use sigv4_middleware::credentials::Credentials;
-use sigv4_middleware::reqwest::SigV4Middleware;
-use sigv4_middleware::sign::{SigV4Layer, SignedBody};
-use sigv4_middleware::signer::{BoxError, Signer};
 use sigv4_middleware::signing::AmzDate;
 
 use recording_server::{Seen, Server, reply};

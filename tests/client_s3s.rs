@@ -20,11 +20,12 @@ use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 
 use s3s_server::{ACCESS_KEY, S3Server, SECRET_KEY};
+use sigv4_middleware::BoxError;
 use sigv4_middleware::SigningError;
+use sigv4_middleware::client::{
+    BodyPolicy, Error, SigV4, SigV4Layer, SigV4Middleware, SignedBody, Signer, SigningOverrides,
+};
 use sigv4_middleware::credentials::Credentials;
-use sigv4_middleware::reqwest::SigV4Middleware;
-use sigv4_middleware::sign::{SigV4Layer, SigV4Service, SignedBody};
-use sigv4_middleware::signer::{BodyPolicy, BoxError, Error, Signer, SigningOverrides};
 
 type TowerBody = UnsyncBoxBody<Bytes, BoxError>;
 type TowerClient = Client<HttpConnector, SignedBody<TowerBody>>;
@@ -103,7 +104,7 @@ impl Req {
 #[derive(Clone)]
 enum Adapter {
     Reqwest(reqwest_middleware::ClientWithMiddleware),
-    Tower(Box<SigV4Service<TowerClient>>),
+    Tower(Box<SigV4<TowerClient>>),
 }
 
 fn reqwest_adapter(signer: Signer) -> Adapter {
@@ -446,9 +447,9 @@ async fn wrong_secret_and_changed_body_are_refused() {
             .body(Full::new(Bytes::from_static(b"hello")))
             .unwrap()
     };
-    let control = plain.request(good.sign(hello()).await.unwrap().map(|b| match b {
-        SignedBody::Full { data } => Full::new(data),
-        _ => unreachable!("a Full body is buffered"),
+    let control = plain.request(good.sign(hello()).await.unwrap().map(|b| match b.into_buffered() {
+        Ok(data) => Full::new(data),
+        Err(_) => unreachable!("a Full body is buffered"),
     }));
     assert_eq!(control.await.unwrap().status(), StatusCode::OK);
     let (parts, _) = good.sign(hello()).await.unwrap().into_parts();

@@ -24,10 +24,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::ServiceExt;
 
 use recording_server::{Reply, Seen, Server, reply};
+use sigv4_middleware::BoxError;
+use sigv4_middleware::client::{SigV4Layer, SigV4Middleware, SignedBody, Signer, same_origin_redirects};
 use sigv4_middleware::credentials::Credentials;
-use sigv4_middleware::reqwest::{SigV4Middleware, same_origin_redirects};
-use sigv4_middleware::sign::{SigV4Layer, SignedBody};
-use sigv4_middleware::signer::{BoxError, Signer};
 use sigv4_middleware::signing::AmzDate;
 
 const AKID: &str = "AKIDEXAMPLE";

@@ -8,10 +8,8 @@ use axum::extract::Extension;
 use bytes::Bytes;
 use http::StatusCode;
 use http_body_util::{BodyExt, Full};
+use sigv4_middleware::client::{SigV4Layer, SigV4Middleware, SignedBody, Signer, SigningOverrides};
 use sigv4_middleware::credentials::Credentials;
-use sigv4_middleware::reqwest::SigV4Middleware;
-use sigv4_middleware::sign::{SigV4Layer, SignedBody};
-use sigv4_middleware::signer::{Signer, SigningOverrides};
 use sigv4_middleware::verify::{StaticSecrets, VerifiedIdentity, VerifyConfig, VerifySigV4Layer};
 use tower::{Layer, ServiceExt, service_fn};
 

@@ -10,9 +10,9 @@ mod s3s_server;
 use bytes::Bytes;
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, StreamBody};
+use sigv4_middleware::BoxError;
+use sigv4_middleware::client::{ResponseBody, SigV4Layer, SignedBody, Signer};
 use sigv4_middleware::credentials::Credentials;
-use sigv4_middleware::sign::{ResponseBody, SigV4Layer, SignedBody};
-use sigv4_middleware::signer::{BoxError, Signer};
 use tower::{Service, ServiceBuilder, ServiceExt};
 
 type Body = UnsyncBoxBody<Bytes, BoxError>;

@@ -22,7 +22,6 @@ mod container;
 mod env;
 #[cfg(feature = "providers")]
 mod imds;
-mod presign;
 #[cfg(feature = "providers")]
 mod process;
 pub mod profile;
@@ -47,6 +46,8 @@ use zeroize::Zeroizing;
 
 pub use env::EnvironmentProvider;
 
+#[allow(deprecated)]
+pub use crate::deprecated::presign::{PresignLifetimeError, check_presign_lifetime};
 #[cfg(feature = "aws-config")]
 pub use aws_config::AwsConfigProvider;
 #[cfg(feature = "providers")]
@@ -58,7 +59,6 @@ pub use chain::{DefaultCredentialsChain, DefaultCredentialsChainBuilder, default
 pub use container::{ContainerProvider, ContainerProviderBuilder};
 #[cfg(feature = "providers")]
 pub use imds::{ImdsProvider, ImdsProviderBuilder};
-pub use presign::{PresignLifetimeError, check_presign_lifetime};
 #[cfg(feature = "providers")]
 pub use process::{MAX_PROCESS_OUTPUT, ProcessProvider};
 #[cfg(feature = "providers")]

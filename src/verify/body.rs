@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http::HeaderMap;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
@@ -282,50 +282,6 @@ where
             Kind::Chunked { .. } => SizeHint::default(),
         }
     }
-}
-
-/// Reads `body` to its end into memory, up to `limit` bytes.
-pub(crate) async fn collect_limited<B, F>(
-    body: B,
-    limit: usize,
-    map_err: F,
-) -> Result<(Bytes, Option<HeaderMap>), VerifyError>
-where
-    B: Body<Data = Bytes>,
-    F: Fn(B::Error) -> VerifyError,
-{
-    use http_body_util::BodyExt;
-    let mut body = std::pin::pin!(body);
-    let mut first: Option<Bytes> = None;
-    let mut rest = BytesMut::new();
-    let mut len = 0usize;
-    let mut trailers: Option<HeaderMap> = None;
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(&map_err)?;
-        match frame.into_data() {
-            Ok(d) => {
-                len = len.saturating_add(d.len());
-                if len > limit {
-                    return Err(too_large(limit));
-                }
-                match &first {
-                    None if rest.is_empty() => first = Some(d),
-                    _ => {
-                        if let Some(f) = first.take() {
-                            rest.extend_from_slice(&f);
-                        }
-                        rest.extend_from_slice(&d);
-                    }
-                }
-            }
-            Err(frame) => {
-                if let Ok(t) = frame.into_trailers() {
-                    trailers.get_or_insert_with(HeaderMap::new).extend(t);
-                }
-            }
-        }
-    }
-    Ok((first.unwrap_or_else(|| rest.freeze()), trailers))
 }
 
 pub(crate) fn too_large(limit: usize) -> VerifyError {

@@ -75,11 +75,3 @@ fn describe_decoded_body(headers: &mut HeaderMap, len: Option<u64>) {
         headers.insert(header::CONTENT_ENCODING, v);
     }
 }
-
-/// The `content-length` the client declared, if it is a number.
-pub(crate) fn declared_length(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-}

@@ -8,12 +8,13 @@ use http::{Request, Response};
 use http_body::Body;
 use tower_service::Service;
 
-use super::body::{BodyError, ResponseBody, VerifiedBody, collect_limited, too_large};
+use super::body::{BodyError, ResponseBody, VerifiedBody, too_large};
 use super::error::{ErrorCode, VerifyError};
 use super::future::ResponseFuture;
-use super::handoff::{declared_length, hand_off};
+use super::handoff::hand_off;
 use super::lookup::SecretLookup;
 use super::{BodyMode, INVALID_ACCESS_KEY, PayloadCheck, Verifier};
+use crate::body_limit::{Collected, collect_limited, declared_length};
 
 use crate::BoxError;
 
@@ -121,10 +122,6 @@ where
     verifier.check_secret(&pending, &secret, now)?;
     let limit = config.buffer_limit;
     let buffered = config.body_mode == BodyMode::Buffered;
-    let verified_body_error = |e: BodyError| match e {
-        BodyError::Verify(e) => e,
-        BodyError::Inner(_) => VerifyError::new(ErrorCode::IncompleteBody, "the request body could not be read"),
-    };
     let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
     let mut decoded_length = None;
     let body = match pending.payload() {
@@ -137,7 +134,7 @@ where
             if declared_length(headers).is_some_and(|l| l > limit as u64) {
                 return Err(too_large(limit));
             }
-            let (data, _) = collect_limited(VerifiedBody::passthrough(body), limit, verified_body_error).await?;
+            let (data, _) = read_verified(VerifiedBody::passthrough(body), limit).await?;
             verifier.verify_signature(&pending, method, uri, headers, &secret, Some(&data))?;
             VerifiedBody::full(data, None)
         }
@@ -148,7 +145,7 @@ where
                 if declared_length(headers).is_some_and(|l| l > limit as u64) {
                     return Err(too_large(limit));
                 }
-                let (data, _) = collect_limited(streaming, limit, verified_body_error).await?;
+                let (data, _) = read_verified(streaming, limit).await?;
                 VerifiedBody::full(data, None)
             } else {
                 streaming
@@ -162,7 +159,7 @@ where
                 if pending.decoded_length().is_some_and(|l| l > limit as u64) {
                     return Err(too_large(limit));
                 }
-                let (data, trailers) = collect_limited(streaming, limit, verified_body_error).await?;
+                let (data, trailers) = read_verified(streaming, limit).await?;
                 decoded_length = Some(data.len() as u64);
                 VerifiedBody::full(data, trailers)
             } else {
@@ -174,4 +171,22 @@ where
     hand_off(&mut parts, &pending, decoded_length)?;
     parts.extensions.insert(verifier.identity(&pending, secret));
     Ok(Request::from_parts(parts, body))
+}
+
+/// Reads a verified body into memory, up to `limit` bytes; its failure is the request's.
+async fn read_verified<B>(
+    body: VerifiedBody<B>,
+    limit: usize,
+) -> Result<(bytes::Bytes, Option<http::HeaderMap>), VerifyError>
+where
+    B: Body<Data = bytes::Bytes>,
+    B::Error: Into<BoxError>,
+{
+    collect_limited(body, limit).await.map_err(|e| match e {
+        Collected::TooLarge => too_large(limit),
+        Collected::Body(BodyError::Verify(e)) => e,
+        Collected::Body(BodyError::Inner(_)) => {
+            VerifyError::new(ErrorCode::IncompleteBody, "the request body could not be read")
+        }
+    })
 }

@@ -10,23 +10,27 @@ use bytes::{BufMut, Bytes, BytesMut};
 use http::HeaderMap;
 use http_body::{Body, Frame, SizeHint};
 
-use crate::signer::BoxError;
+use crate::BoxError;
 
 pin_project_lite::pin_project! {
     /// The body of a response to a signed request.
     ///
-    /// Most responses pass through untouched (`Inner`). For a 400 or 403 response the signer
-    /// reads up to [`SKEW_SNIFF_LIMIT`](crate::signer::SKEW_SNIFF_LIMIT) bytes, for at most
-    /// [`SignerBuilder::skew_sniff_timeout`](crate::signer::SignerBuilder::skew_sniff_timeout),
-    /// to look for a clock-skew refusal; those bytes are yielded first, then the rest of the
-    /// body, so the caller still receives the whole body (`Sniffed`).
-    ///
-    /// The variants' fields are private details (pin-project-lite cannot carry field docs).
-    #[project = ResponseBodyProj]
-    #[allow(missing_docs)]
-    pub enum ResponseBody<B> {
+    /// Most responses pass through untouched. For a 400 or 403 response the adapters read up
+    /// to [`SKEW_SNIFF_LIMIT`](super::SKEW_SNIFF_LIMIT) bytes, for at most
+    /// [`SignerBuilder::skew_sniff_timeout`](super::SignerBuilder::skew_sniff_timeout), to look
+    /// for a clock-skew refusal; those bytes are yielded first, then the rest of the body, so
+    /// the caller still receives the whole body.
+    pub struct ResponseBody<B> {
+        #[pin]
+        inner: Inner<B>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = InnerProj]
+    enum Inner<B> {
         /// The response body, untouched.
-        Inner {
+        Passthrough {
             #[pin]
             body: B,
         },
@@ -42,9 +46,9 @@ pin_project_lite::pin_project! {
 
 impl<B> std::fmt::Debug for ResponseBody<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ResponseBody::Inner { .. } => f.debug_struct("ResponseBody::Inner").finish_non_exhaustive(),
-            ResponseBody::Sniffed { prefix, rest, .. } => f
+        match &self.inner {
+            Inner::Passthrough { .. } => f.debug_struct("ResponseBody::Inner").finish_non_exhaustive(),
+            Inner::Sniffed { prefix, rest, .. } => f
                 .debug_struct("ResponseBody::Sniffed")
                 .field("prefix_len", &prefix.len())
                 .field("more", &rest.is_some())
@@ -56,14 +60,16 @@ impl<B> std::fmt::Debug for ResponseBody<B> {
 impl<B> ResponseBody<B> {
     /// The body, untouched.
     pub fn new(body: B) -> Self {
-        ResponseBody::Inner { body }
+        Self {
+            inner: Inner::Passthrough { body },
+        }
     }
 
     /// The bytes read ahead (empty when nothing was).
-    pub(crate) fn sniffed(&self) -> &[u8] {
-        match self {
-            ResponseBody::Inner { .. } => &[],
-            ResponseBody::Sniffed { prefix, .. } => prefix,
+    pub(super) fn sniffed(&self) -> &[u8] {
+        match &self.inner {
+            Inner::Passthrough { .. } => &[],
+            Inner::Sniffed { prefix, .. } => prefix,
         }
     }
 }
@@ -76,7 +82,7 @@ where
     /// Reads `body` until it ends, `limit` bytes were read or `timeout` has passed (a peer
     /// can send a head and stall); the rest of the body stays to be read by the caller. A read
     /// error is kept and yielded to the caller after the bytes read before it.
-    pub(crate) async fn sniff(body: B, limit: usize, timeout: Duration) -> Self {
+    pub(super) async fn sniff(body: B, limit: usize, timeout: Duration) -> Self {
         let deadline = tokio::time::Instant::now() + timeout;
         let mut timer: Option<Pin<Box<tokio::time::Sleep>>> = None;
         let mut body = Box::pin(body);
@@ -122,11 +128,13 @@ where
                 },
             }
         }
-        ResponseBody::Sniffed {
-            prefix: prefix.freeze(),
-            error,
-            trailers,
-            rest,
+        Self {
+            inner: Inner::Sniffed {
+                prefix: prefix.freeze(),
+                error,
+                trailers,
+                rest,
+            },
         }
     }
 }
@@ -140,9 +148,9 @@ where
     type Error = BoxError;
 
     fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        match self.project() {
-            ResponseBodyProj::Inner { body } => body.poll_frame(cx).map_err(Into::into),
-            ResponseBodyProj::Sniffed {
+        match self.project().inner.project() {
+            InnerProj::Passthrough { body } => body.poll_frame(cx).map_err(Into::into),
+            InnerProj::Sniffed {
                 prefix,
                 error,
                 trailers,
@@ -166,9 +174,9 @@ where
     }
 
     fn is_end_stream(&self) -> bool {
-        match self {
-            ResponseBody::Inner { body } => body.is_end_stream(),
-            ResponseBody::Sniffed {
+        match &self.inner {
+            Inner::Passthrough { body } => body.is_end_stream(),
+            Inner::Sniffed {
                 prefix,
                 error,
                 trailers,
@@ -183,9 +191,9 @@ where
     }
 
     fn size_hint(&self) -> SizeHint {
-        match self {
-            ResponseBody::Inner { body } => body.size_hint(),
-            ResponseBody::Sniffed { prefix, rest, .. } => {
+        match &self.inner {
+            Inner::Passthrough { body } => body.size_hint(),
+            Inner::Sniffed { prefix, rest, .. } => {
                 let n = prefix.len() as u64;
                 match rest {
                     None => SizeHint::with_exact(n),

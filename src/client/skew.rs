@@ -7,12 +7,13 @@ use http::StatusCode;
 use http::request::Parts;
 use http_body::Body;
 
-use crate::sign::ResponseBody;
-use crate::signer::{BoxError, Error, SKEW_SNIFF_LIMIT, Sent, Signer};
+use super::sign::Sent;
+use super::{Error, ResponseBody, SKEW_SNIFF_LIMIT, Signer};
+use crate::BoxError;
 
 /// Where a response came from, as far as the adapter can tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Responder {
+pub(super) enum Responder {
     /// The origin (scheme, host, port) the request was signed for, or an origin the adapter
     /// cannot tell apart from it.
     SignedOrigin,
@@ -25,15 +26,15 @@ pub(crate) enum Responder {
 }
 
 /// A response, and the request signed again when it should be sent once more.
-pub(crate) struct Checked<RB> {
-    pub(crate) response: http::Response<ResponseBody<RB>>,
+pub(super) struct Checked<RB> {
+    pub(super) response: http::Response<ResponseBody<RB>>,
     /// The parts and buffered body of the request signed afresh, after a clock-skew refusal.
-    pub(crate) resend: Option<(Parts, Bytes)>,
+    pub(super) resend: Option<(Parts, Bytes)>,
 }
 
 /// Whether a response's body is read ahead to look for a clock-skew refusal: a 400 or 403 to
 /// a request this signer signed, from its origin, with correction on.
-pub(crate) fn reads_ahead(signer: &Signer, sent: &Sent, from: Responder, status: StatusCode) -> bool {
+pub(super) fn reads_ahead(signer: &Signer, sent: &Sent, from: Responder, status: StatusCode) -> bool {
     matches!(sent, Sent::Signed { .. })
         && from == Responder::SignedOrigin
         && signer.corrects_clock_skew()
@@ -42,7 +43,7 @@ pub(crate) fn reads_ahead(signer: &Signer, sent: &Sent, from: Responder, status:
 
 /// Runs the clock-skew round on `response` to the request `sent`; see
 /// [`Signer::correct_clock_skew`] for what is learned and when.
-pub(crate) async fn check_response<RB>(
+pub(super) async fn after_response<RB>(
     signer: &Signer,
     sent: Sent,
     from: Responder,

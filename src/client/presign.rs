@@ -1,9 +1,10 @@
-//! A presigned URL cannot outlive the credentials that signed it.
+//! Presigned URLs: the signer's `presign`, and the rule that a URL cannot outlive the
+//! credentials that signed it.
 
 use std::time::{Duration, SystemTime};
 
-use super::Credentials;
-use super::time::format_rfc3339;
+use crate::credentials::Credentials;
+use crate::credentials::time::format_rfc3339;
 
 /// A presigned URL would stay valid after the temporary credentials signing it expire; AWS
 /// refuses it from that moment on (`ExpiredToken`), so the URL would fail earlier than its
@@ -33,7 +34,8 @@ impl PresignLifetimeError {
 }
 
 /// Checks that a URL presigned at `now` for `expires_in` with `credentials` stays usable for its
-/// whole lifetime.
+/// whole lifetime. [`Signer::presign`](super::Signer::presign) calls it; call it yourself when
+/// you presign with the signing core.
 ///
 /// The choice made here is to refuse (not warn): a URL handed to someone else fails silently,
 /// later, far from the code that made it, so the error is raised where it can still be fixed.
@@ -41,7 +43,8 @@ impl PresignLifetimeError {
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
-/// use sigv4_middleware::credentials::{Credentials, check_presign_lifetime};
+/// use sigv4_middleware::client::check_presign_lifetime;
+/// use sigv4_middleware::credentials::Credentials;
 ///
 /// let now = SystemTime::now();
 /// let temp = Credentials::new("ASIA", "s").with_session_token("t").with_expiry(now + Duration::from_secs(900));
@@ -69,6 +72,47 @@ pub fn check_presign_lifetime(
     })
 }
 
+#[cfg(feature = "tower")]
+impl super::Signer {
+    /// A presigned URL for `method` on `uri` (absolute), valid for `expires_in` (1 s to 7 days),
+    /// signed with `headers` (which the user of the URL must then send; `host` comes from the
+    /// URI). S3 rules sign `UNSIGNED-PAYLOAD`. The added query is strictly percent-encoded, so
+    /// the URL passes through reqwest, curl and browsers unchanged.
+    ///
+    /// Refused with [`Error::PresignOutlivesCredentials`](super::Error::PresignOutlivesCredentials)
+    /// when the URL would outlive the temporary credentials signing it (see
+    /// [`check_presign_lifetime`]).
+    pub async fn presign(
+        &self,
+        method: &http::Method,
+        uri: &http::Uri,
+        headers: &http::HeaderMap,
+        expires_in: Duration,
+    ) -> Result<http::Uri, super::Error> {
+        use crate::signing::{SignableBody, SignableRequest, SigningParams};
+        use tracing::Instrument;
+
+        let d = &self.0.defaults;
+        let span = tracing::debug_span!("sigv4.presign", service = %d.service, region = %d.region, method = %method);
+        async {
+            let credentials = self.credentials().await?;
+            let time = self.now();
+            // A URL cannot outlive the credentials that signed it: refuse rather than hand out
+            // a link that dies early without saying so.
+            check_presign_lifetime(&credentials, time, expires_in)?;
+            let request = SignableRequest::from_parts(method, uri, headers, SignableBody::empty());
+            let params = SigningParams::new(&credentials, &d.region, &d.service, time)
+                .with_settings(&d.settings)
+                .with_key_cache(&self.0.key_cache)
+                .presigned(expires_in);
+            let output = crate::signing::sign(&request, &d.algorithm.apply(params))?;
+            Ok(output.apply_to_uri(uri)?)
+        }
+        .instrument(span)
+        .await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,5 +132,28 @@ mod tests {
         // Long-term credentials never expire.
         let long = Credentials::new("A", "s");
         assert!(check_presign_lifetime(&long, now, Duration::from_secs(604_800)).is_ok());
+    }
+
+    #[cfg(feature = "tower")]
+    #[tokio::test]
+    async fn presign_appends_a_strictly_encoded_query() {
+        let uri: http::Uri = "https://examplebucket.s3.amazonaws.com/test.txt".parse().unwrap();
+        let url = crate::client::test_support::example_signer()
+            .presign(
+                &http::Method::GET,
+                &uri,
+                &http::HeaderMap::new(),
+                Duration::from_secs(86400),
+            )
+            .await
+            .unwrap();
+        // AWS's documented presigned GET example (S3 "Query string authentication" page).
+        assert_eq!(
+            url.to_string(),
+            "https://examplebucket.s3.amazonaws.com/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256\
+             &X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request\
+             &X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host\
+             &X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"
+        );
     }
 }

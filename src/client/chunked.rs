@@ -1,90 +1,16 @@
-//! Request bodies after signing: the buffered bytes, the original body, or the aws-chunked
-//! encoder that signs each chunk as it goes.
+//! The aws-chunked encoder: a body re-framed as `STREAMING-AWS4-HMAC-SHA256-PAYLOAD` chunks,
+//! each signed as it is read.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use http_body::{Body, Frame, SizeHint};
-use http_body_util::BodyExt;
 
-use crate::signer::{BoxError, Error};
+use super::Error;
+use crate::BoxError;
 use crate::signing::ChunkSigner;
 use crate::signing::chunked::{ChunkFraming, encoded_length};
-
-pin_project_lite::pin_project! {
-    /// The body of a signed request.
-    ///
-    /// Which variant is chosen depends on the [`BodyPolicy`](crate::signer::BodyPolicy) and on
-    /// the body itself; all of them implement [`http_body::Body`] with `Data = Bytes`.
-    ///
-    /// The variants' fields: `data`, the bytes still to send; `body`, the caller's body or the
-    /// encoder (pin-project-lite cannot carry field docs).
-    #[project = SignedBodyProj]
-    #[derive(Debug)]
-    #[allow(missing_docs)]
-    pub enum SignedBody<B> {
-        /// The body was read into memory to be hashed; these are its bytes, sent unchanged.
-        Full {
-            data: Bytes,
-        },
-        /// The body is sent as it came (unsigned payload or a precomputed hash).
-        Original {
-            #[pin]
-            body: B,
-        },
-        /// The body is sent as signed aws-chunked frames.
-        AwsChunked {
-            body: AwsChunkedBody<B>,
-        },
-    }
-}
-
-impl<B> SignedBody<B> {
-    /// A body of buffered bytes.
-    pub fn full(data: Bytes) -> Self {
-        SignedBody::Full { data }
-    }
-}
-
-impl<B> Body for SignedBody<B>
-where
-    B: Body<Data = Bytes>,
-    B::Error: Into<BoxError>,
-{
-    type Data = Bytes;
-    type Error = BoxError;
-
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        match self.project() {
-            SignedBodyProj::Full { data } => {
-                if data.is_empty() {
-                    Poll::Ready(None)
-                } else {
-                    Poll::Ready(Some(Ok(Frame::data(std::mem::take(data)))))
-                }
-            }
-            SignedBodyProj::Original { body } => body.poll_frame(cx).map_err(Into::into),
-            SignedBodyProj::AwsChunked { body } => Pin::new(body).poll_frame(cx),
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        match self {
-            SignedBody::Full { data } => data.is_empty(),
-            SignedBody::Original { body } => body.is_end_stream(),
-            SignedBody::AwsChunked { body } => body.is_end_stream(),
-        }
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        match self {
-            SignedBody::Full { data } => SizeHint::with_exact(data.len() as u64),
-            SignedBody::Original { body } => body.size_hint(),
-            SignedBody::AwsChunked { body } => body.size_hint(),
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -130,7 +56,7 @@ impl<B> AwsChunkedBody<B> {
     }
 
     /// Like [`AwsChunkedBody::new`], with `prefix` already read from `body`.
-    pub(crate) fn with_prefix(
+    pub(super) fn with_prefix(
         body: Pin<Box<B>>,
         prefix: BytesMut,
         signer: ChunkSigner,
@@ -236,92 +162,11 @@ where
     }
 }
 
-/// Reads `body` into memory, failing with [`Error::BodyTooLarge`] as soon as it passes `max`
-/// bytes (before reading anything when its size hint already says so).
-pub(crate) async fn collect_limited<B>(body: B, max: usize) -> Result<Bytes, Error>
-where
-    B: Body<Data = Bytes>,
-    B::Error: Into<BoxError>,
-{
-    if body.size_hint().lower() > max as u64 {
-        return Err(Error::BodyTooLarge { limit: max });
-    }
-    let mut body = std::pin::pin!(body);
-    let mut parts: Vec<Bytes> = Vec::new();
-    let mut total = 0usize;
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| Error::BodyStream(e.into()))?;
-        // Trailers of a buffered body have nowhere to go: its bytes are sent as one payload.
-        if let Ok(data) = frame.into_data() {
-            total = total.saturating_add(data.len());
-            if total > max {
-                return Err(Error::BodyTooLarge { limit: max });
-            }
-            if !data.is_empty() {
-                parts.push(data);
-            }
-        }
-    }
-    Ok(match parts.len() {
-        0 => Bytes::new(),
-        1 => parts.pop().unwrap_or_default(),
-        _ => {
-            let mut out = BytesMut::with_capacity(total);
-            for p in parts {
-                out.put_slice(&p);
-            }
-            out.freeze()
-        }
-    })
-}
-
-/// What a look at a body of known length found without waiting.
-pub(crate) enum Probe<B> {
-    /// The whole body was ready: it is in memory.
-    InMemory(Bytes),
-    /// More is to come; `prefix` was already read.
-    Stream { body: Pin<Box<B>>, prefix: BytesMut },
-}
-
-/// Reads what `body` has ready without waiting (a no-op waker), to tell a body that is already
-/// in memory (`Full`, bytes, an empty body) from a stream. Reads at most about one chunk
-/// beyond what a single ready frame holds.
-pub(crate) fn probe<B>(body: B, chunk_size: usize) -> Result<Probe<B>, Error>
-where
-    B: Body<Data = Bytes>,
-    B::Error: Into<BoxError>,
-{
-    let mut body = Box::pin(body);
-    let mut prefix = BytesMut::new();
-    let mut cx = Context::from_waker(std::task::Waker::noop());
-    loop {
-        if body.is_end_stream() {
-            return Ok(Probe::InMemory(prefix.freeze()));
-        }
-        if prefix.len() > chunk_size {
-            return Ok(Probe::Stream { body, prefix });
-        }
-        match body.as_mut().poll_frame(&mut cx) {
-            Poll::Ready(None) => return Ok(Probe::InMemory(prefix.freeze())),
-            Poll::Ready(Some(Err(e))) => return Err(Error::BodyStream(e.into())),
-            Poll::Ready(Some(Ok(frame))) => {
-                if let Ok(data) = frame.into_data() {
-                    if prefix.is_empty() && body.is_end_stream() {
-                        // The common `Full` case: one frame, no copy.
-                        return Ok(Probe::InMemory(data));
-                    }
-                    prefix.extend_from_slice(&data);
-                }
-            }
-            Poll::Pending => return Ok(Probe::Stream { body, prefix }),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::signing::{AmzDate, SigningKey};
+    use http_body_util::BodyExt;
     use std::sync::Arc;
 
     fn example_signer() -> ChunkSigner {
@@ -396,31 +241,5 @@ mod tests {
             let err = err.downcast::<Error>().unwrap();
             assert!(matches!(*err, Error::LengthMismatch { .. }), "{err}");
         }
-    }
-
-    #[tokio::test]
-    async fn collect_limited_stops_past_the_limit() {
-        let frames: Vec<Result<Frame<Bytes>, std::io::Error>> = (0..10)
-            .map(|_| Ok(Frame::data(Bytes::from_static(&[0u8; 100]))))
-            .collect();
-        let body = http_body_util::StreamBody::new(futures_util::stream::iter(frames));
-        let err = collect_limited(body, 999).await.unwrap_err();
-        assert!(matches!(err, Error::BodyTooLarge { limit: 999 }));
-        let frames: Vec<Result<Frame<Bytes>, std::io::Error>> = (0..10)
-            .map(|_| Ok(Frame::data(Bytes::from_static(&[7u8; 100]))))
-            .collect();
-        let body = http_body_util::StreamBody::new(futures_util::stream::iter(frames));
-        assert_eq!(collect_limited(body, 1000).await.unwrap(), vec![7u8; 1000]);
-    }
-
-    #[test]
-    fn probe_tells_full_from_pending_stream() {
-        let full = http_body_util::Full::new(Bytes::from_static(b"hello"));
-        assert!(matches!(probe(full, 4).unwrap(), Probe::InMemory(b) if b == "hello"));
-        let empty = http_body_util::Empty::<Bytes>::new();
-        assert!(matches!(probe(empty, 4).unwrap(), Probe::InMemory(b) if b.is_empty()));
-        let pending =
-            http_body_util::StreamBody::new(futures_util::stream::pending::<Result<Frame<Bytes>, std::io::Error>>());
-        assert!(matches!(probe(pending, 4).unwrap(), Probe::Stream { prefix, .. } if prefix.is_empty()));
     }
 }

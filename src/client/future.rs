@@ -1,17 +1,21 @@
+//! The tower service's response future.
+
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::signer::BoxError;
+use crate::BoxError;
 
-/// The response future of [`SigV4Service`](crate::sign::SigV4Service): signs, then calls the
-/// inner service.
+/// The response future of [`SigV4`](super::SigV4): signs, then calls the inner service (and,
+/// after a clock-skew refusal, signs and calls once more).
 pub struct ResponseFuture<R> {
+    // Boxed: signing awaits the credentials provider, so the steps are an `async` block, whose
+    // type cannot be named.
     inner: Pin<Box<dyn Future<Output = Result<R, BoxError>> + Send>>,
 }
 
 impl<R> ResponseFuture<R> {
-    pub(crate) fn new(inner: impl Future<Output = Result<R, BoxError>> + Send + 'static) -> Self {
+    pub(super) fn new(inner: impl Future<Output = Result<R, BoxError>> + Send + 'static) -> Self {
         Self { inner: Box::pin(inner) }
     }
 }

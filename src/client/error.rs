@@ -1,0 +1,48 @@
+//! Why a request could not be signed or sent.
+
+use crate::credentials::CredentialsError;
+use crate::{BoxError, SigningError};
+
+use super::presign::PresignLifetimeError;
+
+/// Why a request could not be signed or sent.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The credentials provider failed.
+    #[error("could not get credentials: {0}")]
+    Credentials(#[from] CredentialsError),
+    /// The signing core refused the request (bad header value, missing host, bad scope...).
+    #[error("could not sign the request: {0}")]
+    Signing(#[from] SigningError),
+    /// The body had to be read into memory to be hashed and is larger than the limit.
+    #[error(
+        "the request body is larger than the {limit}-byte buffer limit (use aws-chunked, a precomputed hash or a larger limit)"
+    )]
+    BodyTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The request body failed while it was read.
+    #[error("the request body failed")]
+    BodyStream(#[source] BoxError),
+    /// aws-chunked signing needs the decoded length up front: the body's exact size hint or a
+    /// `content-length` header.
+    #[error("aws-chunked signing needs the body length (an exact size hint or a content-length header)")]
+    MissingLength,
+    /// The body yielded a different number of bytes than declared for aws-chunked.
+    #[error("the request body yielded {actual} bytes but {declared} were declared")]
+    LengthMismatch {
+        /// The declared decoded length.
+        declared: u64,
+        /// The bytes read so far.
+        actual: u64,
+    },
+    /// [`BodyPolicy::Precomputed`](super::BodyPolicy::Precomputed) without a hash needs an
+    /// `x-amz-content-sha256` header.
+    #[error("BodyPolicy::Precomputed without a hash needs an x-amz-content-sha256 request header")]
+    MissingPayloadHash,
+    /// The presigned URL would outlive the temporary credentials signing it.
+    #[error(transparent)]
+    PresignOutlivesCredentials(#[from] PresignLifetimeError),
+}

@@ -1,0 +1,189 @@
+//! What a signing does with a request: the body policy, the algorithm, and the per-request
+//! overrides of the signer's defaults.
+
+use std::borrow::Cow;
+
+use crate::signing::{SigningParams, SigningSettings};
+
+/// The default limit for reading a body into memory to hash it: 8 MiB.
+pub const DEFAULT_BUFFER_LIMIT: usize = 8 * 1024 * 1024;
+/// The default aws-chunked chunk size: 64 KiB.
+pub const DEFAULT_CHUNK_SIZE: usize = 64 * 1024;
+
+/// How the payload is signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BodyPolicy {
+    /// Bytes already in memory (an empty or `Full` body, a reqwest byte body) are hashed and
+    /// sent unchanged. A stream of known length (exact size hint or `content-length` header)
+    /// for a service with S3 rules is sent as signed aws-chunked. Any other stream is read into
+    /// memory up to `buffer_limit` bytes and hashed; past that the request fails before
+    /// anything is sent. A caller-set `x-amz-content-sha256` header is used as is.
+    Auto {
+        /// The most bytes read into memory to hash a stream.
+        buffer_limit: usize,
+        /// The aws-chunked chunk size.
+        chunk_size: usize,
+    },
+    /// `UNSIGNED-PAYLOAD`: the body is not hashed (S3 accepts it; most services do not).
+    UnsignedPayload,
+    /// The payload hash is known: `sha256` (64 hex digits) or, when `None`, the request's
+    /// `x-amz-content-sha256` header. The body is sent unchanged.
+    Precomputed {
+        /// The hex SHA-256 of the body, if not given as a header.
+        sha256: Option<String>,
+    },
+    /// Always signed aws-chunked (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`); needs the length.
+    /// A caller-set `x-amz-content-sha256` header is replaced.
+    AwsChunked {
+        /// The chunk size (S3 wants at least 8 KiB).
+        chunk_size: usize,
+    },
+    /// Always read the body into memory and hash it, up to `max` bytes.
+    Buffer {
+        /// The most bytes read.
+        max: usize,
+    },
+}
+
+impl Default for BodyPolicy {
+    fn default() -> Self {
+        BodyPolicy::Auto {
+            buffer_limit: DEFAULT_BUFFER_LIMIT,
+            chunk_size: DEFAULT_CHUNK_SIZE,
+        }
+    }
+}
+
+/// The signature algorithm.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Algorithm {
+    /// SigV4 (`AWS4-HMAC-SHA256`), scoped to one region.
+    #[default]
+    SigV4,
+    /// SigV4a (`AWS4-ECDSA-P256-SHA256`), valid in every region of `region_set`
+    /// (comma-separated, or `*`): multi-region access points and global endpoints. Bodies are
+    /// buffered and hashed, or sent as `UNSIGNED-PAYLOAD`: signed aws-chunked is not available.
+    #[cfg(feature = "sigv4a")]
+    SigV4a {
+        /// The regions the signature is valid in.
+        region_set: String,
+    },
+}
+
+impl Algorithm {
+    /// `params` for this algorithm.
+    pub(super) fn apply<'a>(&'a self, params: SigningParams<'a>) -> SigningParams<'a> {
+        match self {
+            Algorithm::SigV4 => params,
+            #[cfg(feature = "sigv4a")]
+            Algorithm::SigV4a { region_set } => params.with_sigv4a(region_set),
+        }
+    }
+}
+
+/// Per-request changes to the signer's configuration, put in the request's
+/// [`http::Extensions`] (for reqwest-middleware, also accepted in the middleware extensions).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SigningOverrides {
+    /// The service of the credential scope; its rules apply unless `settings` is set.
+    pub service: Option<String>,
+    /// The region of the credential scope.
+    pub region: Option<String>,
+    /// How to sign this request's body.
+    pub body_policy: Option<BodyPolicy>,
+    /// The canonicalization rules.
+    pub settings: Option<SigningSettings>,
+    /// The signature algorithm.
+    pub algorithm: Option<Algorithm>,
+}
+
+impl SigningOverrides {
+    /// No overrides.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Signs for `service`.
+    pub fn service(mut self, service: impl Into<String>) -> Self {
+        self.service = Some(service.into());
+        self
+    }
+
+    /// Signs for `region`.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// Signs the body with `policy`.
+    pub fn body_policy(mut self, policy: BodyPolicy) -> Self {
+        self.body_policy = Some(policy);
+        self
+    }
+
+    /// Uses `settings`.
+    pub fn settings(mut self, settings: SigningSettings) -> Self {
+        self.settings = Some(settings);
+        self
+    }
+
+    /// Signs with `algorithm`.
+    pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.algorithm = Some(algorithm);
+        self
+    }
+
+    /// Signs with SigV4a for `region_set` (comma-separated regions, or `*`).
+    #[cfg(feature = "sigv4a")]
+    pub fn sigv4a(self, region_set: impl Into<String>) -> Self {
+        self.algorithm(Algorithm::SigV4a {
+            region_set: region_set.into(),
+        })
+    }
+}
+
+/// The signer's defaults for everything a request may override.
+#[derive(Debug)]
+pub(super) struct Defaults {
+    pub(super) region: String,
+    pub(super) service: String,
+    pub(super) settings: SigningSettings,
+    pub(super) body_policy: BodyPolicy,
+    pub(super) algorithm: Algorithm,
+}
+
+/// What one request is signed with: the signer's defaults under the request's overrides.
+pub(super) struct RequestConfig<'a> {
+    pub(super) service: &'a str,
+    pub(super) region: &'a str,
+    pub(super) settings: Cow<'a, SigningSettings>,
+    pub(super) policy: &'a BodyPolicy,
+    pub(super) algorithm: &'a Algorithm,
+}
+
+impl<'a> RequestConfig<'a> {
+    pub(super) fn new(defaults: &'a Defaults, overrides: &'a SigningOverrides) -> Self {
+        // Another service brings its own rules, unless the request names the rules too.
+        let settings = match (&overrides.settings, &overrides.service) {
+            (Some(s), _) => Cow::Borrowed(s),
+            (None, Some(service)) => Cow::Owned(SigningSettings::for_service(service)),
+            (None, None) => Cow::Borrowed(&defaults.settings),
+        };
+        Self {
+            service: overrides.service.as_deref().unwrap_or(&defaults.service),
+            region: overrides.region.as_deref().unwrap_or(&defaults.region),
+            settings,
+            policy: overrides.body_policy.as_ref().unwrap_or(&defaults.body_policy),
+            algorithm: overrides.algorithm.as_ref().unwrap_or(&defaults.algorithm),
+        }
+    }
+
+    /// Whether a stream may be sent as signed aws-chunked: SigV4a has no signed aws-chunked
+    /// here, so [`BodyPolicy::Auto`] buffers such streams instead.
+    pub(super) fn chunked_allowed(&self) -> bool {
+        *self.algorithm == Algorithm::SigV4
+    }
+}

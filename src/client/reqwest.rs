@@ -1,0 +1,186 @@
+//! The reqwest-middleware adapter; see the [module documentation](super) for its place next to
+//! a retry middleware, clock skew, presigned URLs and redirects.
+
+use http::Extensions;
+use reqwest::ResponseBuilderExt;
+use reqwest_middleware::{Middleware, Next};
+
+use super::body::Kind;
+use super::sign::Sent;
+use super::skew::{self, Responder};
+use super::{SignedBody, Signer, SigningOverrides};
+
+/// How many redirects in a row [`same_origin_redirects`] follows, as reqwest's default policy.
+const MAX_REDIRECTS: usize = 10;
+
+/// Signs requests sent through a `reqwest_middleware::ClientWithMiddleware`.
+///
+/// Byte bodies are hashed; streaming bodies follow the signer's [`BodyPolicy`](super::BodyPolicy)
+/// (a stream with a `content-length` header or an exact size hint goes out as aws-chunked for
+/// S3). [`SigningOverrides`] are read from the request's extensions or from the middleware
+/// extensions (`RequestBuilder::with_extension`). See the [module documentation](super#retries)
+/// for its place next to a retry middleware and its clock-skew correction.
+#[derive(Debug, Clone)]
+pub struct SigV4Middleware {
+    signer: Signer,
+}
+
+impl SigV4Middleware {
+    /// A middleware signing with `signer`.
+    pub fn new(signer: Signer) -> Self {
+        Self { signer }
+    }
+
+    /// The signer.
+    pub fn signer(&self) -> &Signer {
+        &self.signer
+    }
+}
+
+/// A reqwest redirect policy for a client that sends signed requests: follows a redirect to
+/// the same origin (scheme, host and port) as the request, up to 10 in a row like reqwest's
+/// default, and stops at a redirect to another origin, returning the 3xx response to the
+/// caller, so the signing headers, the session token and the body never go there. See the
+/// [module documentation](super#redirects).
+pub fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let elsewhere = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| !same_origin(first, attempt.url()));
+        if elsewhere {
+            tracing::warn!(
+                to = %attempt.url().origin().ascii_serialization(),
+                "not following a redirect to another origin: the signed headers would go with it"
+            );
+            attempt.stop()
+        } else if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error("too many redirects")
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// Whether two URLs have the same origin: scheme, host and port (the scheme's default when
+/// absent).
+fn same_origin(a: &reqwest::Url, b: &reqwest::Url) -> bool {
+    a.scheme() == b.scheme() && a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// Back to a reqwest request. `url` is the caller's URL: when the signed URI is still the same
+/// (header signing never changes it) that `Url` is sent as it was, instead of parsing the URI
+/// back into a new one (`Url::parse` costs about as much as the rest of both conversions).
+fn into_reqwest(
+    request: http::Request<SignedBody<reqwest::Body>>,
+    url: &reqwest::Url,
+) -> Result<reqwest::Request, reqwest::Error> {
+    let (mut parts, body) = request.into_parts();
+    let body = match body.into_kind() {
+        Kind::Full { data } => reqwest::Body::from(data),
+        Kind::Original { body } => body,
+        Kind::AwsChunked { body } => reqwest::Body::wrap(body),
+    };
+    let unchanged = parts.uri == url.as_str();
+    if unchanged {
+        parts.uri = http::Uri::from_static("http://localhost/");
+    }
+    let mut request = reqwest::Request::try_from(http::Request::from_parts(parts, body))?;
+    if unchanged {
+        *request.url_mut() = url.clone();
+    }
+    Ok(request)
+}
+
+#[async_trait::async_trait]
+impl Middleware for SigV4Middleware {
+    async fn handle(
+        &self,
+        request: reqwest::Request,
+        extensions: &mut Extensions,
+        next: Next<'_>,
+    ) -> reqwest_middleware::Result<reqwest::Response> {
+        let url = request.url().clone();
+        let mut request: http::Request<reqwest::Body> = request.try_into()?;
+        if request.extensions().get::<SigningOverrides>().is_none()
+            && let Some(o) = extensions.get::<SigningOverrides>()
+        {
+            request.extensions_mut().insert(o.clone());
+        }
+        let (signed, sent) = self
+            .signer
+            .sign_keeping_replay(request)
+            .await
+            .map_err(reqwest_middleware::Error::middleware)?;
+        let response = next.clone().run(into_reqwest(signed, &url)?, extensions).await?;
+        let from = if same_origin(&url, response.url()) {
+            Responder::SignedOrigin
+        } else {
+            if matches!(sent, Sent::Signed { .. }) {
+                tracing::warn!(
+                    from = %response.url().origin().ascii_serialization(),
+                    "the response comes from another origin than the request was signed for (a redirect was followed): \
+                     the signed headers (and, after a 307 or 308, the body) went there too; build the client with \
+                     same_origin_redirects()"
+                );
+            }
+            Responder::OtherOrigin
+        };
+        if !skew::reads_ahead(&self.signer, &sent, from, response.status()) {
+            return Ok(response);
+        }
+
+        // reqwest keeps the response URL in a private extension: carry it over by hand.
+        let response_url = response.url().clone();
+        let (mut rparts, rbody) = http::Response::<reqwest::Body>::from(response).into_parts();
+        if let Ok(with_url) = http::Response::builder().url(response_url).body(()) {
+            rparts.extensions.extend(with_url.into_parts().0.extensions);
+        }
+        let checked = skew::after_response(&self.signer, sent, from, http::Response::from_parts(rparts, rbody))
+            .await
+            .map_err(reqwest_middleware::Error::middleware)?;
+        let Some((parts, data)) = checked.resend else {
+            return Ok(reqwest::Response::from(checked.response.map(reqwest::Body::wrap)));
+        };
+        drop(checked.response);
+        let request = into_reqwest(http::Request::from_parts(parts, SignedBody::full(data)), &url)?;
+        next.run(request, extensions).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn http_request(uri: &str) -> http::Request<SignedBody<reqwest::Body>> {
+        let mut request = http::Request::put(uri)
+            .header("x-amz-date", "20150830T123600Z")
+            .body(SignedBody::full(Bytes::from_static(b"data")))
+            .expect("valid request");
+        request.extensions_mut().insert(7u32);
+        request
+    }
+
+    #[test]
+    fn into_reqwest_keeps_the_callers_url_when_the_uri_is_unchanged() {
+        // `Url::parse` would give an equal Url; the point is that this one is the caller's,
+        // with everything else (headers, body, extensions such as reqwest's timeout) carried.
+        let url = reqwest::Url::parse("http://127.0.0.1:9000/b/a%20key?x=1&y").expect("url");
+        let request = into_reqwest(http_request(url.as_str()), &url).expect("converts");
+        assert_eq!(request.url(), &url);
+        assert_eq!(request.method(), http::Method::PUT);
+        assert_eq!(request.headers()["x-amz-date"], "20150830T123600Z");
+        assert_eq!(request.body().and_then(|b| b.as_bytes()), Some(&b"data"[..]));
+        let back: http::Request<reqwest::Body> = request.try_into().expect("converts back");
+        assert_eq!(back.extensions().get::<u32>(), Some(&7));
+    }
+
+    #[test]
+    fn into_reqwest_parses_a_uri_that_signing_changed() {
+        let url = reqwest::Url::parse("http://127.0.0.1:9000/b/key").expect("url");
+        let request =
+            into_reqwest(http_request("http://127.0.0.1:9000/b/key?X-Amz-Signature=ab"), &url).expect("converts");
+        assert_eq!(request.url().as_str(), "http://127.0.0.1:9000/b/key?X-Amz-Signature=ab");
+    }
+}
