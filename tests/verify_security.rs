@@ -826,3 +826,50 @@ async fn identity_reaches_the_handler_after_the_new_checks() {
     assert_eq!(reply.status, 200, "{}", reply.text);
     assert!(reply.text.ends_with("AKIDEXAMPLE 4"), "{}", reply.text);
 }
+
+/// Found by fuzzing the sign-then-verify round trip: a token a verifier cannot read back
+/// (non-ASCII, or with spaces a hop may trim) is refused when signing, in both forms.
+#[test]
+fn session_token_that_is_not_visible_ascii_is_refused_by_the_signer() {
+    let request = SignableRequest::new("GET", "https://bucket.s3.amazonaws.com/key", [], SignableBody::empty()).unwrap();
+    for token in ["tök", " padded", "a b", ""] {
+        let creds = Credentials::new(TEMP_AKID, "temporary-secret").with_session_token(token);
+        for params in [
+            SigningParams::new(&creds, REGION, "s3", now()),
+            SigningParams::new(&creds, REGION, "s3", now()).presigned(Duration::from_secs(60)),
+        ] {
+            assert!(
+                matches!(sign(&request, &params), Err(SigningError::InvalidCredentials(_))),
+                "{token:?}"
+            );
+        }
+    }
+}
+
+/// Found by fuzzing: an upper-case precomputed hash is signed as servers compute it.
+#[test]
+fn upper_case_precomputed_hash_is_signed_in_lower_case() {
+    let body = b"body";
+    let upper = hex_upper(&sha2_digest(body));
+    let mut request = Request::post("https://api.example.com/items").body(Bytes::from_static(body)).unwrap();
+    let creds = creds();
+    sign(
+        &SignableRequest::from_http(&request, SignableBody::precomputed(&upper).unwrap()),
+        &SigningParams::new(&creds, REGION, "execute-api", now()),
+    )
+    .unwrap()
+    .apply_to_request(&mut request)
+    .unwrap();
+    Verifier::new(config("execute-api"))
+        .verify_buffered(request, |_| Some(Secret::new(creds.clone())))
+        .expect("the verifier hashes the body in lower case too");
+}
+
+fn sha2_digest(data: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(data).into()
+}
+
+fn hex_upper(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
+}

@@ -125,7 +125,10 @@ impl Credentials {
     /// With a session token (temporary credentials).
     pub fn with_session_token(mut self, token: impl Into<String>) -> Self {
         let token = Zeroizing::new(token.into());
-        let header = http::HeaderValue::from_str(&token).ok().map(|mut v| {
+        // Visible ASCII only (STS tokens are base64): what a header and a verifier carry
+        // unchanged. Anything else is refused when signing.
+        let sendable = !token.is_empty() && token.bytes().all(|b| b.is_ascii_graphic());
+        let header = sendable.then(|| http::HeaderValue::from_str(&token).ok()).flatten().map(|mut v| {
             v.set_sensitive(true);
             v
         });
@@ -178,7 +181,7 @@ impl Credentials {
     }
 
     /// The session token as a (sensitive) header value; `None` without a token or when the
-    /// token holds characters a header cannot.
+    /// token is not visible ASCII (signing then refuses it).
     pub(crate) fn session_token_header(&self) -> Option<&http::HeaderValue> {
         self.0.session_token_header.as_ref()
     }

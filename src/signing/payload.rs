@@ -66,11 +66,14 @@ impl SignableBody<'_> {
         SignableBody::Bytes(&[])
     }
 
-    /// A precomputed payload hash: 64 hex digits (either case; sent as given) or a payload
-    /// marker.
+    /// A precomputed payload hash: 64 hex digits (either case; signed in lower case, as servers
+    /// compute it) or a payload marker.
     pub fn precomputed(hash: &str) -> Result<SignableBody<'_>, SigningError> {
         let is_hex = hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit());
-        if is_hex || marker_named(hash) == Some(hash) {
+        if is_hex && hash.bytes().any(|b| b.is_ascii_uppercase()) {
+            // Servers hash the body in lower-case hex: the canonical request must too.
+            Ok(SignableBody::Precomputed(PrecomputedHash(Cow::Owned(hash.to_ascii_lowercase()))))
+        } else if is_hex || marker_named(hash) == Some(hash) {
             Ok(SignableBody::Precomputed(PrecomputedHash(Cow::Borrowed(hash))))
         } else {
             Err(SigningError::InvalidPayloadHash(hash.to_owned()))

@@ -503,6 +503,12 @@ impl<'p, 'a> Context<'p, 'a> {
         };
         let settings = &*params.settings;
         let token = params.credentials.session_token();
+        if token.is_some() && params.credentials.session_token_header().is_none() {
+            // In a header or a query alike, a verifier reads the token as visible ASCII.
+            return Err(SigningError::InvalidCredentials(
+                "the session token must be visible ASCII (STS tokens are base64)",
+            ));
+        }
         Ok(Self {
             params,
             settings,
