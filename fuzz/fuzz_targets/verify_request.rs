@@ -217,11 +217,14 @@ fn raw_request(raw: &RawRequest) -> Option<Request<Bytes>> {
 
 #[derive(Arbitrary, Debug, Clone)]
 struct Base {
+    /// Signed for S3 (else API Gateway) when the verifier takes both; otherwise the verifier's
+    /// service is used, so inputs are not spent on a scope it refuses.
     s3: bool,
     /// `Some(seconds)`: presigned, valid that long.
     presign: Option<u32>,
     temporary: bool,
-    /// Seconds before the server's time the request was signed.
+    /// Seconds before the server's time the request was signed (`age % 1000`: some beyond the
+    /// 15 minutes of allowed skew).
     age: u16,
     method: MethodChoice,
     form: TargetForm,
@@ -636,7 +639,7 @@ impl Draft {
     }
 }
 
-fn sign_base(base: &Base) -> Option<Signed> {
+fn sign_base(base: &Base, s3: bool) -> Option<Signed> {
     let method = base.method.method()?;
     let path = build_path(&base.path, base.trailing_slash);
     let query = build_query(&base.query, base.question_mark);
@@ -646,7 +649,7 @@ fn sign_base(base: &Base) -> Option<Signed> {
         headers.insert("host", h);
     }
     add_headers(&mut headers, &base.headers);
-    let service = if base.s3 { "s3" } else { "execute-api" };
+    let service = if s3 { "s3" } else { "execute-api" };
     let credentials = if base.temporary {
         temporary_credentials()
     } else {
@@ -659,7 +662,7 @@ fn sign_base(base: &Base) -> Option<Signed> {
         },
         _ => SignatureLocation::Headers,
     };
-    let time = now() - Duration::from_secs(u64::from(base.age % 1200));
+    let time = now() - Duration::from_secs(u64::from(base.age % 1000));
     let parts = Unsigned {
         method,
         uri,
@@ -801,8 +804,17 @@ fn check_accepted(verifier: &Verifier, s3: bool, signed: &Signed, seen: &Request
 
 #[derive(Arbitrary, Debug)]
 enum Input {
-    Raw { config: ConfigChoice, request: RawRequest },
-    Mutated { config: ConfigChoice, base: Base, mutations: Vec<Mutation> },
+    Raw {
+        config: ConfigChoice,
+        request: RawRequest,
+    },
+    /// The mutations come before the base request: the last field takes the rest of the input,
+    /// and a base request with strings and vectors would leave nothing for them.
+    Mutated {
+        config: ConfigChoice,
+        mutations: Vec<Mutation>,
+        base: Base,
+    },
 }
 
 fuzz_target!(|input: Input| {
@@ -817,7 +829,12 @@ fuzz_target!(|input: Input| {
             base,
             mutations,
         } => {
-            let Some(signed) = sign_base(&base) else { return };
+            let s3 = match config {
+                ConfigChoice::S3 | ConfigChoice::S3Lenient => true,
+                ConfigChoice::ExecuteApi | ConfigChoice::ExecuteApiLenient => false,
+                ConfigChoice::Both => base.s3,
+            };
+            let Some(signed) = sign_base(&base, s3) else { return };
             let mut draft = Draft::new(&signed);
             for m in &mutations {
                 draft.apply(m);
@@ -825,7 +842,7 @@ fuzz_target!(|input: Input| {
             let Some(seen) = draft.build() else { return };
             let verifier = verifier(config);
             if let Ok((_, body)) = verifier.verify_buffered(&seen, lookup) {
-                check_accepted(verifier, base.s3, &signed, &seen, &body);
+                check_accepted(verifier, s3, &signed, &seen, &body);
             }
         }
     }

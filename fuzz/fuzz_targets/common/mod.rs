@@ -16,7 +16,8 @@ use sha2::{Digest, Sha256};
 use sigv4_middleware::credentials::Credentials;
 use sigv4_middleware::SigningError;
 use sigv4_middleware::signing::{
-    ChunkSigner, SignableBody, SignableRequest, SignatureLocation, SigningParams, SigningSettings, sign,
+    ChunkSigner, PresignedPayload, SignableBody, SignableRequest, SignatureLocation, SigningParams, SigningSettings,
+    sign,
 };
 
 pub const REGION: &str = "us-east-1";
@@ -558,7 +559,14 @@ pub fn sign_request(
     let mut output = sign(&SignableRequest::from_http(&request, signable_body), &params)?;
     output.apply_to_request(&mut request)?;
     let mut signer = output.take_chunk_signer();
+    // A presigned URL signed with S3 rules carries `UNSIGNED-PAYLOAD` unless the caller set the
+    // hash header, which wins.
+    let presigned_unsigned = matches!(location, SignatureLocation::QueryParams { .. })
+        && settings.presigned_payload() == PresignedPayload::Unsigned;
     let (wire, chunked, binding) = match payload {
+        PayloadChoice::Bytes | PayloadChoice::Precomputed { .. } if presigned_unsigned => {
+            (body.clone(), None, Binding::Nothing)
+        }
         PayloadChoice::Bytes | PayloadChoice::Precomputed { .. } | PayloadChoice::HeaderHash { .. } => {
             (body.clone(), None, Binding::Body)
         }
