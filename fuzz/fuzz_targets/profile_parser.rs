@@ -19,7 +19,8 @@ fn check(set: &ProfileSet) {
     for name in &names {
         assert!(!name.is_empty());
         assert!(
-            name.chars().all(|c| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c)),
+            name.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c)),
             "invalid profile name kept: {name:?}"
         );
         let profile = set.profile(name).expect("a listed profile exists");

@@ -251,12 +251,7 @@ fn unsigned_headers(request: &Request<Bytes>) -> Vec<String> {
         None => query_pairs(request.uri().query())
             .into_iter()
             .find(|(n, _)| n == b"X-Amz-SignedHeaders")
-            .map(|(_, v)| {
-                String::from_utf8_lossy(&v)
-                    .split(';')
-                    .map(str::to_owned)
-                    .collect()
-            })
+            .map(|(_, v)| String::from_utf8_lossy(&v).split(';').map(str::to_owned).collect())
             .unwrap_or_default(),
     };
     let mut names: Vec<String> = request

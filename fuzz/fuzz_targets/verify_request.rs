@@ -272,16 +272,31 @@ impl Piece {
 /// A byte-level edit of the path or the query string.
 #[derive(Arbitrary, Debug, Clone)]
 enum TextEdit {
-    Insert { at: u16, piece: Piece },
-    Remove { at: u16, len: u8 },
+    Insert {
+        at: u16,
+        piece: Piece,
+    },
+    Remove {
+        at: u16,
+        len: u8,
+    },
     /// Replaces one byte by its `%XX`.
-    EncodeByte { at: u16, upper: bool },
+    EncodeByte {
+        at: u16,
+        upper: bool,
+    },
     /// Replaces the nth `%XX` by its byte.
-    DecodeEscape { nth: u8 },
+    DecodeEscape {
+        nth: u8,
+    },
     /// `%3a` <-> `%3A`.
-    FlipEscapeCase { nth: u8 },
+    FlipEscapeCase {
+        nth: u8,
+    },
     /// `+` <-> `%20`.
-    PlusSpace { nth: u8 },
+    PlusSpace {
+        nth: u8,
+    },
 }
 
 fn nth_escape(text: &[u8], nth: u8) -> Option<usize> {
@@ -338,7 +353,7 @@ impl TextEdit {
                     if text[i] == b'+' {
                         text.splice(i..=i, *b"%20");
                     } else {
-                        text.splice(i..i + 3, [b'+']);
+                        text.splice(i..i + 3, *b"+");
                     }
                 }
             }
@@ -399,21 +414,56 @@ enum BodyEdit {
 /// signing key.
 #[derive(Arbitrary, Debug, Clone)]
 enum ChunkEdit {
-    SizeLeadingZeros { frame: u8, zeros: u8 },
-    SizeUpper { frame: u8 },
-    SizeSuffix { frame: u8, text: String },
-    Extension { frame: u8, text: String },
-    SignatureUpper { frame: u8 },
-    HeaderEnd { frame: u8, text: String },
-    DataEnd { frame: u8, text: String },
-    Drop { frame: u8 },
-    Swap { a: u8, b: u8 },
-    Duplicate { frame: u8 },
+    SizeLeadingZeros {
+        frame: u8,
+        zeros: u8,
+    },
+    SizeUpper {
+        frame: u8,
+    },
+    SizeSuffix {
+        frame: u8,
+        text: String,
+    },
+    Extension {
+        frame: u8,
+        text: String,
+    },
+    SignatureUpper {
+        frame: u8,
+    },
+    HeaderEnd {
+        frame: u8,
+        text: String,
+    },
+    DataEnd {
+        frame: u8,
+        text: String,
+    },
+    Drop {
+        frame: u8,
+    },
+    Swap {
+        a: u8,
+        b: u8,
+    },
+    Duplicate {
+        frame: u8,
+    },
     /// Moves bytes from one frame's data to another's, sizes rewritten.
-    MoveData { from: u8, to: u8, len: u8 },
+    MoveData {
+        from: u8,
+        to: u8,
+        len: u8,
+    },
     TrailerAdd(String),
-    TrailerEdit { line: u8, edit: ValueEdit },
-    TrailerRemove { line: u8 },
+    TrailerEdit {
+        line: u8,
+        edit: ValueEdit,
+    },
+    TrailerRemove {
+        line: u8,
+    },
     TrailerSwap,
     End(String),
 }
@@ -783,7 +833,12 @@ fn check_accepted(verifier: &Verifier, s3: bool, signed: &Signed, seen: &Request
     }
     match signed.binding {
         Binding::Body | Binding::SignedChunks if body[..] != signed.data[..] => {
-            violation("body", signed, seen, (String::from_utf8_lossy(body), String::from_utf8_lossy(&signed.data)));
+            violation(
+                "body",
+                signed,
+                seen,
+                (String::from_utf8_lossy(body), String::from_utf8_lossy(&signed.data)),
+            );
         }
         _ => {}
     }

@@ -13,8 +13,8 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, utf8_percent_encode};
 use sha2::{Digest, Sha256};
-use sigv4_middleware::credentials::Credentials;
 use sigv4_middleware::SigningError;
+use sigv4_middleware::credentials::Credentials;
 use sigv4_middleware::signing::{
     ChunkSigner, PresignedPayload, SignableBody, SignableRequest, SignatureLocation, SigningParams, SigningSettings,
     sign,
@@ -87,16 +87,26 @@ pub enum Segment {
     Dot,
     DotDot,
     /// `%2e` or `%2E`, twice for `..`.
-    EncodedDot { upper: bool, double: bool },
+    EncodedDot {
+        upper: bool,
+        double: bool,
+    },
     /// `%XX` of any byte, hex in either case.
-    Escape { byte: u8, upper: bool },
+    Escape {
+        byte: u8,
+        upper: bool,
+    },
 }
 
 /// Every byte but the unreserved ones, as SDKs encode path segments and query components.
 pub const STRICT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 pub fn escape(byte: u8, upper: bool) -> String {
-    if upper { format!("%{byte:02X}") } else { format!("%{byte:02x}") }
+    if upper {
+        format!("%{byte:02X}")
+    } else {
+        format!("%{byte:02x}")
+    }
 }
 
 /// `/seg/seg...`, with a trailing slash when asked.
@@ -320,7 +330,12 @@ pub enum TargetForm {
 }
 
 /// The URI and the `Host` header of a request, or `None` when `http::Uri` refuses it.
-pub fn build_target(form: TargetForm, host: HostChoice, path: &str, query: Option<&str>) -> Option<(Uri, Option<HeaderValue>)> {
+pub fn build_target(
+    form: TargetForm,
+    host: HostChoice,
+    path: &str,
+    query: Option<&str>,
+) -> Option<(Uri, Option<HeaderValue>)> {
     let mut pq = path.to_owned();
     if let Some(q) = query {
         pq.push('?');
@@ -445,7 +460,12 @@ impl ChunkedBody {
 
 /// Frames `data` in `chunk`-byte pieces, signing each with `signer` when there is one, and
 /// appends the trailer (signed when there is a signer).
-pub fn frame_body(data: &[u8], chunk: usize, mut signer: Option<&mut ChunkSigner>, trailer: Option<&str>) -> ChunkedBody {
+pub fn frame_body(
+    data: &[u8],
+    chunk: usize,
+    mut signer: Option<&mut ChunkSigner>,
+    trailer: Option<&str>,
+) -> ChunkedBody {
     let mut frames = Vec::new();
     for piece in data.chunks(chunk.max(1)).chain(std::iter::once(&[][..])) {
         let extension = match signer.as_deref_mut() {
@@ -680,5 +700,7 @@ pub fn normalization_changes(path: &str) -> bool {
 
 /// The path's segments, each percent-decoded: what an S3 server takes as the object key.
 pub fn decoded_segments(path: &str) -> Vec<Vec<u8>> {
-    path.split('/').map(|s| percent_decode(s.as_bytes()).collect()).collect()
+    path.split('/')
+        .map(|s| percent_decode(s.as_bytes()).collect())
+        .collect()
 }
