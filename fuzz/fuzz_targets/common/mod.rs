@@ -5,7 +5,6 @@
 //! Each target uses a part of this module; the rest is dead code for it.
 #![allow(dead_code)]
 
-use std::borrow::Cow;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use arbitrary::Arbitrary;
@@ -562,7 +561,7 @@ pub fn sign_request(
         PayloadChoice::Bytes | PayloadChoice::HeaderHash { .. } => SignableBody::Bytes(&body),
         PayloadChoice::Precomputed { upper } => {
             precomputed = sha256_hex(&body, *upper);
-            SignableBody::Precomputed(Cow::Borrowed(&precomputed))
+            SignableBody::precomputed(&precomputed).expect("64 hex digits")
         }
         PayloadChoice::Unsigned => SignableBody::UnsignedPayload,
         PayloadChoice::StreamingSigned { .. } => SignableBody::StreamingSigned,
