@@ -1,32 +1,71 @@
-//! AWS Signature Version 4 for the stacks Rust services already use.
+//! AWS Signature Version 4 for the stacks Rust services already use: sign outgoing requests
+//! in a tower stack or a reqwest client, verify incoming ones in front of an axum backend.
 //!
-//! - [`signing`]: the pure signing core (no I/O, no async, no clock): canonicalization rules per
-//!   service, every payload choice, presigned URLs, the aws-chunked signature chain and a
-//!   derived-key cache.
-//! - [`credentials`]: [`Credentials`](credentials::Credentials) and the async, pluggable
-//!   [`ProvideCredentials`](credentials::ProvideCredentials) trait every layer takes.
-//! - [`raw`]: raw HTTP/1.1 request text, for tools that show each signing step.
+//! # The map
 //!
-//! ```
-//! use std::time::SystemTime;
-//! use sigv4_middleware::credentials::Credentials;
-//! use sigv4_middleware::signing::{sign, SignableBody, SignableRequest, SigningKeyCache, SigningParams};
+//! | module | what lives there | feature |
+//! |---|---|---|
+//! | [`signing`] | the pure core (no I/O, no async, no clock): canonicalization rules per service, every payload choice, presigned URLs, the aws-chunked signature chain, a derived-key cache, SigV4a | (none); SigV4a with `sigv4a` |
+//! | [`credentials`] | [`Credentials`](credentials::Credentials), the async [`ProvideCredentials`](credentials::ProvideCredentials) trait, the environment provider; profiles, STS, container, IMDS, `credential_process`, the default chain and the refreshing cache | (none); providers with `providers`, aws-config's with `aws-config` |
+//! | [`client`] | the client side: [`Signer`](client::Signer) (body policies, clock skew, presigning), the tower [`SigV4Layer`](client::SigV4Layer) and the reqwest-middleware [`SigV4Middleware`](client::SigV4Middleware) | `tower`; the middleware with `reqwest` |
+//! | [`verify`] | the server side: [`VerifySigV4Layer`](verify::VerifySigV4Layer) for tower and axum, and the sans-I/O [`Verifier`](verify::Verifier) | `verify` |
+//! | [`raw`] | raw HTTP/1.1 request text, for tools that show each signing step | (none) |
 //!
-//! let credentials = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
-//! let cache = SigningKeyCache::default();
-//! let mut request = http::Request::post("https://abc.execute-api.us-east-1.amazonaws.com/prod/items")
+//! The core is at the centre; credentials, the client side and the server side each depend on
+//! it, never on each other sideways.
+//!
+//! # Quick start: reqwest
+//!
+//! ```no_run
+//! # #[cfg(feature = "reqwest")]
+//! # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! use sigv4_middleware::client::{SigV4Middleware, Signer};
+//! use sigv4_middleware::credentials::EnvironmentProvider;
+//!
+//! // One signer per (region, service), shared by every request; keys are cached inside.
+//! let signer = Signer::builder("us-east-1", "execute-api")
+//!     .credentials(EnvironmentProvider::new())
+//!     .build();
+//! let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+//!     .with(SigV4Middleware::new(signer))
+//!     .build();
+//! let body = client
+//!     .post("https://abc123.execute-api.us-east-1.amazonaws.com/prod/items")
 //!     .header("content-type", "application/json")
-//!     .body(br#"{"id":1}"#.to_vec())?;
-//!
-//! let signable = SignableRequest::from_http(&request, SignableBody::Bytes(request.body()));
-//! let params = SigningParams::new(&credentials, "us-east-1", "execute-api", SystemTime::now())
-//!     .with_key_cache(&cache);
-//! let output = sign(&signable, &params)?;
-//! output.apply_to_request(&mut request)?;
-//! assert!(request.headers().contains_key("authorization"));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//!     .body(r#"{"id":1}"#)
+//!     .send()
+//!     .await?
+//!     .text()
+//!     .await?;
+//! # let _ = body;
+//! # Ok(())
+//! # }
 //! ```
+//!
+//! # Quick start: tower
+//!
+//! ```no_run
+//! # #[cfg(feature = "tower")]
+//! # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! use hyper_util::{client::legacy::Client, rt::TokioExecutor};
+//! use sigv4_middleware::client::{SigV4Layer, SignedBody, Signer};
+//! use tower::{ServiceBuilder, ServiceExt};
+//!
+//! type Body = http_body_util::Full<bytes::Bytes>;
+//!
+//! let signer = Signer::builder("us-east-1", "s3").build(); // the default credentials chain
+//! let client = Client::builder(TokioExecutor::new()).build_http::<SignedBody<Body>>();
+//! let service = ServiceBuilder::new().layer(SigV4Layer::new(signer)).service(client);
+//! let request = http::Request::put("http://127.0.0.1:9000/bucket/key").body(Body::from("hello"))?;
+//! let response = service.oneshot(request).await?;
+//! # let _ = response;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The signing core on its own is shown in [`signing`].
 #![deny(missing_docs)]
+#![warn(unreachable_pub)]
 #![forbid(unsafe_code)]
 
 #[cfg(any(feature = "tower", feature = "verify"))]

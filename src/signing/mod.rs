@@ -4,6 +4,26 @@
 //! context with [`SigningParams`], and [`sign`] returns the headers or presigned-URL query
 //! parameters to add ([`SigningOutput`]). Service-specific canonicalization rules live in
 //! [`SigningSettings`]; [`SigningKeyCache`] saves re-deriving keys.
+//!
+//! ```
+//! use std::time::SystemTime;
+//! use sigv4_middleware::credentials::Credentials;
+//! use sigv4_middleware::signing::{sign, SignableBody, SignableRequest, SigningKeyCache, SigningParams};
+//!
+//! let credentials = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+//! let cache = SigningKeyCache::default();
+//! let mut request = http::Request::post("https://abc.execute-api.us-east-1.amazonaws.com/prod/items")
+//!     .header("content-type", "application/json")
+//!     .body(br#"{"id":1}"#.to_vec())?;
+//!
+//! let signable = SignableRequest::from_http(&request, SignableBody::Bytes(request.body()));
+//! let params = SigningParams::new(&credentials, "us-east-1", "execute-api", SystemTime::now())
+//!     .with_key_cache(&cache);
+//! let output = sign(&signable, &params)?;
+//! output.apply_to_request(&mut request)?;
+//! assert!(request.headers().contains_key("authorization"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod canonical;
 pub mod chunked;
