@@ -792,7 +792,8 @@ fn effective_host(view: &AppView) -> Option<Vec<u8>> {
             let host = a.rsplit_once('@').map_or(a.as_str(), |(_, h)| h);
             Some(host.strip_suffix(":443").unwrap_or(host).as_bytes().to_vec())
         }
-        None => view.host_headers.first().cloned(),
+        // HTTP parsers drop the whitespace around a field value; SigV4 trims it too.
+        None => view.host_headers.first().map(|h| h.trim_ascii().to_vec()),
     }
 }
 
