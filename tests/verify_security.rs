@@ -831,7 +831,8 @@ async fn identity_reaches_the_handler_after_the_new_checks() {
 /// (non-ASCII, or with spaces a hop may trim) is refused when signing, in both forms.
 #[test]
 fn session_token_that_is_not_visible_ascii_is_refused_by_the_signer() {
-    let request = SignableRequest::new("GET", "https://bucket.s3.amazonaws.com/key", [], SignableBody::empty()).unwrap();
+    let request =
+        SignableRequest::new("GET", "https://bucket.s3.amazonaws.com/key", [], SignableBody::empty()).unwrap();
     for token in ["tök", " padded", "a b", ""] {
         let creds = Credentials::new(TEMP_AKID, "temporary-secret").with_session_token(token);
         for params in [
@@ -851,7 +852,9 @@ fn session_token_that_is_not_visible_ascii_is_refused_by_the_signer() {
 fn upper_case_precomputed_hash_is_signed_in_lower_case() {
     let body = b"body";
     let upper = hex_upper(&sha2_digest(body));
-    let mut request = Request::post("https://api.example.com/items").body(Bytes::from_static(body)).unwrap();
+    let mut request = Request::post("https://api.example.com/items")
+        .body(Bytes::from_static(body))
+        .unwrap();
     let creds = creds();
     sign(
         &SignableRequest::from_http(&request, SignableBody::precomputed(&upper).unwrap()),

@@ -128,10 +128,13 @@ impl Credentials {
         // Visible ASCII only (STS tokens are base64): what a header and a verifier carry
         // unchanged. Anything else is refused when signing.
         let sendable = !token.is_empty() && token.bytes().all(|b| b.is_ascii_graphic());
-        let header = sendable.then(|| http::HeaderValue::from_str(&token).ok()).flatten().map(|mut v| {
-            v.set_sensitive(true);
-            v
-        });
+        let header = sendable
+            .then(|| http::HeaderValue::from_str(&token).ok())
+            .flatten()
+            .map(|mut v| {
+                v.set_sensitive(true);
+                v
+            });
         let inner = self.inner_mut();
         inner.session_token = Some(token);
         inner.session_token_header = header;

@@ -30,6 +30,8 @@ pub mod chunked;
 mod encode;
 mod error;
 mod key;
+mod output;
+mod params;
 mod payload;
 mod request;
 mod settings;
@@ -43,6 +45,8 @@ pub(crate) use canonical::normalize_path;
 pub use chunked::{ChunkFraming, ChunkSigner};
 pub use error::SigningError;
 pub use key::{SigningKey, SigningKeyCache};
+pub use output::{SigningOutput, SigningSteps};
+pub use params::SigningParams;
 pub use payload::{
     EMPTY_SHA256, PrecomputedHash, STREAMING_SIGNED_PAYLOAD, STREAMING_SIGNED_PAYLOAD_TRAILER,
     STREAMING_UNSIGNED_PAYLOAD_TRAILER, SignableBody, UNSIGNED_PAYLOAD,
@@ -52,6 +56,6 @@ pub use settings::{
     ContentSha256Header, DEFAULT_EXCLUDED_HEADERS, ExcludedHeaders, HeaderWhitespace, PathNormalization,
     PresignedPayload, SessionTokenMode, SignatureLocation, SigningSettings, UriEncoding, uses_s3_rules,
 };
-pub use sign::{ALGORITHM, ALGORITHM_V4A, MAX_PRESIGN_EXPIRY, SigningOutput, SigningParams, SigningSteps, sign};
+pub use sign::{ALGORITHM, ALGORITHM_V4A, MAX_PRESIGN_EXPIRY, sign};
 pub use time::AmzDate;
 pub(crate) use time::{civil_from_days, days_from_civil};

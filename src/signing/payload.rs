@@ -72,7 +72,9 @@ impl SignableBody<'_> {
         let is_hex = hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit());
         if is_hex && hash.bytes().any(|b| b.is_ascii_uppercase()) {
             // Servers hash the body in lower-case hex: the canonical request must too.
-            Ok(SignableBody::Precomputed(PrecomputedHash(Cow::Owned(hash.to_ascii_lowercase()))))
+            Ok(SignableBody::Precomputed(PrecomputedHash(Cow::Owned(
+                hash.to_ascii_lowercase(),
+            ))))
         } else if is_hex || marker_named(hash) == Some(hash) {
             Ok(SignableBody::Precomputed(PrecomputedHash(Cow::Borrowed(hash))))
         } else {

@@ -1,0 +1,208 @@
+//! What signing produced: [`SigningOutput`] and, when asked for, [`SigningSteps`].
+
+use std::borrow::Cow;
+
+use http::{HeaderName, HeaderValue};
+
+use crate::signing::SigningError;
+use crate::signing::chunked::ChunkSigner;
+use crate::signing::encode::encode_strict;
+
+/// The signature as text: 64 hex digits (SigV4), the hex of a DER signature (SigV4a), or
+/// nothing when only the digest was asked for.
+#[derive(Debug)]
+pub(super) enum Signature {
+    Hmac([u8; 64]),
+    #[cfg(feature = "sigv4a")]
+    Ecdsa(String),
+    #[cfg(feature = "sigv4a")]
+    #[cfg_attr(not(feature = "verify"), allow(dead_code))]
+    Digest([u8; 32]),
+}
+
+/// The canonical request and string to sign, as signed: what to compare with a server's
+/// `SignatureDoesNotMatch` answer.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningSteps {
+    pub(super) canonical_request: String,
+    pub(super) string_to_sign: String,
+    pub(super) redacted_canonical_request: String,
+}
+
+impl SigningSteps {
+    /// The canonical request, exactly as hashed (it holds the session token, if signed).
+    pub fn canonical_request(&self) -> &str {
+        &self.canonical_request
+    }
+
+    /// The canonical request with the session token replaced by `** redacted **`: safe to log.
+    pub fn redacted_canonical_request(&self) -> &str {
+        &self.redacted_canonical_request
+    }
+
+    /// The string to sign.
+    pub fn string_to_sign(&self) -> &str {
+        &self.string_to_sign
+    }
+}
+
+impl std::fmt::Debug for SigningSteps {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningSteps")
+            .field("canonical_request", &self.redacted_canonical_request)
+            .field("string_to_sign", &self.string_to_sign)
+            .finish()
+    }
+}
+
+/// What signing produced: the headers or query parameters to add, and the signature.
+pub struct SigningOutput {
+    pub(super) signature: Signature,
+    pub(super) headers: Vec<(HeaderName, HeaderValue)>,
+    pub(super) query: Vec<(Cow<'static, str>, String)>,
+    /// Which of `query` is the session token, so `Debug` can leave it out.
+    pub(super) query_token: Option<usize>,
+    pub(super) steps: Option<SigningSteps>,
+    pub(super) chunk_signer: Option<ChunkSigner>,
+}
+
+impl std::fmt::Debug for SigningOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Header values that hold a secret are marked sensitive and print as such.
+        let query: Vec<(&str, &str)> = self
+            .query
+            .iter()
+            .enumerate()
+            .map(|(i, (k, v))| {
+                let shown = if Some(i) == self.query_token {
+                    "** redacted **"
+                } else {
+                    v.as_str()
+                };
+                (k.as_ref(), shown)
+            })
+            .collect();
+        f.debug_struct("SigningOutput")
+            .field("signature", &self.signature())
+            .field("headers", &self.headers)
+            .field("query", &query)
+            .field("steps", &self.steps)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Signature {
+    pub(super) fn as_str(&self) -> &str {
+        match self {
+            // Hex digits are ASCII.
+            Signature::Hmac(hex) => std::str::from_utf8(hex).unwrap_or_default(),
+            #[cfg(feature = "sigv4a")]
+            Signature::Ecdsa(hex) => hex,
+            #[cfg(feature = "sigv4a")]
+            Signature::Digest(_) => "",
+        }
+    }
+}
+
+impl SigningOutput {
+    /// The signature: 64 lower-case hex digits (SigV4), or the lower-case hex of the DER
+    /// encoding of an ECDSA P-256 signature (SigV4a, up to 144 digits).
+    pub fn signature(&self) -> &str {
+        self.signature.as_str()
+    }
+
+    /// SigV4a verification: the SHA-256 of the string to sign.
+    #[cfg(feature = "sigv4a")]
+    #[cfg_attr(not(feature = "verify"), allow(dead_code))]
+    pub(crate) fn string_to_sign_digest(&self) -> Option<&[u8; 32]> {
+        match &self.signature {
+            Signature::Digest(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// Headers to set on the request (replacing any previous value): `x-amz-date`,
+    /// `x-amz-security-token`, `x-amz-content-sha256`, `authorization`. Empty for presigning.
+    pub fn headers(&self) -> &[(HeaderName, HeaderValue)] {
+        &self.headers
+    }
+
+    /// Takes the headers out of the output (leaving it none), to set them without a clone.
+    pub fn take_headers(&mut self) -> Vec<(HeaderName, HeaderValue)> {
+        std::mem::take(&mut self.headers)
+    }
+
+    /// Query parameters to append, values not yet percent-encoded. Empty for header signing.
+    pub fn query_params(&self) -> &[(Cow<'static, str>, String)] {
+        &self.query
+    }
+
+    /// The query parameters to append, percent-encoded and joined with `&`.
+    pub fn encoded_query(&self) -> String {
+        let mut out = String::new();
+        for (i, (k, v)) in self.query.iter().enumerate() {
+            if i > 0 {
+                out.push('&');
+            }
+            out.push_str(&encode_strict(k));
+            out.push('=');
+            out.push_str(&encode_strict(v));
+        }
+        out
+    }
+
+    /// The canonical request and string to sign, when asked for with
+    /// [`SigningParams::with_steps`].
+    pub fn steps(&self) -> Option<&SigningSteps> {
+        self.steps.as_ref()
+    }
+
+    /// For `STREAMING-AWS4-HMAC-SHA256-PAYLOAD(-TRAILER)` bodies: the chunk signature chain,
+    /// seeded with this request's signature.
+    pub fn chunk_signer(&self) -> Option<&ChunkSigner> {
+        self.chunk_signer.as_ref()
+    }
+
+    /// Takes the chunk signature chain out of the output.
+    pub fn take_chunk_signer(&mut self) -> Option<ChunkSigner> {
+        self.chunk_signer.take()
+    }
+
+    /// `uri` with the presigning parameters appended (unchanged for header signing).
+    pub fn apply_to_uri(&self, uri: &http::Uri) -> Result<http::Uri, SigningError> {
+        if self.query.is_empty() {
+            return Ok(uri.clone());
+        }
+        let mut parts = uri.clone().into_parts();
+        let pq = parts.path_and_query.as_ref().map_or("/", |pq| pq.as_str());
+        let sep = match pq.split_once('?') {
+            Some((_, q)) if !q.is_empty() && !q.ends_with('&') => "&",
+            Some(_) => "",
+            None => "?",
+        };
+        let new_pq = format!("{pq}{sep}{}", self.encoded_query());
+        parts.path_and_query = Some(
+            new_pq
+                .parse()
+                .map_err(|e: http::uri::InvalidUri| SigningError::InvalidUri(e.to_string()))?,
+        );
+        http::Uri::from_parts(parts).map_err(|e| SigningError::InvalidUri(e.to_string()))
+    }
+
+    /// Sets the signing headers on `headers`, replacing earlier values (a retried request is
+    /// never left with two signatures).
+    pub fn apply_to_headers(&self, headers: &mut http::HeaderMap) {
+        for (name, value) in &self.headers {
+            headers.insert(name.clone(), value.clone());
+        }
+    }
+
+    /// Applies the signature to `request`: headers set, or the presigning query appended.
+    pub fn apply_to_request<B>(&self, request: &mut http::Request<B>) -> Result<(), SigningError> {
+        if !self.query.is_empty() {
+            *request.uri_mut() = self.apply_to_uri(request.uri())?;
+        }
+        self.apply_to_headers(request.headers_mut());
+        Ok(())
+    }
+}
