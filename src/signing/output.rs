@@ -152,7 +152,7 @@ impl SigningOutput {
     }
 
     /// The canonical request and string to sign, when asked for with
-    /// [`SigningParams::with_steps`].
+    /// [`SigningParams::with_steps`](crate::signing::SigningParams::with_steps).
     pub fn steps(&self) -> Option<&SigningSteps> {
         self.steps.as_ref()
     }

@@ -71,7 +71,7 @@ impl<'a> SigningParams<'a> {
         self
     }
 
-    /// Keeps the canonical request and string to sign in the output ([`SigningOutput::steps`]).
+    /// Keeps the canonical request and string to sign in the output ([`SigningOutput::steps`](crate::signing::SigningOutput::steps)).
     pub fn with_steps(mut self) -> Self {
         self.capture_steps = true;
         self
