@@ -90,7 +90,7 @@ impl<'a> SigningParams<'a> {
     /// or `*` for all): the credential scope loses its region, `x-amz-region-set` (or the
     /// `X-Amz-Region-Set` query parameter when presigning) is signed, and the signature is an
     /// ECDSA P-256 signature. The `region` given to [`SigningParams::new`] is not used.
-    /// Signed aws-chunked bodies are refused ([`SigningError::UnsupportedWithSigV4a`]).
+    /// Signed aws-chunked bodies are refused ([`SigningError::UnsupportedWithSigV4a`](crate::SigningError::UnsupportedWithSigV4a)).
     #[cfg(feature = "sigv4a")]
     pub fn with_sigv4a(mut self, region_set: &'a str) -> Self {
         self.region_set = Some(region_set);
