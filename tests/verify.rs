@@ -1433,3 +1433,13 @@ async fn works_as_axum_router_middleware() {
         assert!(String::from_utf8_lossy(&body).contains(&text), "{body:?}");
     }
 }
+
+/// tower-http's conventions: `X::layer(..)`, and the inner service reachable.
+#[test]
+fn verify_service_follows_tower_http_conventions() {
+    let inner = service_fn(handler);
+    let mut service = sigv4_middleware::verify::VerifySigV4::layer(secrets(), config("s3")).layer(inner);
+    let _: &_ = service.get_ref();
+    let _: &mut _ = service.get_mut();
+    let _inner = service.into_inner();
+}

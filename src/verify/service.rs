@@ -12,6 +12,7 @@ use super::body::{BodyError, ResponseBody, VerifiedBody, too_large};
 use super::error::{ErrorCode, VerifyError};
 use super::future::ResponseFuture;
 use super::handoff::hand_off;
+use super::VerifySigV4Layer;
 use super::lookup::SecretLookup;
 use super::{BodyMode, INVALID_ACCESS_KEY, PayloadCheck, Verifier};
 use crate::body_limit::{Collected, collect_limited, declared_length};
@@ -23,7 +24,7 @@ pub(crate) struct Shared<L> {
     pub(crate) lookup: L,
 }
 
-/// The service made by [`VerifySigV4Layer`](super::VerifySigV4Layer): verifies each request,
+/// The service made by [`VerifySigV4Layer`]: verifies each request,
 /// then calls the inner service with a [`VerifiedBody`] and a
 /// [`VerifiedIdentity`](super::VerifiedIdentity) in the extensions.
 pub struct VerifySigV4<S, L> {
@@ -52,6 +53,29 @@ impl<S: std::fmt::Debug, L> std::fmt::Debug for VerifySigV4<S, L> {
 impl<S, L> VerifySigV4<S, L> {
     pub(crate) fn new(inner: S, shared: Arc<Shared<L>>) -> Self {
         Self { inner, shared }
+    }
+
+    /// A layer that wraps services in `VerifySigV4` (the same as [`VerifySigV4Layer::new`]).
+    pub fn layer(lookup: L, config: super::VerifyConfig) -> VerifySigV4Layer<L>
+    where
+        L: SecretLookup,
+    {
+        VerifySigV4Layer::new(lookup, config)
+    }
+
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Consumes `self`, returning the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
     }
 }
 
