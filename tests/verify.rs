@@ -1438,7 +1438,8 @@ async fn works_as_axum_router_middleware() {
 #[test]
 fn verify_service_follows_tower_http_conventions() {
     let inner = service_fn(handler);
-    let mut service = sigv4_middleware::verify::VerifySigV4::layer(secrets(), config("s3")).layer(inner);
+    let layer = sigv4_middleware::verify::VerifySigV4::<(), _>::layer(secrets(), config("s3"));
+    let mut service = layer.layer(inner);
     let _: &_ = service.get_ref();
     let _: &mut _ = service.get_mut();
     let _inner = service.into_inner();

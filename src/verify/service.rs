@@ -8,11 +8,11 @@ use http::{Request, Response};
 use http_body::Body;
 use tower_service::Service;
 
+use super::VerifySigV4Layer;
 use super::body::{BodyError, ResponseBody, VerifiedBody, too_large};
 use super::error::{ErrorCode, VerifyError};
 use super::future::ResponseFuture;
 use super::handoff::hand_off;
-use super::VerifySigV4Layer;
 use super::lookup::SecretLookup;
 use super::{BodyMode, INVALID_ACCESS_KEY, PayloadCheck, Verifier};
 use crate::body_limit::{Collected, collect_limited, declared_length};
