@@ -4,7 +4,9 @@
 //! tried and found safe (or behave as documented).
 #![cfg(feature = "verify")]
 
-use std::net::SocketAddr;
+#[path = "common/raw_http.rs"]
+mod raw_http;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -13,13 +15,12 @@ use axum::extract::Path;
 use axum::routing::{get, put};
 use bytes::Bytes;
 use http::{HeaderMap, Request, Uri};
+use raw_http::{head, send_raw, serve};
 use sigv4_middleware::credentials::Credentials;
 use sigv4_middleware::signing::{SignableBody, SignableRequest, SigningParams, sign};
 use sigv4_middleware::verify::{
     ErrorCode, Secret, StaticSecrets, VerifiedIdentity, Verifier, VerifyConfig, VerifySigV4Layer,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 
 const AKID: &str = "AKIDEXAMPLE";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
@@ -50,44 +51,6 @@ fn lookup(_: &str) -> Option<Secret> {
 // Raw HTTP/1.1 client (as in tests/verify_security.rs): the request goes on the wire as written.
 // ---------------------------------------------------------------------------------------------
 
-struct Reply {
-    status: u16,
-    text: String,
-}
-
-impl Reply {
-    fn body(&self) -> &str {
-        self.text.split_once("\r\n\r\n").map_or("", |(_, b)| b)
-    }
-}
-
-async fn send_raw(addr: SocketAddr, head: &str, body: &[u8]) -> Reply {
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
-    stream.write_all(head.as_bytes()).await.expect("write head");
-    stream.write_all(body).await.expect("write body");
-    let mut buf = Vec::new();
-    tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut buf))
-        .await
-        .expect("the server answers")
-        .expect("read");
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status line in {text:?}"));
-    Reply { status, text }
-}
-
-fn head(method: &str, target: &str, headers: &[(String, String)]) -> String {
-    let mut out = format!("{method} {target} HTTP/1.1\r\n");
-    for (n, v) in headers {
-        out.push_str(&format!("{n}: {v}\r\n"));
-    }
-    out.push_str("connection: close\r\n\r\n");
-    out
-}
-
 /// Signs `method uri` with `headers`; returns every header to send (the given ones first).
 fn signed_headers(
     method: &str,
@@ -107,13 +70,6 @@ fn signed_headers(
         all.push((n.to_string(), v.to_str().unwrap().to_owned()));
     }
     all
-}
-
-async fn serve(app: axum::Router) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    addr
 }
 
 /// A request built from parts, signed with our signer (header form) for `service`.

@@ -4,7 +4,9 @@
 //! and botocore's requests verify. One test per case of the security review.
 #![cfg(feature = "verify")]
 
-use std::net::SocketAddr;
+#[path = "common/raw_http.rs"]
+mod raw_http;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -14,6 +16,7 @@ use axum::routing::{get, post, put};
 use bytes::Bytes;
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
+use raw_http::{head, send_raw, serve};
 use sigv4_middleware::SigningError;
 use sigv4_middleware::credentials::Credentials;
 use sigv4_middleware::signing::{
@@ -22,8 +25,7 @@ use sigv4_middleware::signing::{
 use sigv4_middleware::verify::{
     BodyMode, ErrorCode, PathPolicy, Secret, StaticSecrets, VerifiedIdentity, Verifier, VerifyConfig, VerifySigV4Layer,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tower::{Layer, ServiceExt};
 
 const AKID: &str = "AKIDEXAMPLE";
@@ -58,45 +60,6 @@ fn config(service: &str) -> VerifyConfig {
 // normalize `..` away, which is the point of some of these tests).
 // ---------------------------------------------------------------------------------------------
 
-struct Reply {
-    status: u16,
-    text: String,
-}
-
-impl Reply {
-    fn has_code(&self, code: ErrorCode) -> bool {
-        self.text.contains(&format!("<Code>{code}</Code>"))
-    }
-}
-
-async fn send_raw(addr: SocketAddr, head: &str, body: &[u8]) -> Reply {
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
-    stream.write_all(head.as_bytes()).await.expect("write head");
-    stream.write_all(body).await.expect("write body");
-    let mut buf = Vec::new();
-    tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut buf))
-        .await
-        .expect("the server answers")
-        .expect("read");
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status line in {text:?}"));
-    Reply { status, text }
-}
-
-/// `METHOD target HTTP/1.1` with `headers` and `connection: close`.
-fn head(method: &str, target: &str, headers: &[(String, String)]) -> String {
-    let mut out = format!("{method} {target} HTTP/1.1\r\n");
-    for (n, v) in headers {
-        out.push_str(&format!("{n}: {v}\r\n"));
-    }
-    out.push_str("connection: close\r\n\r\n");
-    out
-}
-
 /// Signs `method uri` with `headers` for `service`; returns every header to send, `host` first.
 fn signed_headers(
     method: &str,
@@ -129,13 +92,6 @@ fn presigned_query(uri: &str) -> String {
     let creds = creds();
     let params = SigningParams::new(&creds, REGION, "execute-api", now()).presigned(Duration::from_secs(900));
     sign(&request, &params).unwrap().encoded_query()
-}
-
-async fn serve(app: axum::Router) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    addr
 }
 
 // ---------------------------------------------------------------------------------------------
