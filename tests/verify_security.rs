@@ -832,3 +832,29 @@ fn sha2_digest(data: &[u8]) -> [u8; 32] {
 fn hex_upper(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
+
+/// The handler can tell a body the signature covers from one anyone could have changed.
+#[test]
+fn identity_says_whether_the_body_was_signed() {
+    let verifier = Verifier::new(config("s3"));
+    let creds = creds();
+    for (body, signed) in [
+        (SignableBody::Bytes(b"data"), true),
+        (SignableBody::UnsignedPayload, false),
+    ] {
+        let mut request = Request::put("https://bucket.s3.amazonaws.com/key")
+            .body(Bytes::from_static(b"data"))
+            .unwrap();
+        sign(
+            &SignableRequest::from_http(&request, body.clone()),
+            &SigningParams::new(&creds, REGION, "s3", now()),
+        )
+        .unwrap()
+        .apply_to_request(&mut request)
+        .unwrap();
+        let (identity, _) = verifier
+            .verify_buffered(request, |_| Some(Secret::new(creds.clone())))
+            .unwrap();
+        assert_eq!(identity.is_body_signed(), signed, "{body:?}");
+    }
+}

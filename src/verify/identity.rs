@@ -21,6 +21,7 @@ pub struct VerifiedIdentity<P = ()> {
     pub(super) signed_headers: Vec<String>,
     pub(super) request_time: SystemTime,
     pub(super) presigned: bool,
+    pub(super) body_signed: bool,
     pub(super) region_set: Option<String>,
     pub(super) principal: P,
 }
@@ -46,6 +47,12 @@ impl<P> VerifiedIdentity<P> {
     /// The signing time (`x-amz-date`).
     pub fn request_time(&self) -> SystemTime {
         self.request_time
+    }
+    /// Whether the signature covers the body (a hash of it, or signed aws-chunked chunks):
+    /// `false` for `UNSIGNED-PAYLOAD`, S3 presigned URLs and unsigned aws-chunked uploads,
+    /// whose bytes (and trailer values) anyone in the path could have changed.
+    pub fn is_body_signed(&self) -> bool {
+        self.body_signed
     }
     /// Whether the request came with a presigned URL.
     pub fn is_presigned(&self) -> bool {

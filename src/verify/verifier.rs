@@ -235,6 +235,10 @@ impl Verifier {
             signed_headers: pending.signed_headers.clone(),
             request_time: pending.time.to_system_time(),
             presigned: pending.form == AuthForm::Presigned,
+            body_signed: !matches!(
+                pending.payload,
+                PayloadCheck::Unsigned | PayloadCheck::Chunked(STREAMING_UNSIGNED_PAYLOAD_TRAILER)
+            ),
             region_set: match &pending.signature {
                 ClientSignature::V4(_) => None,
                 #[cfg(feature = "sigv4a")]
