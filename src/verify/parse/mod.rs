@@ -41,7 +41,7 @@ pub use presigned::*;
 pub struct ParseLimits {
     /// Longest `Authorization` header value, in bytes.
     pub max_authorization_len: usize,
-    /// Longest query string of a presigned URL, in bytes.
+    /// Longest query string, in bytes (of any request: the query is part of every signature).
     pub max_query_len: usize,
     /// Most query parameters in a presigned URL.
     pub max_query_params: usize,
