@@ -858,3 +858,27 @@ fn identity_says_whether_the_body_was_signed() {
         assert_eq!(identity.is_body_signed(), signed, "{body:?}");
     }
 }
+
+/// Naming headers to require signed never drops `host` from what must be signed.
+#[test]
+fn require_signed_headers_keeps_host_required() {
+    let verifier = Verifier::new(config("execute-api").require_signed_headers(["content-type"]));
+    let creds = creds();
+    // Signed over `x-amz-date` alone: `host` left out of SignedHeaders.
+    let mut request = Request::get("https://api.example.com/items")
+        .header("x-amz-date", "20231114T221320Z")
+        .body(Bytes::new())
+        .unwrap();
+    sign(
+        &SignableRequest::from_http(&request, SignableBody::empty()),
+        &SigningParams::new(&creds, REGION, "execute-api", now()).with_signed_headers(&["x-amz-date"]),
+    )
+    .unwrap()
+    .apply_to_request(&mut request)
+    .unwrap();
+    request.headers_mut().insert("host", "api.example.com".parse().unwrap());
+    let e = verifier
+        .verify_buffered(request, |_| Some(Secret::new(creds.clone())))
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::AccessDenied, "{e}");
+}

@@ -192,10 +192,14 @@ impl VerifyConfig {
         self
     }
 
-    /// Headers that must be signed when present (default `host`, which is always present).
-    /// Names are lower-cased.
+    /// Headers that must be signed when the request carries them, besides `host` (always
+    /// required) and, unless turned off, every `x-amz-*` header. Replaces the earlier list;
+    /// names are lower-cased. A listed header the request does not carry is not required: a
+    /// handler that needs one must check that it is there.
     pub fn require_signed_headers<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
-        self.required_signed = names.into_iter().map(|n| n.into().to_ascii_lowercase()).collect();
+        self.required_signed = std::iter::once("host".to_owned())
+            .chain(names.into_iter().map(|n| n.into().to_ascii_lowercase()))
+            .collect();
         self
     }
 
