@@ -181,28 +181,37 @@ impl CachedProvider {
             let Ok(guard) = self.0.refresh.try_lock() else {
                 return Ok(current);
             };
+            // A refresh may have finished between reading the state and taking the lock; a
+            // second attempt would ignore its backoff.
+            if let Some(shared) = self.finished_since(generation) {
+                return shared;
+            }
             let result = self.refresh().await;
             drop(guard);
             return result;
         }
 
         let guard = self.0.refresh.lock().await;
-        {
-            let s = self.state();
-            if s.generation != generation {
-                // A refresh finished while this caller waited: share its outcome.
-                let now = (self.0.clock)();
-                if let Some(c) = s.credentials.as_ref().filter(|c| !c.is_expired_at(now)) {
-                    return Ok(c.clone());
-                }
-                if let Some(e) = &s.last_error {
-                    return Err(copy_error(e));
-                }
-            }
+        if let Some(shared) = self.finished_since(generation) {
+            return shared;
         }
         let result = self.refresh().await;
         drop(guard);
         result
+    }
+
+    /// The outcome of a refresh that finished after `generation` was read, to share it instead
+    /// of calling the provider again.
+    fn finished_since(&self, generation: u64) -> Option<Result<Credentials, CredentialsError>> {
+        let s = self.state();
+        if s.generation == generation {
+            return None;
+        }
+        let now = (self.0.clock)();
+        if let Some(c) = s.credentials.as_ref().filter(|c| !c.is_expired_at(now)) {
+            return Some(Ok(c.clone()));
+        }
+        s.last_error.as_ref().map(|e| Err(copy_error(e)))
     }
 
     // Called with the refresh lock held.
