@@ -6,6 +6,7 @@
 //! | module | what lives there | feature |
 //! |---|---|---|
 //! | [`signing`] | the pure core (no I/O, no async, no clock): canonicalization rules per service, every payload choice, presigned URLs, the aws-chunked signature chain, a derived-key cache, SigV4a | (none); SigV4a with `sigv4a` |
+//! | [`checksum`] | S3 flexible checksums (CRC32, CRC32C, CRC64NVME, SHA1, SHA256): incremental hashers and base64 wire values, shared by the client and the verifier | (none) |
 //! | [`credentials`] | [`Credentials`](credentials::Credentials), the async [`ProvideCredentials`](credentials::ProvideCredentials) trait, the environment provider; profiles, STS, container, IMDS, `credential_process`, the default chain and the refreshing cache | (none); providers with `providers`, aws-config's with `aws-config` |
 //! | [`client`] | the client side: [`Signer`](client::Signer) (body policies, clock skew, presigning), the tower [`SigV4Layer`](client::SigV4Layer) and the reqwest-middleware [`SigV4Middleware`](client::SigV4Middleware) | `tower`; the middleware with `reqwest` |
 //! | [`verify`] | the server side: [`VerifySigV4Layer`](verify::VerifySigV4Layer) for tower and axum, and the sans-I/O [`Verifier`](verify::Verifier) | `verify` |
@@ -70,6 +71,7 @@
 
 #[cfg(any(feature = "tower", feature = "verify"))]
 mod body_limit;
+pub mod checksum;
 pub mod client;
 pub mod credentials;
 mod deprecated;

@@ -3,6 +3,7 @@
 use crate::credentials::CredentialsError;
 use crate::{BoxError, SigningError};
 
+use super::checksums::InvalidChecksumSetting;
 use super::presign::PresignLifetimeError;
 
 /// Why a request could not be signed or sent.
@@ -42,6 +43,10 @@ pub enum Error {
     /// `x-amz-content-sha256` header.
     #[error("BodyPolicy::Precomputed without a hash needs an x-amz-content-sha256 request header")]
     MissingPayloadHash,
+    /// `AWS_REQUEST_CHECKSUM_CALCULATION` or `AWS_RESPONSE_CHECKSUM_VALIDATION` holds a value
+    /// the SDKs do not accept (read when the signer was built without a checksum policy).
+    #[error("invalid checksum configuration: {0}")]
+    ChecksumSetting(#[from] InvalidChecksumSetting),
     /// The presigned URL would outlive the temporary credentials signing it.
     #[error(transparent)]
     PresignOutlivesCredentials(#[from] PresignLifetimeError),

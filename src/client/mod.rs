@@ -148,6 +148,8 @@
 #[cfg(feature = "tower")]
 mod body;
 #[cfg(feature = "tower")]
+mod checksums;
+#[cfg(feature = "tower")]
 mod chunked;
 #[cfg(feature = "tower")]
 mod clock;
@@ -185,6 +187,11 @@ pub use reqwest::{SigV4Middleware, same_origin_redirects};
 #[cfg(feature = "tower")]
 pub use {
     body::SignedBody,
+    checksums::{
+        ChecksumCalculation, ChecksumLocation, ChecksumPolicy, InvalidChecksumSetting,
+        REQUEST_CHECKSUM_CALCULATION_ENV, REQUEST_CHECKSUM_CALCULATION_KEY, RESPONSE_CHECKSUM_VALIDATION_ENV,
+        RESPONSE_CHECKSUM_VALIDATION_KEY,
+    },
     chunked::AwsChunkedBody,
     clock::{
         DEFAULT_MAX_CLOCK_SKEW_CORRECTION, DEFAULT_SKEW_SNIFF_TIMEOUT, SIGNING_TIME_TOLERANCE, SKEW_SNIFF_LIMIT,

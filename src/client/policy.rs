@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 
+use super::checksums::ChecksumPolicy;
 use crate::signing::{SigningParams, SigningSettings};
 
 /// The default limit for reading a body into memory to hash it: 8 MiB.
@@ -98,6 +99,8 @@ pub struct SigningOverrides {
     pub settings: Option<SigningSettings>,
     /// The signature algorithm.
     pub algorithm: Option<Algorithm>,
+    /// The checksum policy.
+    pub checksums: Option<ChecksumPolicy>,
 }
 
 impl SigningOverrides {
@@ -143,6 +146,13 @@ impl SigningOverrides {
             region_set: region_set.into(),
         })
     }
+
+    /// Uses the checksum `policy` for this request (e.g. another algorithm for one upload,
+    /// or none for one store).
+    pub fn checksums(mut self, policy: ChecksumPolicy) -> Self {
+        self.checksums = Some(policy);
+        self
+    }
 }
 
 /// The signer's defaults for everything a request may override.
@@ -153,6 +163,7 @@ pub(super) struct Defaults {
     pub(super) settings: SigningSettings,
     pub(super) body_policy: BodyPolicy,
     pub(super) algorithm: Algorithm,
+    pub(super) checksums: ChecksumPolicy,
 }
 
 /// What one request is signed with: the signer's defaults under the request's overrides.
@@ -162,6 +173,8 @@ pub(super) struct RequestConfig<'a> {
     pub(super) settings: Cow<'a, SigningSettings>,
     pub(super) policy: &'a BodyPolicy,
     pub(super) algorithm: &'a Algorithm,
+    #[allow(dead_code, reason = "read by the checksum request path")]
+    pub(super) checksums: &'a ChecksumPolicy,
 }
 
 impl<'a> RequestConfig<'a> {
@@ -178,6 +191,7 @@ impl<'a> RequestConfig<'a> {
             settings,
             policy: overrides.body_policy.as_ref().unwrap_or(&defaults.body_policy),
             algorithm: overrides.algorithm.as_ref().unwrap_or(&defaults.algorithm),
+            checksums: overrides.checksums.as_ref().unwrap_or(&defaults.checksums),
         }
     }
 

@@ -158,6 +158,9 @@ impl Signer {
         B::Error: Into<BoxError>,
     {
         undo_previous_signing(parts);
+        if let Some(e) = &self.0.checksum_setting_error {
+            return Err(Error::ChecksumSetting(e.clone()));
+        }
         let credentials = self.credentials().await?;
         let caller_hash = parts.headers.contains_key("x-amz-content-sha256");
         let prepared = Prepared::new(body, config, &parts.headers, caller_hash).await?;

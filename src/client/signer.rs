@@ -8,6 +8,7 @@ use crate::credentials::{Credentials, ProvideCredentials, SharedCredentialsProvi
 use crate::signing::{SigningKeyCache, SigningSettings};
 
 use super::Error;
+use super::checksums::{ChecksumPolicy, InvalidChecksumSetting};
 #[cfg(doc)]
 use super::clock::SKEW_SNIFF_LIMIT;
 use super::clock::{ClockSkew, DEFAULT_MAX_CLOCK_SKEW_CORRECTION, DEFAULT_SKEW_SNIFF_TIMEOUT};
@@ -36,6 +37,9 @@ pub(super) struct Inner {
     pub(super) key_cache: SigningKeyCache,
     pub(super) clock: Clock,
     pub(super) skew: ClockSkew,
+    /// Why the environment's checksum settings were refused, when the builder read them: every
+    /// signing fails with it rather than silently using another policy.
+    pub(super) checksum_setting_error: Option<InvalidChecksumSetting>,
 }
 
 impl std::fmt::Debug for Signer {
@@ -48,6 +52,7 @@ impl std::fmt::Debug for Signer {
             .field("settings", &d.settings)
             .field("body_policy", &d.body_policy)
             .field("algorithm", &d.algorithm)
+            .field("checksums", &d.checksums)
             .field("clock_skew_ms", &self.clock_skew())
             .field("max_clock_skew_correction", &self.0.skew.max_correction)
             .field("skew_sniff_timeout", &self.0.skew.sniff_timeout)
@@ -70,6 +75,7 @@ impl Signer {
             max_skew_correction: DEFAULT_MAX_CLOCK_SKEW_CORRECTION,
             skew_sniff_timeout: DEFAULT_SKEW_SNIFF_TIMEOUT,
             algorithm: Algorithm::SigV4,
+            checksums: None,
         }
     }
 
@@ -119,6 +125,7 @@ pub struct SignerBuilder {
     max_skew_correction: Duration,
     skew_sniff_timeout: Duration,
     algorithm: Algorithm,
+    checksums: Option<ChecksumPolicy>,
 }
 
 impl std::fmt::Debug for SignerBuilder {
@@ -171,6 +178,15 @@ impl SignerBuilder {
         })
     }
 
+    /// The checksum policy (default: [`ChecksumPolicy::from_env`], read when the signer is
+    /// built; an invalid value there makes every signing fail with
+    /// [`Error::ChecksumSetting`]). [`ChecksumPolicy::disabled`] for stores that refuse
+    /// checksums or aws-chunked trailers.
+    pub fn checksums(mut self, policy: ChecksumPolicy) -> Self {
+        self.checksums = Some(policy);
+        self
+    }
+
     /// How many derived signing keys to keep (default 64).
     pub fn key_cache_capacity(mut self, capacity: usize) -> Self {
         self.key_cache_capacity = capacity;
@@ -214,6 +230,10 @@ impl SignerBuilder {
         let settings = self
             .settings
             .unwrap_or_else(|| SigningSettings::for_service(&self.service));
+        let (checksums, checksum_setting_error) = match self.checksums.map_or_else(ChecksumPolicy::from_env, Ok) {
+            Ok(policy) => (policy, None),
+            Err(e) => (ChecksumPolicy::default(), Some(e)),
+        };
         Signer(Arc::new(Inner {
             credentials: self.credentials.unwrap_or_else(default_credentials),
             defaults: Defaults {
@@ -222,10 +242,12 @@ impl SignerBuilder {
                 settings,
                 body_policy: self.body_policy,
                 algorithm: self.algorithm,
+                checksums,
             },
             key_cache: SigningKeyCache::new(self.key_cache_capacity),
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemTime::now)),
             skew: ClockSkew::new(self.skew_correction, self.max_skew_correction, self.skew_sniff_timeout),
+            checksum_setting_error,
         }))
     }
 }

@@ -152,9 +152,24 @@ impl ProfileProvider {
     /// The selected profile's `region`, if the files set one (tools take the region from
     /// the profile when no other source names it). Unreadable files count as no region.
     pub async fn region(&self) -> Option<String> {
+        self.selected().await?.get("region").map(str::to_owned)
+    }
+
+    /// A setting as the SDKs resolve it: the environment variable `env_var` (in this
+    /// provider's environment), else the selected profile's `key`. Unreadable files count as
+    /// no value.
+    pub async fn setting(&self, env_var: &str, key: &str) -> Option<String> {
+        if let Some(v) = self.env.var(env_var) {
+            return Some(v);
+        }
+        self.selected().await?.get(key).map(str::to_owned)
+    }
+
+    /// The selected profile, if the files hold it.
+    async fn selected(&self) -> Option<crate::credentials::profile::Profile> {
         let set = self.load().await.ok()?;
         let (name, _) = self.selected_profile();
-        set.profile(&name)?.get("region").map(str::to_owned)
+        set.profile(&name).cloned()
     }
 
     async fn credentials(&self) -> Result<Credentials, CredentialsError> {

@@ -1,0 +1,240 @@
+//! The checksum policy: whether uploads carry a flexible checksum, of which algorithm, in a
+//! header or a trailer, and whether response checksums are validated.
+
+use std::str::FromStr;
+
+use crate::checksum::ChecksumAlgorithm;
+
+/// The environment variable of the AWS SDKs for request checksums.
+pub const REQUEST_CHECKSUM_CALCULATION_ENV: &str = "AWS_REQUEST_CHECKSUM_CALCULATION";
+/// The environment variable of the AWS SDKs for response checksum validation.
+pub const RESPONSE_CHECKSUM_VALIDATION_ENV: &str = "AWS_RESPONSE_CHECKSUM_VALIDATION";
+/// The shared config file key for request checksums.
+pub const REQUEST_CHECKSUM_CALCULATION_KEY: &str = "request_checksum_calculation";
+/// The shared config file key for response checksum validation.
+pub const RESPONSE_CHECKSUM_VALIDATION_KEY: &str = "response_checksum_validation";
+
+/// When a checksum is calculated (requests) or validated (responses), as the AWS SDKs'
+/// `WHEN_SUPPORTED` / `WHEN_REQUIRED` settings, plus off.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChecksumCalculation {
+    /// Requests: every upload to a service with S3 rules carries a checksum (the SDKs' default
+    /// since 2025). Responses: S3 `GET`s ask for the object's checksum
+    /// (`x-amz-checksum-mode: ENABLED`) and the body is checked against it.
+    #[default]
+    WhenSupported,
+    /// Requests: only when the caller asks for one (an `x-amz-sdk-checksum-algorithm` header,
+    /// or an algorithm set per request) or the S3 operation requires one. Responses: only when
+    /// the caller set `x-amz-checksum-mode: ENABLED`.
+    WhenRequired,
+    /// Never, whatever the request says (for S3-compatible stores that refuse checksums).
+    Disabled,
+}
+
+/// A setting value that is neither `WHEN_SUPPORTED` nor `WHEN_REQUIRED`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{setting} is {value:?}; expected WHEN_SUPPORTED or WHEN_REQUIRED")]
+pub struct InvalidChecksumSetting {
+    setting: &'static str,
+    value: String,
+}
+
+impl FromStr for ChecksumCalculation {
+    type Err = InvalidChecksumSetting;
+
+    /// `WHEN_SUPPORTED` or `WHEN_REQUIRED`, in any case, as the SDKs accept them.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            v if v.eq_ignore_ascii_case("WHEN_SUPPORTED") => Ok(ChecksumCalculation::WhenSupported),
+            v if v.eq_ignore_ascii_case("WHEN_REQUIRED") => Ok(ChecksumCalculation::WhenRequired),
+            _ => Err(InvalidChecksumSetting {
+                setting: "a checksum setting",
+                value: s.chars().take(64).collect(),
+            }),
+        }
+    }
+}
+
+/// Where a request checksum goes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChecksumLocation {
+    /// A header for bytes in memory; a trailer for a stream sent as aws-chunked (unsigned
+    /// chunks over https, signed chunks over http, as the SDKs choose).
+    #[default]
+    Auto,
+    /// Always an `x-amz-checksum-*` header: a stream is read into memory (up to the body
+    /// policy's limit) to compute it before sending.
+    Header,
+    /// Always an aws-chunked trailer: bytes in memory are sent as aws-chunked too.
+    Trailer,
+}
+
+/// Whether and how request bodies carry a flexible checksum, and response bodies are checked.
+///
+/// The default follows the AWS SDKs: `WHEN_SUPPORTED` both ways, CRC32, header or trailer as
+/// the body allows. [`Signer::builder`](super::Signer::builder) starts from
+/// [`ChecksumPolicy::from_env`], so `AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_REQUIRED` works as
+/// it does for the SDKs and the CLI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ChecksumPolicy {
+    /// When uploads carry a checksum.
+    pub calculation: ChecksumCalculation,
+    /// The algorithm, unless the request names one (`x-amz-sdk-checksum-algorithm`).
+    pub algorithm: ChecksumAlgorithm,
+    /// Header or trailer.
+    pub location: ChecksumLocation,
+    /// When response checksums are validated.
+    pub response_validation: ChecksumCalculation,
+}
+
+impl Default for ChecksumPolicy {
+    fn default() -> Self {
+        Self {
+            calculation: ChecksumCalculation::WhenSupported,
+            algorithm: ChecksumAlgorithm::Crc32,
+            location: ChecksumLocation::Auto,
+            response_validation: ChecksumCalculation::WhenSupported,
+        }
+    }
+}
+
+impl ChecksumPolicy {
+    /// The SDKs' defaults (see [`ChecksumPolicy`]).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// No checksums either way: requests are sent as before 2025.
+    pub fn disabled() -> Self {
+        Self {
+            calculation: ChecksumCalculation::Disabled,
+            response_validation: ChecksumCalculation::Disabled,
+            ..Self::default()
+        }
+    }
+
+    /// The defaults under `AWS_REQUEST_CHECKSUM_CALCULATION` and
+    /// `AWS_RESPONSE_CHECKSUM_VALIDATION` from the process environment.
+    pub fn from_env() -> Result<Self, InvalidChecksumSetting> {
+        Self::from_settings(|name| std::env::var(name).ok())
+    }
+
+    /// The defaults under the two settings as `lookup` finds them: called with
+    /// [`REQUEST_CHECKSUM_CALCULATION_ENV`] and [`RESPONSE_CHECKSUM_VALIDATION_ENV`] (an
+    /// environment), or with the config file keys ([`REQUEST_CHECKSUM_CALCULATION_KEY`],
+    /// [`RESPONSE_CHECKSUM_VALIDATION_KEY`]) when `lookup` reads a profile.
+    pub fn from_settings(lookup: impl Fn(&'static str) -> Option<String>) -> Result<Self, InvalidChecksumSetting> {
+        let read = |env: &'static str,
+                    key: &'static str|
+         -> Result<Option<ChecksumCalculation>, InvalidChecksumSetting> {
+            let Some((setting, value)) = lookup(env).map(|v| (env, v)).or_else(|| lookup(key).map(|v| (key, v))) else {
+                return Ok(None);
+            };
+            value
+                .parse()
+                .map(Some)
+                .map_err(|e: InvalidChecksumSetting| InvalidChecksumSetting { setting, ..e })
+        };
+        let mut policy = Self::default();
+        if let Some(c) = read(REQUEST_CHECKSUM_CALCULATION_ENV, REQUEST_CHECKSUM_CALCULATION_KEY)? {
+            policy.calculation = c;
+        }
+        if let Some(c) = read(RESPONSE_CHECKSUM_VALIDATION_ENV, RESPONSE_CHECKSUM_VALIDATION_KEY)? {
+            policy.response_validation = c;
+        }
+        Ok(policy)
+    }
+
+    /// The defaults under the two settings as the SDKs resolve them: the environment
+    /// variables of `profile`'s environment, else the keys `request_checksum_calculation` and
+    /// `response_checksum_validation` of its selected profile.
+    #[cfg(feature = "providers")]
+    pub async fn from_env_and_profile(
+        profile: &crate::credentials::profile::ProfileProvider,
+    ) -> Result<Self, InvalidChecksumSetting> {
+        let request = profile
+            .setting(REQUEST_CHECKSUM_CALCULATION_ENV, REQUEST_CHECKSUM_CALCULATION_KEY)
+            .await;
+        let response = profile
+            .setting(RESPONSE_CHECKSUM_VALIDATION_ENV, RESPONSE_CHECKSUM_VALIDATION_KEY)
+            .await;
+        Self::from_settings(|name| match name {
+            REQUEST_CHECKSUM_CALCULATION_ENV => request.clone(),
+            RESPONSE_CHECKSUM_VALIDATION_ENV => response.clone(),
+            _ => None,
+        })
+    }
+
+    /// When uploads carry a checksum.
+    pub fn calculation(mut self, calculation: ChecksumCalculation) -> Self {
+        self.calculation = calculation;
+        self
+    }
+
+    /// The algorithm (default CRC32).
+    pub fn algorithm(mut self, algorithm: ChecksumAlgorithm) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+
+    /// Header or trailer (default [`ChecksumLocation::Auto`]).
+    pub fn location(mut self, location: ChecksumLocation) -> Self {
+        self.location = location;
+        self
+    }
+
+    /// When response checksums are validated.
+    pub fn response_validation(mut self, validation: ChecksumCalculation) -> Self {
+        self.response_validation = validation;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn from(vars: &[(&str, &str)]) -> Result<ChecksumPolicy, InvalidChecksumSetting> {
+        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        ChecksumPolicy::from_settings(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn settings_follow_the_sdk_names_and_values() {
+        assert_eq!(from(&[]).unwrap(), ChecksumPolicy::default());
+        let p = from(&[
+            ("AWS_REQUEST_CHECKSUM_CALCULATION", "when_required"),
+            ("AWS_RESPONSE_CHECKSUM_VALIDATION", "WHEN_REQUIRED"),
+        ])
+        .unwrap();
+        assert_eq!(p.calculation, ChecksumCalculation::WhenRequired);
+        assert_eq!(p.response_validation, ChecksumCalculation::WhenRequired);
+        let p = from(&[("request_checksum_calculation", "WHEN_REQUIRED")]).unwrap();
+        assert_eq!(p.calculation, ChecksumCalculation::WhenRequired);
+        assert_eq!(p.response_validation, ChecksumCalculation::WhenSupported);
+    }
+
+    #[test]
+    fn environment_wins_over_the_profile_key() {
+        let p = from(&[
+            ("AWS_REQUEST_CHECKSUM_CALCULATION", "WHEN_SUPPORTED"),
+            ("request_checksum_calculation", "WHEN_REQUIRED"),
+        ])
+        .unwrap();
+        assert_eq!(p.calculation, ChecksumCalculation::WhenSupported);
+    }
+
+    #[test]
+    fn invalid_values_name_the_setting() {
+        let e = from(&[("AWS_RESPONSE_CHECKSUM_VALIDATION", "ALWAYS")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "AWS_RESPONSE_CHECKSUM_VALIDATION is \"ALWAYS\"; expected WHEN_SUPPORTED or WHEN_REQUIRED"
+        );
+    }
+}
