@@ -12,6 +12,7 @@ use pin_project_lite::pin_project;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::checksums::BodyChecksum;
 use super::chunked::ChunkVerifier;
 use super::error::{ErrorCode, VerifyError};
 
@@ -73,9 +74,15 @@ pub(crate) fn unsigned_trailers() -> VerifyError {
 pin_project! {
     /// The request body the handler receives: already verified (buffered mode), passed
     /// through (unsigned payload), or verified as it streams (streaming mode, aws-chunked).
+    /// Whatever the kind, a body checksum (`x-amz-checksum-*` header or trailer) is checked
+    /// over the decoded bytes before the end of the body (its trailers frame, or its end) is
+    /// released.
     pub struct VerifiedBody<B> {
         #[pin]
         kind: Kind<B>,
+        // Boxed: most requests have none, and a hasher is a few hundred bytes.
+        checksum: Option<Box<BodyChecksum>>,
+        ended: bool,
     }
 }
 
@@ -98,44 +105,50 @@ pin_project! {
 }
 
 impl<B> VerifiedBody<B> {
-    pub(crate) fn full(data: Bytes, trailers: Option<HeaderMap>) -> Self {
+    fn of(kind: Kind<B>) -> Self {
         Self {
-            kind: Kind::Full {
-                data: (!data.is_empty()).then_some(data),
-                trailers,
-            },
+            kind,
+            checksum: None,
+            ended: false,
         }
+    }
+
+    pub(crate) fn full(data: Bytes, trailers: Option<HeaderMap>) -> Self {
+        Self::of(Kind::Full {
+            data: (!data.is_empty()).then_some(data),
+            trailers,
+        })
     }
 
     pub(crate) fn passthrough(body: B) -> Self {
-        Self {
-            kind: Kind::Passthrough { body },
-        }
+        Self::of(Kind::Passthrough { body })
     }
 
     pub(crate) fn sha256(body: B, expected: [u8; 32]) -> Self {
-        Self {
-            kind: Kind::Sha256 {
-                body,
-                hasher: Sha256::new(),
-                expected,
-                done: false,
-            },
-        }
+        Self::of(Kind::Sha256 {
+            body,
+            hasher: Sha256::new(),
+            expected,
+            done: false,
+        })
+    }
+
+    /// Checks the decoded bytes against `checksum` before the end of the body is released.
+    pub(crate) fn with_checksum(mut self, checksum: Option<BodyChecksum>) -> Self {
+        self.checksum = checksum.map(Box::new);
+        self
     }
 
     pub(crate) fn chunked(body: B, verifier: ChunkVerifier) -> Self {
-        Self {
-            kind: Kind::Chunked {
-                body,
-                verifier: Box::new(verifier),
-                ready: VecDeque::new(),
-                trailers: None,
-                error: None,
-                finished: false,
-                failed: false,
-            },
-        }
+        Self::of(Kind::Chunked {
+            body,
+            verifier: Box::new(verifier),
+            ready: VecDeque::new(),
+            trailers: None,
+            error: None,
+            finished: false,
+            failed: false,
+        })
     }
 }
 
@@ -151,16 +164,13 @@ impl<B> std::fmt::Debug for VerifiedBody<B> {
     }
 }
 
-impl<B> Body for VerifiedBody<B>
+impl<B> Kind<B>
 where
     B: Body<Data = Bytes>,
     B::Error: Into<BoxError>,
 {
-    type Data = Bytes;
-    type Error = BodyError;
-
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
-        match self.project().kind.project() {
+    fn poll_kind(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        match self.project() {
             KindProj::Full { data, trailers } => Poll::Ready(match (data.take(), trailers.take()) {
                 (Some(d), t) => {
                     *trailers = t;
@@ -260,7 +270,7 @@ where
     }
 
     fn is_end_stream(&self) -> bool {
-        match &self.kind {
+        match self {
             Kind::Full { data, trailers } => data.is_none() && trailers.is_none(),
             Kind::Passthrough { body } => body.is_end_stream(),
             Kind::Sha256 { done, .. } => *done,
@@ -273,6 +283,55 @@ where
                 ..
             } => ready.is_empty() && ((*failed && error.is_none()) || (*finished && trailers.is_none())),
         }
+    }
+}
+
+impl<B> Body for VerifiedBody<B>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    type Data = Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        let this = self.project();
+        if *this.ended {
+            return Poll::Ready(None);
+        }
+        let polled = ready!(this.kind.poll_kind(cx));
+        let Some(mut checksum) = this.checksum.take() else {
+            return Poll::Ready(polled);
+        };
+        let end = match polled {
+            Some(Ok(frame)) => match frame.data_ref() {
+                Some(data) => {
+                    checksum.update(data);
+                    *this.checksum = Some(checksum);
+                    return Poll::Ready(Some(Ok(frame)));
+                }
+                // The trailers frame ends the body: it carries the checksum trailer.
+                None => {
+                    let checked = checksum.finish(frame.trailers_ref());
+                    checked.map(|_| Some(frame))
+                }
+            },
+            // The kind's own failure comes first; nothing is verified after it.
+            Some(Err(e)) => return Poll::Ready(Some(Err(e))),
+            None => checksum.finish(None).map(|_| None),
+        };
+        Poll::Ready(match end {
+            Ok(frame) => frame.map(Ok),
+            Err(e) => {
+                *this.ended = true;
+                Some(Err(BodyError::Verify(e)))
+            }
+        })
+    }
+
+    fn is_end_stream(&self) -> bool {
+        // With a checksum pending, the end of the body is still to be checked.
+        self.ended || (self.checksum.is_none() && self.kind.is_end_stream())
     }
 
     fn size_hint(&self) -> SizeHint {

@@ -34,6 +34,7 @@ pub struct VerifyConfig {
     pub(super) unsigned_payload: Option<bool>,
     pub(super) path_policy: PathPolicy,
     pub(super) aws_chunked: bool,
+    pub(super) unchecked_unsigned_trailer: bool,
     pub(super) header_auth: bool,
     pub(super) presigned: bool,
     pub(super) require_amz_signed: bool,
@@ -59,6 +60,7 @@ impl std::fmt::Debug for VerifyConfig {
             .field("unsigned_payload", &self.unsigned_payload)
             .field("path_policy", &self.path_policy)
             .field("aws_chunked", &self.aws_chunked)
+            .field("unchecked_unsigned_trailer", &self.unchecked_unsigned_trailer)
             .field("header_auth", &self.header_auth)
             .field("presigned", &self.presigned)
             .field("require_amz_signed", &self.require_amz_signed)
@@ -92,6 +94,7 @@ impl VerifyConfig {
             unsigned_payload: None,
             path_policy: PathPolicy::Refuse,
             aws_chunked: true,
+            unchecked_unsigned_trailer: false,
             header_auth: true,
             presigned: true,
             require_amz_signed: true,
@@ -171,6 +174,15 @@ impl VerifyConfig {
     /// Whether aws-chunked streaming uploads are accepted (default yes).
     pub fn allow_aws_chunked(mut self, allow: bool) -> Self {
         self.aws_chunked = allow;
+        self
+    }
+
+    /// Whether a `STREAMING-UNSIGNED-PAYLOAD-TRAILER` upload without a checksum trailer
+    /// (`x-amz-trailer: x-amz-checksum-<algorithm>`) is accepted (default no, as S3). Its
+    /// chunks are not signed, so nothing else covers its bytes: accepted, anyone in the path
+    /// could change them. Only for clients that cannot send a checksum, over TLS.
+    pub fn allow_unsigned_trailer_without_checksum(mut self, allow: bool) -> Self {
+        self.unchecked_unsigned_trailer = allow;
         self
     }
 

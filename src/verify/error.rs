@@ -25,6 +25,8 @@ pub enum ErrorCode {
     XAmzContentSHA256Mismatch,
     /// 400: malformed input.
     InvalidRequest,
+    /// 400: the body does not match its `x-amz-checksum-*` header or trailer.
+    BadDigest,
     /// 400: the credential scope of an `Authorization` header is wrong or malformed.
     AuthorizationHeaderMalformed,
     /// 400: a presigned URL's parameters are wrong or malformed.
@@ -54,6 +56,7 @@ impl ErrorCode {
             ErrorCode::RequestTimeTooSkewed => "RequestTimeTooSkewed",
             ErrorCode::XAmzContentSHA256Mismatch => "XAmzContentSHA256Mismatch",
             ErrorCode::InvalidRequest => "InvalidRequest",
+            ErrorCode::BadDigest => "BadDigest",
             ErrorCode::AuthorizationHeaderMalformed => "AuthorizationHeaderMalformed",
             ErrorCode::AuthorizationQueryParametersError => "AuthorizationQueryParametersError",
             ErrorCode::InvalidToken => "InvalidToken",

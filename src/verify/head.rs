@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use http::{HeaderMap, HeaderValue, Method, Uri};
 
+use super::checksums::{ExpectedChecksum, checksum_plan};
 use super::config::VerifyConfig;
 use super::error::{ErrorCode, VerifyError};
 use super::parse::{self, Credential, ParseErrorKind, excerpt};
@@ -64,6 +65,8 @@ pub struct PendingRequest {
     pub(super) presigned_query: Option<String>,
     pub(super) decoded_length: Option<u64>,
     pub(super) normalized_path: Option<String>,
+    pub(super) checksum: ExpectedChecksum,
+    pub(super) declared_trailers: Vec<String>,
 }
 
 impl std::fmt::Debug for PendingRequest {
@@ -78,6 +81,8 @@ impl std::fmt::Debug for PendingRequest {
             .field("payload", &self.payload)
             .field("decoded_length", &self.decoded_length)
             .field("normalized_path", &self.normalized_path)
+            .field("checksum", &self.checksum)
+            .field("declared_trailers", &self.declared_trailers)
             .finish_non_exhaustive()
     }
 }
@@ -128,7 +133,6 @@ impl Verifier {
         headers: &HeaderMap,
         now: SystemTime,
     ) -> Result<PendingRequest, VerifyError> {
-        let _ = method;
         let cfg = self.config();
         let form = auth_form(cfg, uri, headers)?;
         let mut claimed = match form {
@@ -146,6 +150,7 @@ impl Verifier {
         check_unsigned_headers(cfg, form, &claimed, &settings, headers)?;
         let token = session_token(cfg, form, claimed.token.take(), &settings, headers)?;
         let (payload, decoded_length) = payload_check(cfg, form, &settings, headers)?;
+        let checksums = checksum_plan(cfg, method, uri, headers, &payload)?;
         check_listed_headers_present(&claimed.signed_headers, uri, headers)?;
         Ok(PendingRequest {
             form,
@@ -159,6 +164,8 @@ impl Verifier {
             presigned_query: claimed.presigned_query,
             decoded_length,
             normalized_path,
+            checksum: checksums.expected,
+            declared_trailers: checksums.declared_trailers,
         })
     }
 }

@@ -1,6 +1,9 @@
 //! Who signed a verified request: what the handler finds in the request extensions.
 
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
+
+use crate::checksum::{Checksum, ChecksumAlgorithm};
 
 /// The credential scope of a verified request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +26,9 @@ pub struct VerifiedIdentity<P = ()> {
     pub(super) presigned: bool,
     pub(super) body_signed: bool,
     pub(super) region_set: Option<String>,
+    pub(super) checksum_algorithm: Option<ChecksumAlgorithm>,
+    /// Shared with the body's [`BodyChecksum`](super::BodyChecksum), which fills it.
+    pub(super) checksum: Arc<OnceLock<Checksum>>,
     pub(super) principal: P,
 }
 
@@ -57,6 +63,22 @@ impl<P> VerifiedIdentity<P> {
     /// Whether the request came with a presigned URL.
     pub fn is_presigned(&self) -> bool {
         self.presigned
+    }
+    /// The algorithm of the body's checksum (an `x-amz-checksum-*` header, or the checksum
+    /// trailer declared in `x-amz-trailer`), known before the body is read. `None` when the
+    /// request carries no body checksum (and for CompleteMultipartUpload, whose checksum
+    /// headers are the object's, not the body's).
+    pub fn checksum_algorithm(&self) -> Option<ChecksumAlgorithm> {
+        self.checksum_algorithm
+    }
+    /// The body's checksum, once verified: the body was read to its end without error and
+    /// matched it. In [`BodyMode::Buffered`](super::BodyMode::Buffered) (and from
+    /// [`Verifier::verify_buffered`](super::Verifier::verify_buffered)) that happened before the
+    /// handler runs; in [`BodyMode::Streaming`](super::BodyMode::Streaming) it is `None` until
+    /// the handler has read the body to its end (with a trailer: until the trailers frame).
+    /// Always `None` without [`VerifiedIdentity::checksum_algorithm`].
+    pub fn checksum(&self) -> Option<Checksum> {
+        self.checksum.get().copied()
     }
     /// The principal data of the secret.
     pub fn principal(&self) -> &P {

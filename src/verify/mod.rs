@@ -60,6 +60,7 @@
 //! router: inside `Router::nest` axum strips the prefix from the URI the layer would see.
 
 mod body;
+mod checksums;
 mod chunked;
 mod config;
 mod error;
@@ -77,6 +78,7 @@ mod verifier;
 
 pub use crate::Clock;
 pub use body::{BodyError, ResponseBody, VerifiedBody};
+pub use checksums::BodyChecksum;
 pub use chunked::ChunkVerifier;
 pub use config::{BodyMode, VerifyConfig};
 pub use error::{ErrorCode, ErrorFormat, VerifyError};

@@ -147,12 +147,7 @@ where
     let limit = config.buffer_limit;
     let buffered = config.body_mode == BodyMode::Buffered;
     let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
-    let mut decoded_length = None;
-    let body = match pending.payload() {
-        PayloadCheck::Unsigned => {
-            verifier.verify_signature(&pending, method, uri, headers, &secret, None)?;
-            VerifiedBody::passthrough(body)
-        }
+    let (identity, body, decoded_length) = match pending.payload() {
         PayloadCheck::HashIntoSignature => {
             let limit = config.hashed_body_limit;
             if declared_length(headers).is_some_and(|l| l > limit as u64) {
@@ -160,40 +155,47 @@ where
             }
             let (data, _) = read_verified(VerifiedBody::passthrough(body), limit).await?;
             verifier.verify_signature(&pending, method, uri, headers, &secret, Some(&data))?;
-            VerifiedBody::full(data, None)
-        }
-        PayloadCheck::Sha256(expected) => {
-            verifier.verify_signature(&pending, method, uri, headers, &secret, None)?;
-            let streaming = VerifiedBody::sha256(body, *expected);
-            if buffered {
-                if declared_length(headers).is_some_and(|l| l > limit as u64) {
-                    return Err(too_large(limit));
-                }
-                let (data, _) = read_verified(streaming, limit).await?;
-                VerifiedBody::full(data, None)
-            } else {
-                streaming
+            let identity = verifier.identity(&pending, secret);
+            if let Some(mut checksum) = verifier.body_checksum(&pending, &identity) {
+                checksum.update(&data);
+                checksum.finish(None)?;
             }
+            (identity, VerifiedBody::full(data, None), None)
         }
-        PayloadCheck::Chunked(_) => {
+        payload => {
             let signer = verifier.verify_signature(&pending, method, uri, headers, &secret, None)?;
-            let chunk_verifier = verifier.chunk_verifier(&pending, headers, signer)?;
-            let streaming = VerifiedBody::chunked(body, chunk_verifier);
-            if buffered {
-                if pending.decoded_length().is_some_and(|l| l > limit as u64) {
+            let identity = verifier.identity(&pending, secret);
+            let checksum = verifier.body_checksum(&pending, &identity);
+            let chunked = matches!(payload, PayloadCheck::Chunked(_));
+            // Nothing to check in an unsigned payload without a checksum: never buffered.
+            let nothing_to_check = *payload == PayloadCheck::Unsigned && checksum.is_none();
+            let streaming = match payload {
+                PayloadCheck::Sha256(expected) => VerifiedBody::sha256(body, *expected),
+                PayloadCheck::Chunked(_) => {
+                    VerifiedBody::chunked(body, verifier.chunk_verifier(&pending, headers, signer)?)
+                }
+                _ => VerifiedBody::passthrough(body),
+            }
+            .with_checksum(checksum);
+            if !buffered || nothing_to_check {
+                (identity, streaming, pending.decoded_length())
+            } else {
+                let declared = if chunked {
+                    pending.decoded_length()
+                } else {
+                    declared_length(headers)
+                };
+                if declared.is_some_and(|l| l > limit as u64) {
                     return Err(too_large(limit));
                 }
                 let (data, trailers) = read_verified(streaming, limit).await?;
-                decoded_length = Some(data.len() as u64);
-                VerifiedBody::full(data, trailers)
-            } else {
-                decoded_length = pending.decoded_length();
-                streaming
+                let decoded_length = chunked.then_some(data.len() as u64);
+                (identity, VerifiedBody::full(data, trailers), decoded_length)
             }
         }
     };
     hand_off(&mut parts, &pending, decoded_length)?;
-    parts.extensions.insert(verifier.identity(&pending, secret));
+    parts.extensions.insert(identity);
     Ok(Request::from_parts(parts, body))
 }
 

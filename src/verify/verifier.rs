@@ -1,6 +1,7 @@
 //! The verification logic without I/O: [`Verifier`]. The layer drives it; other frameworks can
 //! too. Step 1 (the head) is in `head.rs`.
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use bytes::Bytes;
@@ -12,7 +13,7 @@ use super::chunked::ChunkVerifier;
 use super::config::VerifyConfig;
 use super::error::{ErrorCode, VerifyError};
 use super::handoff;
-use super::head::{AuthForm, ClientSignature, PayloadCheck, PendingRequest, header_str};
+use super::head::{AuthForm, ClientSignature, PayloadCheck, PendingRequest};
 use super::identity::{CredentialScope, VerifiedIdentity};
 use super::lookup::Secret;
 use super::parse::{ChunkDecoderConfig, ChunkSignatures, excerpt};
@@ -239,6 +240,8 @@ impl Verifier {
                 pending.payload,
                 PayloadCheck::Unsigned | PayloadCheck::Chunked(STREAMING_UNSIGNED_PAYLOAD_TRAILER)
             ),
+            checksum_algorithm: pending.checksum.algorithm(),
+            checksum: Arc::default(),
             region_set: match &pending.signature {
                 ClientSignature::V4(_) => None,
                 #[cfg(feature = "sigv4a")]
@@ -248,11 +251,12 @@ impl Verifier {
         }
     }
 
-    /// The aws-chunked verifier of a request whose seed signature was verified.
+    /// The aws-chunked verifier of a request whose seed signature was verified. (`_headers`
+    /// is no longer read: [`Verifier::check_head`] took the declared trailers from them.)
     pub fn chunk_verifier(
         &self,
         pending: &PendingRequest,
-        headers: &HeaderMap,
+        _headers: &HeaderMap,
         signer: Option<ChunkSigner>,
     ) -> Result<ChunkVerifier, VerifyError> {
         let PayloadCheck::Chunked(marker) = pending.payload else {
@@ -264,15 +268,6 @@ impl Verifier {
             ChunkSignatures::Signed
         };
         let trailers = marker != STREAMING_SIGNED_PAYLOAD;
-        let declared_trailers: Vec<String> = match header_str(headers, "x-amz-trailer")? {
-            Some(v) => v
-                .split(',')
-                .map(|n| n.trim().to_ascii_lowercase())
-                .filter(|n| !n.is_empty())
-                .take(self.config.limits.max_signed_headers)
-                .collect(),
-            None => Vec::new(),
-        };
         let config = ChunkDecoderConfig::new(signatures)
             .with_trailers(trailers)
             .with_decoded_length(pending.decoded_length)
@@ -286,7 +281,7 @@ impl Verifier {
             })?),
             ChunkSignatures::Unsigned => None,
         };
-        Ok(ChunkVerifier::new(config, signer, declared_trailers))
+        Ok(ChunkVerifier::new(config, signer, pending.declared_trailers.clone()))
     }
 
     /// Verifies a request whose body is fully in memory, in one call (no I/O): for tests,
@@ -312,23 +307,29 @@ impl Verifier {
             return Err(body::too_large(self.config.hashed_body_limit));
         }
         let signer = self.verify_signature(&pending, method, uri, headers, &secret, Some(&body))?;
-        let (out, decoded_length) = match &pending.payload {
-            PayloadCheck::Unsigned | PayloadCheck::HashIntoSignature => (body, None),
+        let identity = self.identity(&pending, secret);
+        let checksum = self.body_checksum(&pending, &identity);
+        let (out, decoded_length, trailers) = match &pending.payload {
+            PayloadCheck::Unsigned | PayloadCheck::HashIntoSignature => (body, None, None),
             PayloadCheck::Sha256(expected) => {
                 body::check_sha256(&body, expected)?;
-                (body, None)
+                (body, None, None)
             }
             PayloadCheck::Chunked(_) => {
                 let mut v = self.chunk_verifier(&pending, headers, signer)?;
                 let mut out = Vec::new();
                 v.feed(&body, &mut |b: Bytes| out.extend_from_slice(&b))?;
-                v.finish()?;
+                let trailers = v.finish()?;
                 let len = out.len() as u64;
-                (Bytes::from(out), Some(len))
+                (Bytes::from(out), Some(len), trailers)
             }
         };
+        if let Some(mut checksum) = checksum {
+            checksum.update(&out);
+            checksum.finish(trailers.as_ref())?;
+        }
         handoff::hand_off(&mut parts, &pending, decoded_length)?;
-        Ok((self.identity(&pending, secret), http::Request::from_parts(parts, out)))
+        Ok((identity, http::Request::from_parts(parts, out)))
     }
 }
 

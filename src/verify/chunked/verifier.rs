@@ -121,6 +121,11 @@ impl ChunkVerifier {
                             ErrorCode::InvalidRequest,
                             format!("trailer {} was not declared in x-amz-trailer", excerpt(&name)),
                         )));
+                    } else if self.trailers.iter().any(|(n, _)| *n == name) {
+                        return Err(self.fail(VerifyError::new(
+                            ErrorCode::InvalidRequest,
+                            format!("trailer {} appears more than once", excerpt(&name)),
+                        )));
                     } else {
                         self.trailers.push((name, value));
                     }
@@ -165,13 +170,37 @@ impl ChunkVerifier {
                 "x-amz-trailer-signature in an unsigned aws-chunked body",
             )));
         }
+        if let Some(missing) = self
+            .declared_trailers
+            .iter()
+            .find(|d| !self.trailers.iter().any(|(n, _)| n == *d))
+        {
+            let e = VerifyError::new(
+                ErrorCode::InvalidRequest,
+                format!(
+                    "x-amz-trailer declares {} but the body did not end with that trailer",
+                    excerpt(missing)
+                ),
+            );
+            return Err(self.fail(e));
+        }
         if self.trailers.is_empty() {
             return Ok(None);
         }
         let mut map = HeaderMap::new();
-        for (name, value) in self.trailers.drain(..) {
-            if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
-                map.append(n, v);
+        for (name, value) in std::mem::take(&mut self.trailers) {
+            // Passed on as the handler's trailers: one that cannot be one is refused, not dropped.
+            match (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+                (Ok(n), Ok(v)) => {
+                    map.append(n, v);
+                }
+                _ => {
+                    let e = VerifyError::new(
+                        ErrorCode::InvalidRequest,
+                        format!("the value of trailer {} is not a valid header value", excerpt(&name)),
+                    );
+                    return Err(self.fail(e));
+                }
             }
         }
         Ok(Some(map))
