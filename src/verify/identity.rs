@@ -75,7 +75,8 @@ impl<P> VerifiedIdentity<P> {
     /// matched it. In [`BodyMode::Buffered`](super::BodyMode::Buffered) (and from
     /// [`Verifier::verify_buffered`](super::Verifier::verify_buffered)) that happened before the
     /// handler runs; in [`BodyMode::Streaming`](super::BodyMode::Streaming) it is `None` until
-    /// the handler has read the body to its end (with a trailer: until the trailers frame).
+    /// the handler has read the body to its end (with a trailer: until the trailers frame),
+    /// except for a body whose hash is part of the signature, which is always read first.
     /// Always `None` without [`VerifiedIdentity::checksum_algorithm`].
     pub fn checksum(&self) -> Option<Checksum> {
         self.checksum.get().copied()
