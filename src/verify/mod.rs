@@ -19,7 +19,7 @@
 //!
 //! - `UNSIGNED-PAYLOAD` (allowed under S3 rules unless [`VerifyConfig::allow_unsigned_payload`]
 //!   says otherwise) and S3 presigned URLs: the body is passed through; there is nothing to
-//!   check.
+//!   check, unless it carries a checksum header (see below; then buffered mode reads it first).
 //! - A SHA-256 in `x-amz-content-sha256`: the signature is checked before the body is read,
 //!   then the body is checked against the hash. In [`BodyMode::Buffered`] (the default) the
 //!   body is read completely (up to [`VerifyConfig::buffer_limit`]) before the handler runs,
@@ -38,11 +38,37 @@
 //! as HTTP trailers).
 //! - aws-chunked (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`, `...-TRAILER` and
 //!   `STREAMING-UNSIGNED-PAYLOAD-TRAILER`): the framing is decoded, every chunk's signature
-//!   is checked before its bytes are released, and the chunks must add up to
+//!   (and the trailer signature) is checked before its bytes are released, and the chunks must add up to
 //!   `x-amz-decoded-content-length`. The handler sees the decoded body (`content-length` set
 //!   to the decoded length, `aws-chunked` removed from `content-encoding`) and the trailers as
 //!   HTTP trailers. In buffered mode the whole decoded body is verified first; in streaming
 //!   mode a bad chunk or a truncated stream ends the body stream with an error.
+//!
+//! # Checksums
+//!
+//! A body checksum (S3 flexible checksums: CRC32, CRC32C, CRC64NVME, SHA1, SHA256) comes in an
+//! `x-amz-checksum-<algorithm>` header (on any payload: hashed, `UNSIGNED-PAYLOAD`, a body whose
+//! hash is part of the signature, signed aws-chunked) or in the aws-chunked trailer of that
+//! name, declared in `x-amz-trailer` (`STREAMING-UNSIGNED-PAYLOAD-TRAILER` and
+//! `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`). One [`BodyChecksum`] hashes the decoded bytes,
+//! whatever the payload, and compares at the end, before the end of the body (its trailers
+//! frame, or its end) is released: a mismatch is `BadDigest` (400), in buffered mode as the
+//! response, in streaming mode as the error of the body stream. A signed trailer's signature is
+//! checked before its value. The handler finds the verified checksum with
+//! [`VerifiedIdentity::checksum`] and the trailer among the body's trailers.
+//!
+//! Refused from the head (`InvalidRequest`), as S3 does: an unknown algorithm
+//! (`x-amz-checksum-md5`, `x-amz-trailer: x-amz-checksum-foo`, `x-amz-sdk-checksum-algorithm:
+//! FOO`); two checksum headers, two checksum trailers, or a header and a trailer; a malformed
+//! value; `x-amz-sdk-checksum-algorithm` naming another algorithm or no checksum at all;
+//! `x-amz-trailer` on a payload without trailers; and `STREAMING-UNSIGNED-PAYLOAD-TRAILER`
+//! without a checksum trailer, whose bytes nothing else covers
+//! ([`VerifyConfig::allow_unsigned_trailer_without_checksum`]). Every trailer `x-amz-trailer`
+//! declares must arrive, once, and no other. `x-amz-checksum-mode`, `-type` and `-algorithm`
+//! hold no checksum. CompleteMultipartUpload (`POST` with `uploadId`) is the exception: its
+//! checksum headers are the object's, left to the handler. An unsigned trailer's checksum
+//! protects against corruption, not against someone in the path, who can recompute it: use
+//! TLS.
 //!
 //! # SigV4a
 //!
