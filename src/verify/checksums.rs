@@ -297,3 +297,21 @@ impl Verifier {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_post_with_an_upload_id_completes_a_multipart_upload() {
+        let is = |method: Method, uri: &str| completes_multipart_upload(&method, &uri.parse().unwrap());
+        assert!(is(Method::POST, "/b/k?uploadId=abc"));
+        assert!(is(Method::POST, "/b/k?x=1&uploadId=abc"));
+        // CreateMultipartUpload, UploadPart, look-alikes.
+        assert!(!is(Method::POST, "/b/k?uploads"));
+        assert!(!is(Method::PUT, "/b/k?partNumber=1&uploadId=abc"));
+        assert!(!is(Method::POST, "/b/k?uploadIdx=abc"));
+        assert!(!is(Method::POST, "/b/k?x=uploadId"));
+        assert!(!is(Method::POST, "/b/k"));
+    }
+}
