@@ -1088,3 +1088,133 @@ async fn the_aws_signed_trailer_example_verifies_bit_for_bit_and_not_with_one_by
             .await;
     }
 }
+
+// =============================================================================================
+// Review findings (ck-review).
+// =============================================================================================
+
+/// F1. In `STREAMING-UNSIGNED-PAYLOAD-TRAILER` nothing covers a trailer's value but the
+/// checksum covers only the body: a second declared trailer (`x-amz-meta-owner`) reaches the
+/// handler in its trailers frame with a value anyone in the path could have set.
+#[tokio::test]
+async fn unsigned_trailer_form_refuses_a_declared_non_checksum_trailer() {
+    let s = servers().await;
+    let a = ChecksumAlgorithm::Crc32;
+    let req = build(
+        Form::UnsignedTrailer,
+        "PUT",
+        PATH,
+        DATA,
+        &[("x-amz-trailer", format!("{},x-amz-meta-owner", a.header_name()))],
+        &[
+            (a.header_name(), b64(a, DATA)),
+            ("x-amz-meta-owner", "mallory".to_owned()),
+        ],
+    );
+    let streaming = send_raw(s.streaming, &req.header_text(), &req.body).await;
+    eprintln!("streaming handler saw: {}", streaming.body());
+    s.check(
+        "unsigned trailer + x-amz-meta-owner",
+        &req,
+        Expect::Refused(ErrorCode::InvalidRequest),
+    )
+    .await;
+}
+
+/// F2. The CompleteMultipartUpload exception is guessed from `uploadId` anywhere in a POST's
+/// query: another POST operation with `&uploadId=` added keeps its x-amz-checksum-* header for
+/// the handler but the body is no longer checked against it.
+#[tokio::test]
+async fn upload_id_on_another_post_does_not_switch_off_the_body_checksum() {
+    let s = servers().await;
+    let a = ChecksumAlgorithm::Crc32;
+    for target in [
+        format!("{PATH}?restore&uploadId=x"),
+        format!("{PATH}?select&select-type=2&uploadId=x"),
+        "/bucket/x?delete&uploadId=x".to_owned(),
+    ] {
+        let extra = [(a.header_name(), b64(a, b"not the body"))];
+        let req = build(Form::Hashed, "POST", &target, DATA, &extra, &[]);
+        s.check(&target, &req, Expect::BodyFails(ErrorCode::BadDigest)).await;
+    }
+}
+
+/// F4 (documentation). A CRC in a signed header does not bind an UNSIGNED-PAYLOAD body to the
+/// signer: anyone in the path can send other bytes with the same CRC, and
+/// `VerifiedIdentity::checksum` still reports the signed value as verified.
+#[tokio::test]
+async fn a_crc32_header_does_not_bind_an_unsigned_payload_to_the_signer() {
+    let a = ChecksumAlgorithm::Crc32;
+    // A classic CRC-32 collision of equal length.
+    assert_eq!(a.checksum(b"plumless"), a.checksum(b"buckeroo"));
+    let s = servers().await;
+    let signed = upload_with(Form::Unsigned, a, b"plumless", b64(a, b"plumless"));
+    let forged = signed.clone().body_replaced("plumless", "buckeroo");
+    let reply = send_raw(s.buffered, &forged.header_text(), &forged.body).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert!(
+        reply
+            .body()
+            .contains(&format!("checksum={:?}", Some(a.checksum(b"plumless").to_string()))),
+        "{}",
+        reply.body()
+    );
+}
+
+/// F3. After the body stream fails, `VerifiedBody` keeps polling the inner body with its
+/// checksum dropped: a handler that goes on reading sees further bytes and a clean end.
+#[tokio::test]
+async fn body_stream_stays_failed_after_an_error() {
+    use std::collections::VecDeque;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+    use tower::{Service, ServiceExt};
+
+    struct Frames(VecDeque<Result<http_body::Frame<Bytes>, std::io::Error>>);
+    impl http_body::Body for Frames {
+        type Data = Bytes;
+        type Error = std::io::Error;
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+            Poll::Ready(self.0.pop_front())
+        }
+    }
+
+    let a = ChecksumAlgorithm::Crc32;
+    let req = upload(Form::Unsigned, a).to_http();
+    let (parts, _) = req.into_parts();
+    let frames = Frames(VecDeque::from([
+        Ok(http_body::Frame::data(Bytes::from_static(&DATA[..10]))),
+        Err(std::io::Error::other("transient")),
+        Ok(http_body::Frame::data(Bytes::from_static(b"bytes no checksum covers"))),
+    ]));
+    let request = http::Request::from_parts(parts, frames);
+    let handler = tower::service_fn(
+        |r: http::Request<sigv4_middleware::verify::VerifiedBody<Frames>>| async move {
+            let id = r.extensions().get::<VerifiedIdentity>().cloned().unwrap();
+            let mut body = std::pin::pin!(r.into_body());
+            let mut seen = Vec::new();
+            while let Some(f) = body.frame().await {
+                seen.push(match f {
+                    Ok(f) => format!("data:{}", f.into_data().map(|d| d.len()).unwrap_or(0)),
+                    Err(_) => "err".to_owned(),
+                });
+            }
+            seen.push(format!("checksum={:?}", id.checksum()));
+            Ok::<_, std::convert::Infallible>(http::Response::new(seen.join(" ")))
+        },
+    );
+    let mut svc = tower::Layer::layer(
+        &VerifySigV4Layer::new(
+            sigv4_middleware::verify::StaticSecrets::new().with(creds()),
+            config(BodyMode::Streaming),
+        ),
+        handler,
+    );
+    let response = svc.ready().await.unwrap().call(request).await.unwrap();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let seen = String::from_utf8_lossy(&bytes).into_owned();
+    assert!(!seen.contains("data:24"), "bytes passed after the error: {seen}");
+}

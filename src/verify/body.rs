@@ -300,6 +300,12 @@ where
             return Poll::Ready(None);
         }
         let polled = ready!(this.kind.poll_kind(cx));
+        if matches!(polled, Some(Err(_))) {
+            // Fused: nothing after a failure is verified, so nothing after it is released.
+            *this.ended = true;
+            *this.checksum = None;
+            return Poll::Ready(polled);
+        }
         let Some(mut checksum) = this.checksum.take() else {
             return Poll::Ready(polled);
         };

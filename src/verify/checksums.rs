@@ -59,6 +59,14 @@ pub(super) fn checksum_plan(
 ) -> Result<ChecksumPlan, VerifyError> {
     let declared_trailers = declared_trailers(cfg, headers, payload)?;
     let trailer = checksum_trailer(&declared_trailers)?;
+    if *payload == PayloadCheck::Chunked(STREAMING_UNSIGNED_PAYLOAD_TRAILER)
+        && declared_trailers.len() > usize::from(trailer.is_some())
+    {
+        return Err(invalid(format!(
+            "{STREAMING_UNSIGNED_PAYLOAD_TRAILER} may declare only its checksum trailer: nothing covers \
+             another trailer's value"
+        )));
+    }
     // CompleteMultipartUpload's checksum headers are the whole object's (computed over the
     // parts), not its XML body's: the handler checks them against the parts.
     let object_checksums = completes_multipart_upload(method, uri);
@@ -85,11 +93,16 @@ pub(super) fn checksum_plan(
 
 /// `POST ...?uploadId=...`.
 fn completes_multipart_upload(method: &Method, uri: &Uri) -> bool {
-    method == Method::POST
-        && uri.query().is_some_and(|q| {
-            q.split('&')
-                .any(|p| p.split_once('=').map_or(p, |(n, _)| n) == "uploadId")
-        })
+    // Exactly `uploadId` (besides a presigned URL's `X-Amz-*`): any other operation's
+    // parameter means the handler may route elsewhere, where the header is the body's.
+    let mut names = uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').map_or(p, |(n, _)| n))
+        .filter(|n| !n.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("x-amz-")));
+    method == Method::POST && names.next() == Some("uploadId") && names.next().is_none()
 }
 
 /// The names in `x-amz-trailer`, lower-cased: only with a payload that ends in trailers, each
@@ -306,12 +319,16 @@ mod tests {
     fn only_a_post_with_an_upload_id_completes_a_multipart_upload() {
         let is = |method: Method, uri: &str| completes_multipart_upload(&method, &uri.parse().unwrap());
         assert!(is(Method::POST, "/b/k?uploadId=abc"));
-        assert!(is(Method::POST, "/b/k?x=1&uploadId=abc"));
+        assert!(!is(Method::POST, "/b/k?x=1&uploadId=abc"));
         // CreateMultipartUpload, UploadPart, look-alikes.
         assert!(!is(Method::POST, "/b/k?uploads"));
         assert!(!is(Method::PUT, "/b/k?partNumber=1&uploadId=abc"));
         assert!(!is(Method::POST, "/b/k?uploadIdx=abc"));
         assert!(!is(Method::POST, "/b/k?x=uploadId"));
         assert!(!is(Method::POST, "/b/k"));
+        // Another operation's parameter next to it.
+        assert!(!is(Method::POST, "/b/k?restore&uploadId=abc"));
+        assert!(!is(Method::POST, "/b?delete&uploadId=abc"));
+        assert!(is(Method::POST, "/b/k?uploadId=abc&X-Amz-Date=20240101T000000Z"));
     }
 }

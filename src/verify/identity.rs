@@ -78,6 +78,11 @@ impl<P> VerifiedIdentity<P> {
     /// the handler has read the body to its end (with a trailer: until the trailers frame),
     /// except for a body whose hash is part of the signature, which is always read first.
     /// Always `None` without [`VerifiedIdentity::checksum_algorithm`].
+    ///
+    /// When the body is not signed ([`VerifiedIdentity::is_body_signed`] is false), a CRC
+    /// proves the bytes were not corrupted, not that the signer sent them: someone in the path
+    /// can produce other bytes with the same CRC. Only a SHA-1 or SHA-256 checksum in a signed
+    /// header ties an unsigned body to the signer.
     pub fn checksum(&self) -> Option<Checksum> {
         self.checksum.get().copied()
     }

@@ -65,10 +65,20 @@
 //! without a checksum trailer, whose bytes nothing else covers
 //! ([`VerifyConfig::allow_unsigned_trailer_without_checksum`]). Every trailer `x-amz-trailer`
 //! declares must arrive, once, and no other. `x-amz-checksum-mode`, `-type` and `-algorithm`
-//! hold no checksum. CompleteMultipartUpload (`POST` with `uploadId`) is the exception: its
-//! checksum headers are the object's, left to the handler. An unsigned trailer's checksum
-//! protects against corruption, not against someone in the path, who can recompute it: use
-//! TLS.
+//! hold no checksum. CompleteMultipartUpload (`POST` whose only parameter is `uploadId`) is the
+//! exception: its checksum headers are the object's, left to the handler.
+//! `STREAMING-UNSIGNED-PAYLOAD-TRAILER` may declare its checksum trailer and nothing else, since
+//! nothing would cover another trailer's value.
+//!
+//! What a checksum proves depends on what was signed. On a signed body it adds nothing an
+//! attacker could get around. On an unsigned body ([`VerifiedIdentity::is_body_signed`] is
+//! false) an unsigned trailer's checksum, or a CRC even in a signed header, catches corruption,
+//! not someone in the path, who can recompute the trailer or find other bytes with the same
+//! CRC: only a SHA-1 or SHA-256 value in a signed header ties such a body to the signer. Use
+//! TLS. Checksum parameters in a presigned URL's query are signed but not compared with the
+//! body (S3 ignores them too; SDKs sign the CRC of an empty body there), so
+//! [`VerifiedIdentity::checksum`] stays `None` for them: do not copy them into headers you
+//! trust. With [`VerifyConfig::require_amz_headers_signed`] turned off, checksum headers may be unsigned.
 //!
 //! # SigV4a
 //!
