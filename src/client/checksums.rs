@@ -3,7 +3,11 @@
 
 use std::str::FromStr;
 
-use crate::checksum::ChecksumAlgorithm;
+use http::{HeaderMap, Method, Uri};
+
+use crate::SigningError;
+use crate::checksum::{ChecksumAlgorithm, ChecksumHeader, SDK_CHECKSUM_ALGORITHM, TRAILER};
+use crate::signing::uses_s3_rules;
 
 /// The environment variable of the AWS SDKs for request checksums.
 pub const REQUEST_CHECKSUM_CALCULATION_ENV: &str = "AWS_REQUEST_CHECKSUM_CALCULATION";
@@ -191,6 +195,117 @@ impl ChecksumPolicy {
         self.response_validation = validation;
         self
     }
+}
+
+/// The query subresources of the S3 operations that require a checksum
+/// (`httpChecksum.requestChecksumRequired` in the S3 model; they accepted `Content-MD5` before
+/// flexible checksums): DeleteObjects (`POST ?delete`) and the `PUT`s of bucket and object
+/// configuration (ACL, CORS, encryption, legal hold, lifecycle, logging, object lock,
+/// ownership controls, policy, public access block, replication, request payment, retention,
+/// tagging, versioning, website).
+const CHECKSUM_REQUIRED: [&str; 17] = [
+    "acl",
+    "cors",
+    "delete",
+    "encryption",
+    "legal-hold",
+    "lifecycle",
+    "logging",
+    "object-lock",
+    "ownershipControls",
+    "policy",
+    "publicAccessBlock",
+    "replication",
+    "requestPayment",
+    "retention",
+    "tagging",
+    "versioning",
+    "website",
+];
+
+/// The checksum one request gets, as far as the request's head tells: the body (empty or not,
+/// in memory or a stream) settles the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct WantedChecksum {
+    pub(super) algorithm: ChecksumAlgorithm,
+    pub(super) location: ChecksumLocation,
+    /// Asked for by the caller or required by the operation: sent for an empty body too.
+    pub(super) even_if_empty: bool,
+}
+
+impl WantedChecksum {
+    /// `self` for a body of `len` bytes: an upload of nothing gets a checksum only when asked.
+    pub(super) fn for_len(self, len: u64) -> Option<Self> {
+        (len > 0 || self.even_if_empty).then_some(self)
+    }
+}
+
+impl ChecksumPolicy {
+    /// Which checksum the request with this head gets under this policy, if any.
+    ///
+    /// Only uploads to a service with S3 rules: `PUT`, and `POST` for DeleteObjects and
+    /// RestoreObject (other `POST`s are no uploads, or, for CompleteMultipartUpload, give
+    /// `x-amz-checksum-*` another meaning: the whole object's checksum). A request that already
+    /// carries an `x-amz-checksum-<algorithm>` header or an `x-amz-trailer` gets none added: the
+    /// caller's is sent as is. The caller asks for one with `x-amz-sdk-checksum-algorithm`,
+    /// which also names the algorithm.
+    pub(super) fn for_request(
+        &self,
+        service: &str,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+    ) -> Result<Option<WantedChecksum>, SigningError> {
+        if self.calculation == ChecksumCalculation::Disabled || !uses_s3_rules(service) || caller_has_one(headers) {
+            return Ok(None);
+        }
+        let asked = asked_algorithm(headers)?;
+        let required = is_checksum_required(method, uri);
+        let supported =
+            required || *method == Method::PUT || (*method == Method::POST && has_subresource(uri, "restore"));
+        let wanted = match self.calculation {
+            ChecksumCalculation::WhenSupported => asked.is_some() || supported,
+            _ => asked.is_some() || required,
+        };
+        Ok(wanted.then(|| WantedChecksum {
+            algorithm: asked.unwrap_or(self.algorithm),
+            location: self.location,
+            even_if_empty: asked.is_some() || required,
+        }))
+    }
+}
+
+/// The request carries its own checksum header or trailer.
+fn caller_has_one(headers: &HeaderMap) -> bool {
+    headers.contains_key(TRAILER)
+        || headers
+            .keys()
+            .any(|name| matches!(ChecksumHeader::of(name.as_str()), ChecksumHeader::Value(_)))
+}
+
+/// The algorithm of the caller's `x-amz-sdk-checksum-algorithm` header; an unknown one is an
+/// error rather than a silent CRC32.
+fn asked_algorithm(headers: &HeaderMap) -> Result<Option<ChecksumAlgorithm>, SigningError> {
+    let Some(value) = headers.get(SDK_CHECKSUM_ALGORITHM) else {
+        return Ok(None);
+    };
+    let invalid = || SigningError::InvalidHeaderValue {
+        name: SDK_CHECKSUM_ALGORITHM.into(),
+        reason: "expected CRC32, CRC32C, CRC64NVME, SHA1 or SHA256",
+    };
+    let text = value.to_str().map_err(|_| invalid())?;
+    text.trim().parse().map(Some).map_err(|_| invalid())
+}
+
+/// The request is one of the S3 operations that require a checksum ([`CHECKSUM_REQUIRED`]).
+fn is_checksum_required(method: &Method, uri: &Uri) -> bool {
+    (*method == Method::PUT || *method == Method::POST) && CHECKSUM_REQUIRED.iter().any(|sub| has_subresource(uri, sub))
+}
+
+/// The query has a parameter named `name` (S3 subresources are case-sensitive).
+fn has_subresource(uri: &Uri, name: &str) -> bool {
+    uri.query()
+        .is_some_and(|q| q.split('&').any(|pair| pair.split('=').next() == Some(name)))
 }
 
 #[cfg(test)]

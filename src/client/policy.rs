@@ -173,7 +173,6 @@ pub(super) struct RequestConfig<'a> {
     pub(super) settings: Cow<'a, SigningSettings>,
     pub(super) policy: &'a BodyPolicy,
     pub(super) algorithm: &'a Algorithm,
-    #[allow(dead_code, reason = "read by the checksum request path")]
     pub(super) checksums: &'a ChecksumPolicy,
 }
 
