@@ -69,9 +69,13 @@ pub enum ChecksumLocation {
     #[default]
     Auto,
     /// Always an `x-amz-checksum-*` header: a stream is read into memory (up to the body
-    /// policy's limit) to compute it before sending.
+    /// policy's limit, [`DEFAULT_BUFFER_LIMIT`](super::DEFAULT_BUFFER_LIMIT) for
+    /// [`BodyPolicy::AwsChunked`](super::BodyPolicy::AwsChunked)) to compute it before sending,
+    /// and sent as hashed bytes.
     Header,
-    /// Always an aws-chunked trailer: bytes in memory are sent as aws-chunked too.
+    /// Always an aws-chunked trailer: bytes in memory are sent as aws-chunked too (in the
+    /// body policy's chunk size, 64 KiB for [`BodyPolicy::Buffer`](super::BodyPolicy::Buffer)).
+    /// SigV4a over plain http still uses a header (no signed aws-chunked there).
     Trailer,
 }
 
@@ -81,6 +85,50 @@ pub enum ChecksumLocation {
 /// the body allows. [`Signer::builder`](super::Signer::builder) starts from
 /// [`ChecksumPolicy::from_env`], so `AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_REQUIRED` works as
 /// it does for the SDKs and the CLI.
+///
+/// # What gets a checksum
+///
+/// Only uploads to a service with S3 rules (`s3`, `s3express`, `s3-object-lambda`,
+/// `s3-outposts`): `PUT` with a body, `POST ?delete` (DeleteObjects) and `POST ?restore`.
+/// Other `POST`s get none (CompleteMultipartUpload's `x-amz-checksum-*` header means the whole
+/// object's checksum, not its XML body's). An empty `PUT` (CopyObject, an empty object) gets
+/// none unless asked for.
+///
+/// - [`ChecksumCalculation::WhenSupported`] (default): every such upload.
+/// - [`ChecksumCalculation::WhenRequired`]: only when the caller asks, or the operation
+///   requires one: DeleteObjects and the `PUT`s of bucket and object configuration
+///   (`?acl`, `?cors`, `?encryption`, `?legal-hold`, `?lifecycle`, `?logging`,
+///   `?object-lock`, `?ownershipControls`, `?policy`, `?publicAccessBlock`, `?replication`,
+///   `?requestPayment`, `?retention`, `?tagging`, `?versioning`, `?website`).
+/// - [`ChecksumCalculation::Disabled`]: never.
+///
+/// The caller asks for one, with its algorithm, the SDKs' way: an
+/// `x-amz-sdk-checksum-algorithm: CRC32|CRC32C|CRC64NVME|SHA1|SHA256` request header (an
+/// unknown name fails the signing). For one request under a `WhenRequired` signer, a
+/// `WhenSupported` policy in its [`SigningOverrides`](super::SigningOverrides) does the same.
+/// A request that already carries an `x-amz-checksum-<algorithm>` header (or an
+/// `x-amz-trailer`) is sent with it as is: never recomputed, never a second one. Bodies
+/// passed through ([`BodyPolicy::UnsignedPayload`](super::BodyPolicy::UnsignedPayload),
+/// [`BodyPolicy::Precomputed`](super::BodyPolicy::Precomputed), a caller-set
+/// `x-amz-content-sha256`) get none added.
+///
+/// # Where it goes
+///
+/// Bytes in memory: an `x-amz-checksum-<algorithm>` header and `x-amz-sdk-checksum-algorithm`,
+/// both signed. A stream of known length: an aws-chunked trailer, named in the signed
+/// `x-amz-trailer` header, over https with unsigned chunks (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`,
+/// as the SDKs do), over plain http with signed chunks and a signed trailer
+/// (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`). SigV4a has no signed aws-chunked here: its
+/// streams use the unsigned trailer over https and a header (the body read into memory)
+/// over plain http. [`ChecksumLocation`] forces one or the other.
+///
+/// # Stores that refuse checksums
+///
+/// Several S3-compatible stores refused these headers or aws-chunked trailers at some point
+/// (Cloudflare R2, Backblaze B2, Aliyun OSS, Tencent COS, Huawei OBS, older MinIO, among
+/// others). For those, `Signer::builder(..).checksums(ChecksumPolicy::disabled())`, or
+/// `AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_REQUIRED` (checksums only where S3 requires them),
+/// or [`ChecksumLocation::Header`] for a store that takes the header but not trailers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ChecksumPolicy {
