@@ -94,13 +94,13 @@ pub enum ChecksumLocation {
 /// object's checksum, not its XML body's). An empty `PUT` (CopyObject, an empty object) gets
 /// none unless asked for.
 ///
-/// - [`ChecksumCalculation::WhenSupported`] (default): every such upload.
-/// - [`ChecksumCalculation::WhenRequired`]: only when the caller asks, or the operation
+/// - [`ChecksumCalculation::WhenSupported`] (default) adds one to every such upload.
+/// - [`ChecksumCalculation::WhenRequired`] only when the caller asks, or the operation
 ///   requires one: DeleteObjects and the `PUT`s of bucket and object configuration
 ///   (`?acl`, `?cors`, `?encryption`, `?legal-hold`, `?lifecycle`, `?logging`,
 ///   `?object-lock`, `?ownershipControls`, `?policy`, `?publicAccessBlock`, `?replication`,
 ///   `?requestPayment`, `?retention`, `?tagging`, `?versioning`, `?website`).
-/// - [`ChecksumCalculation::Disabled`]: never.
+/// - [`ChecksumCalculation::Disabled`] never adds one, whatever the request says.
 ///
 /// The caller asks for one, with its algorithm, the SDKs' way: an
 /// `x-amz-sdk-checksum-algorithm: CRC32|CRC32C|CRC64NVME|SHA1|SHA256` request header (an
