@@ -775,4 +775,50 @@ mod s3s_round_trip {
         let (status, _) = send(ChecksumPolicy::new(), req).await;
         assert_eq!(status.as_u16(), 400, "a wrong checksum must be refused");
     }
+
+    /// Through the reqwest middleware: a stream (`reqwest::Body::wrap_stream` with a
+    /// `content-length`) goes out with signed chunks and a signed CRC32 trailer over plain
+    /// http, and s3s-fs stores exactly its bytes.
+    #[cfg(feature = "reqwest")]
+    #[tokio::test]
+    async fn reqwest_stream_with_signed_trailer_round_trips() {
+        use sigv4_middleware::client::SigV4Middleware;
+
+        let server = S3Server::start().await;
+        let signer = Signer::builder("us-east-1", "s3")
+            .credentials(Credentials::new(ACCESS_KEY, SECRET_KEY))
+            .checksums(ChecksumPolicy::new())
+            .build();
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        let client = reqwest_middleware::ClientBuilder::new(http)
+            .with(SigV4Middleware::new(signer))
+            .build();
+        let bucket = format!("{}/ck-reqwest", server.endpoint);
+        assert!(client.put(&bucket).send().await.unwrap().status().is_success());
+        let data = pattern(1_000_000);
+        let pieces: Vec<Result<Bytes, std::io::Error>> =
+            data.chunks(50_000).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
+        let url = format!("{bucket}/streamed");
+        let resp = client
+            .put(&url)
+            .header(http::header::CONTENT_LENGTH, data.len())
+            .body(reqwest::Body::wrap_stream(futures_util::stream::iter(pieces)))
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_success(), "{}", resp.text().await.unwrap());
+        let put = server
+            .seen()
+            .into_iter()
+            .rev()
+            .find(|s| s.method == Method::PUT)
+            .unwrap();
+        assert_eq!(
+            put.headers["x-amz-content-sha256"],
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
+        );
+        assert_eq!(put.headers["x-amz-trailer"], "x-amz-checksum-crc32");
+        let got = client.get(&url).send().await.unwrap().bytes().await.unwrap();
+        assert!(got == data, "the object differs from the stream");
+    }
 }
