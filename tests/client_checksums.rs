@@ -372,6 +372,31 @@ async fn caller_sdk_algorithm_header_picks_the_algorithm() {
     assert_eq!(h.get_all("x-amz-sdk-checksum-algorithm").iter().count(), 1);
 }
 
+/// A request signed twice (a retry through the signer, two signers in a chain) carries one
+/// checksum header and one `x-amz-trailer`, as it carries one signature.
+#[tokio::test]
+async fn resigning_keeps_one_checksum() {
+    let s = signer(ChecksumPolicy::new());
+    let once = s
+        .sign(put(HTTPS_URL, Full::new(Bytes::from_static(b"hello"))))
+        .await
+        .unwrap();
+    let twice = s.sign(once).await.unwrap();
+    let h = twice.headers();
+    assert_eq!(h.get_all("x-amz-checksum-crc32").iter().count(), 1);
+    assert_eq!(h.get_all("x-amz-sdk-checksum-algorithm").iter().count(), 1);
+    assert_eq!(
+        h["x-amz-checksum-crc32"],
+        independent_checksum(ChecksumAlgorithm::Crc32, b"hello")
+    );
+    let once = s.sign(put(HTTP_URL, stream(1000, 100))).await.unwrap();
+    let (parts, _) = once.into_parts();
+    let (h, body) = signed(&s, Request::from_parts(parts, stream(1000, 100))).await;
+    assert_eq!(h.get_all("x-amz-trailer").iter().count(), 1);
+    assert_eq!(h.get_all("content-encoding").iter().count(), 1);
+    assert_eq!(h["content-length"], wire(body).await.len().to_string());
+}
+
 #[tokio::test]
 async fn unknown_sdk_algorithm_is_an_error() {
     let s = signer(ChecksumPolicy::new());
