@@ -298,7 +298,8 @@ async fn reqwest_retry_refuses_a_streaming_body_instead_of_sending_it_empty() {
     assert!(err.to_string().contains("not cloneable"), "{err}");
     assert_eq!(server.count(), 0, "nothing is sent, not even once");
 
-    // Without the retry middleware the same stream goes out once, as signed aws-chunked.
+    // Without the retry middleware the same stream goes out once, as signed aws-chunked (with
+    // the default checksum policy over plain http: a signed CRC32 trailer).
     let resp = reqwest_signed(signer("s3", &clock))
         .put(format!("{}/bucket/key", server.base))
         .header("content-length", 8)
@@ -311,8 +312,9 @@ async fn reqwest_retry_refuses_a_streaming_body_instead_of_sending_it_empty() {
     assert_eq!(seen.len(), 1);
     assert_eq!(
         one(&seen[0], "x-amz-content-sha256"),
-        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
     );
+    assert_eq!(one(&seen[0], "x-amz-trailer"), "x-amz-checksum-crc32");
     assert_eq!(one(&seen[0], "x-amz-decoded-content-length"), "8");
     assert!(seen[0].body.windows(8).any(|w| w == b"streamed"));
 }
@@ -817,10 +819,12 @@ async fn awscurl_end_to_end_against_s3s() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let put = server.seen().pop().unwrap();
     assert_eq!(put.method, Method::PUT);
+    // The default checksum policy over plain http: signed chunks and a signed CRC32 trailer.
     assert_eq!(
         put.headers["x-amz-content-sha256"],
-        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
     );
+    assert_eq!(put.headers["x-amz-trailer"], "x-amz-checksum-crc32");
     assert_eq!(put.headers["x-amz-decoded-content-length"], "1048576");
 
     let out = run(args(&["-f", "-o", output.to_str().unwrap(), &key_url])).await;

@@ -3,7 +3,11 @@
 
 use std::str::FromStr;
 
-use crate::checksum::ChecksumAlgorithm;
+use http::{HeaderMap, Method, Uri};
+
+use crate::SigningError;
+use crate::checksum::{ChecksumAlgorithm, ChecksumHeader, SDK_CHECKSUM_ALGORITHM, TRAILER};
+use crate::signing::uses_s3_rules;
 
 /// The environment variable of the AWS SDKs for request checksums.
 pub const REQUEST_CHECKSUM_CALCULATION_ENV: &str = "AWS_REQUEST_CHECKSUM_CALCULATION";
@@ -65,9 +69,13 @@ pub enum ChecksumLocation {
     #[default]
     Auto,
     /// Always an `x-amz-checksum-*` header: a stream is read into memory (up to the body
-    /// policy's limit) to compute it before sending.
+    /// policy's limit, [`DEFAULT_BUFFER_LIMIT`](super::DEFAULT_BUFFER_LIMIT) for
+    /// [`BodyPolicy::AwsChunked`](super::BodyPolicy::AwsChunked)) to compute it before sending,
+    /// and sent as hashed bytes.
     Header,
-    /// Always an aws-chunked trailer: bytes in memory are sent as aws-chunked too.
+    /// Always an aws-chunked trailer: bytes in memory are sent as aws-chunked too (in the
+    /// body policy's chunk size, 64 KiB for [`BodyPolicy::Buffer`](super::BodyPolicy::Buffer)).
+    /// SigV4a over plain http still uses a header (no signed aws-chunked there).
     Trailer,
 }
 
@@ -77,6 +85,50 @@ pub enum ChecksumLocation {
 /// the body allows. [`Signer::builder`](super::Signer::builder) starts from
 /// [`ChecksumPolicy::from_env`], so `AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_REQUIRED` works as
 /// it does for the SDKs and the CLI.
+///
+/// # What gets a checksum
+///
+/// Only uploads to a service with S3 rules (`s3`, `s3express`, `s3-object-lambda`,
+/// `s3-outposts`): `PUT` with a body, `POST ?delete` (DeleteObjects) and `POST ?restore`.
+/// Other `POST`s get none (CompleteMultipartUpload's `x-amz-checksum-*` header means the whole
+/// object's checksum, not its XML body's). An empty `PUT` (CopyObject, an empty object) gets
+/// none unless asked for.
+///
+/// - [`ChecksumCalculation::WhenSupported`] (default) adds one to every such upload.
+/// - [`ChecksumCalculation::WhenRequired`] only when the caller asks, or the operation
+///   requires one: DeleteObjects and the `PUT`s of bucket and object configuration
+///   (`?acl`, `?cors`, `?encryption`, `?legal-hold`, `?lifecycle`, `?logging`,
+///   `?object-lock`, `?ownershipControls`, `?policy`, `?publicAccessBlock`, `?replication`,
+///   `?requestPayment`, `?retention`, `?tagging`, `?versioning`, `?website`).
+/// - [`ChecksumCalculation::Disabled`] never adds one, whatever the request says.
+///
+/// The caller asks for one, with its algorithm, the SDKs' way: an
+/// `x-amz-sdk-checksum-algorithm: CRC32|CRC32C|CRC64NVME|SHA1|SHA256` request header (an
+/// unknown name fails the signing). For one request under a `WhenRequired` signer, a
+/// `WhenSupported` policy in its [`SigningOverrides`](super::SigningOverrides) does the same.
+/// A request that already carries an `x-amz-checksum-<algorithm>` header (or an
+/// `x-amz-trailer`) is sent with it as is: never recomputed, never a second one. Bodies
+/// passed through ([`BodyPolicy::UnsignedPayload`](super::BodyPolicy::UnsignedPayload),
+/// [`BodyPolicy::Precomputed`](super::BodyPolicy::Precomputed), a caller-set
+/// `x-amz-content-sha256`) get none added.
+///
+/// # Where it goes
+///
+/// Bytes in memory: an `x-amz-checksum-<algorithm>` header and `x-amz-sdk-checksum-algorithm`,
+/// both signed. A stream of known length: an aws-chunked trailer, named in the signed
+/// `x-amz-trailer` header, over https with unsigned chunks (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`,
+/// as the SDKs do), over plain http with signed chunks and a signed trailer
+/// (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`). SigV4a has no signed aws-chunked here: its
+/// streams use the unsigned trailer over https and a header (the body read into memory)
+/// over plain http. [`ChecksumLocation`] forces one or the other.
+///
+/// # Stores that refuse checksums
+///
+/// Several S3-compatible stores refused these headers or aws-chunked trailers at some point
+/// (Cloudflare R2, Backblaze B2, Aliyun OSS, Tencent COS, Huawei OBS, older MinIO, among
+/// others). For those, `Signer::builder(..).checksums(ChecksumPolicy::disabled())`, or
+/// `AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_REQUIRED` (checksums only where S3 requires them),
+/// or [`ChecksumLocation::Header`] for a store that takes the header but not trailers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ChecksumPolicy {
@@ -191,6 +243,117 @@ impl ChecksumPolicy {
         self.response_validation = validation;
         self
     }
+}
+
+/// The query subresources of the S3 operations that require a checksum
+/// (`httpChecksum.requestChecksumRequired` in the S3 model; they accepted `Content-MD5` before
+/// flexible checksums): DeleteObjects (`POST ?delete`) and the `PUT`s of bucket and object
+/// configuration (ACL, CORS, encryption, legal hold, lifecycle, logging, object lock,
+/// ownership controls, policy, public access block, replication, request payment, retention,
+/// tagging, versioning, website).
+const CHECKSUM_REQUIRED: [&str; 17] = [
+    "acl",
+    "cors",
+    "delete",
+    "encryption",
+    "legal-hold",
+    "lifecycle",
+    "logging",
+    "object-lock",
+    "ownershipControls",
+    "policy",
+    "publicAccessBlock",
+    "replication",
+    "requestPayment",
+    "retention",
+    "tagging",
+    "versioning",
+    "website",
+];
+
+/// The checksum one request gets, as far as the request's head tells: the body (empty or not,
+/// in memory or a stream) settles the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct WantedChecksum {
+    pub(super) algorithm: ChecksumAlgorithm,
+    pub(super) location: ChecksumLocation,
+    /// Asked for by the caller or required by the operation: sent for an empty body too.
+    pub(super) even_if_empty: bool,
+}
+
+impl WantedChecksum {
+    /// `self` for a body of `len` bytes: an upload of nothing gets a checksum only when asked.
+    pub(super) fn for_len(self, len: u64) -> Option<Self> {
+        (len > 0 || self.even_if_empty).then_some(self)
+    }
+}
+
+impl ChecksumPolicy {
+    /// Which checksum the request with this head gets under this policy, if any.
+    ///
+    /// Only uploads to a service with S3 rules: `PUT`, and `POST` for DeleteObjects and
+    /// RestoreObject (other `POST`s are no uploads, or, for CompleteMultipartUpload, give
+    /// `x-amz-checksum-*` another meaning: the whole object's checksum). A request that already
+    /// carries an `x-amz-checksum-<algorithm>` header or an `x-amz-trailer` gets none added: the
+    /// caller's is sent as is. The caller asks for one with `x-amz-sdk-checksum-algorithm`,
+    /// which also names the algorithm.
+    pub(super) fn for_request(
+        &self,
+        service: &str,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+    ) -> Result<Option<WantedChecksum>, SigningError> {
+        if self.calculation == ChecksumCalculation::Disabled || !uses_s3_rules(service) || caller_has_one(headers) {
+            return Ok(None);
+        }
+        let asked = asked_algorithm(headers)?;
+        let required = is_checksum_required(method, uri);
+        let supported =
+            required || *method == Method::PUT || (*method == Method::POST && has_subresource(uri, "restore"));
+        let wanted = match self.calculation {
+            ChecksumCalculation::WhenSupported => asked.is_some() || supported,
+            _ => asked.is_some() || required,
+        };
+        Ok(wanted.then(|| WantedChecksum {
+            algorithm: asked.unwrap_or(self.algorithm),
+            location: self.location,
+            even_if_empty: asked.is_some() || required,
+        }))
+    }
+}
+
+/// The request carries its own checksum header or trailer.
+fn caller_has_one(headers: &HeaderMap) -> bool {
+    headers.contains_key(TRAILER)
+        || headers
+            .keys()
+            .any(|name| matches!(ChecksumHeader::of(name.as_str()), ChecksumHeader::Value(_)))
+}
+
+/// The algorithm of the caller's `x-amz-sdk-checksum-algorithm` header; an unknown one is an
+/// error rather than a silent CRC32.
+fn asked_algorithm(headers: &HeaderMap) -> Result<Option<ChecksumAlgorithm>, SigningError> {
+    let Some(value) = headers.get(SDK_CHECKSUM_ALGORITHM) else {
+        return Ok(None);
+    };
+    let invalid = || SigningError::InvalidHeaderValue {
+        name: SDK_CHECKSUM_ALGORITHM.into(),
+        reason: "expected CRC32, CRC32C, CRC64NVME, SHA1 or SHA256",
+    };
+    let text = value.to_str().map_err(|_| invalid())?;
+    text.trim().parse().map(Some).map_err(|_| invalid())
+}
+
+/// The request is one of the S3 operations that require a checksum ([`CHECKSUM_REQUIRED`]).
+fn is_checksum_required(method: &Method, uri: &Uri) -> bool {
+    (*method == Method::PUT || *method == Method::POST) && CHECKSUM_REQUIRED.iter().any(|sub| has_subresource(uri, sub))
+}
+
+/// The query has a parameter named `name` (S3 subresources are case-sensitive).
+fn has_subresource(uri: &Uri, name: &str) -> bool {
+    uri.query()
+        .is_some_and(|q| q.split('&').any(|pair| pair.split('=').next() == Some(name)))
 }
 
 #[cfg(test)]

@@ -44,8 +44,10 @@
 //! # Bodies
 //!
 //! See [`BodyPolicy`]: by default byte bodies are hashed, a stream of known length (exact size
-//! hint or `content-length` header) for S3 goes out as signed aws-chunked, and any other stream
-//! is read into memory up to a limit and hashed. [`SigningOverrides`] in a request's
+//! hint or `content-length` header) for S3 goes out as aws-chunked, and any other stream is
+//! read into memory up to a limit and hashed. S3 uploads carry a flexible checksum by default
+//! (a header for bytes, an aws-chunked trailer for streams), as the AWS SDKs send since 2025:
+//! see [`ChecksumPolicy`], and [`ChecksumPolicy::disabled`] for stores that refuse them. [`SigningOverrides`] in a request's
 //! extensions (for reqwest-middleware, also in the middleware extensions,
 //! `RequestBuilder::with_extension`) change the scope, rules or policy of that request.
 //!

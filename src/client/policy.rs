@@ -3,6 +3,8 @@
 
 use std::borrow::Cow;
 
+#[cfg(doc)]
+use super::checksums::ChecksumLocation;
 use super::checksums::ChecksumPolicy;
 use crate::signing::{SigningParams, SigningSettings};
 
@@ -12,14 +14,33 @@ pub const DEFAULT_BUFFER_LIMIT: usize = 8 * 1024 * 1024;
 pub const DEFAULT_CHUNK_SIZE: usize = 64 * 1024;
 
 /// How the payload is signed.
+///
+/// Together with the [`ChecksumPolicy`] (on by default for S3 uploads, as in the AWS SDKs
+/// since 2025) it decides what goes on the wire. By default ([`BodyPolicy::Auto`] and
+/// [`ChecksumPolicy::default`]), an S3 `PUT` with a body is sent as:
+///
+/// | body | over https | over plain http |
+/// | --- | --- | --- |
+/// | bytes in memory | hashed, `x-amz-checksum-crc32` header | the same |
+/// | stream of known length | `STREAMING-UNSIGNED-PAYLOAD-TRAILER`, CRC32 trailer | `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`, signed chunks and trailer |
+/// | stream of unknown length | read into memory (up to the limit), hashed, header | the same |
+///
+/// Over https the chunks go unsigned, as the SDKs send them: TLS protects the data in transit
+/// and the checksum lets S3 check it, at a fraction of the cost of hashing every chunk with
+/// SHA-256. Over plain http each chunk and the trailer are signed. With
+/// [`ChecksumPolicy::disabled`] streams go as `STREAMING-AWS4-HMAC-SHA256-PAYLOAD` (signed
+/// chunks, no trailer) and bytes without a checksum header, as before 2025.
+/// [`BodyPolicy::UnsignedPayload`] and [`BodyPolicy::Precomputed`] send the body as it is and
+/// add no checksum (set an `x-amz-checksum-*` header yourself if you want one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BodyPolicy {
     /// Bytes already in memory (an empty or `Full` body, a reqwest byte body) are hashed and
     /// sent unchanged. A stream of known length (exact size hint or `content-length` header)
-    /// for a service with S3 rules is sent as signed aws-chunked. Any other stream is read into
-    /// memory up to `buffer_limit` bytes and hashed; past that the request fails before
-    /// anything is sent. A caller-set `x-amz-content-sha256` header is used as is.
+    /// for a service with S3 rules is sent as aws-chunked: signed chunks, or unsigned chunks
+    /// with a checksum trailer over https (see above). Any other stream is read into memory up
+    /// to `buffer_limit` bytes and hashed; past that the request fails before anything is
+    /// sent. A caller-set `x-amz-content-sha256` header is used as is (and no checksum added).
     Auto {
         /// The most bytes read into memory to hash a stream.
         buffer_limit: usize,
@@ -34,8 +55,10 @@ pub enum BodyPolicy {
         /// The hex SHA-256 of the body, if not given as a header.
         sha256: Option<String>,
     },
-    /// Always signed aws-chunked (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`); needs the length.
-    /// A caller-set `x-amz-content-sha256` header is replaced.
+    /// Always aws-chunked (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`, or with a checksum trailer as
+    /// [`BodyPolicy::Auto`] sends streams); needs the length. A caller-set
+    /// `x-amz-content-sha256` header is replaced. With [`ChecksumLocation::Header`] the body is
+    /// read into memory (up to [`DEFAULT_BUFFER_LIMIT`]) and sent as bytes instead.
     AwsChunked {
         /// The chunk size (S3 wants at least 8 KiB).
         chunk_size: usize,
@@ -173,7 +196,6 @@ pub(super) struct RequestConfig<'a> {
     pub(super) settings: Cow<'a, SigningSettings>,
     pub(super) policy: &'a BodyPolicy,
     pub(super) algorithm: &'a Algorithm,
-    #[allow(dead_code, reason = "read by the checksum request path")]
     pub(super) checksums: &'a ChecksumPolicy,
 }
 

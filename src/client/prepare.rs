@@ -1,32 +1,36 @@
-//! The body as the [`BodyPolicy`] makes it, before signing: bytes in memory to hash, the
-//! caller's body to pass on, or a stream of known length to send as signed aws-chunked.
+//! The body as the [`BodyPolicy`] and the [`ChecksumPolicy`] make it, before signing: bytes in
+//! memory to hash (with a checksum header or not), the caller's body to pass on, or aws-chunked
+//! (signed chunks, signed chunks and trailer, or unsigned chunks and trailer).
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::request::Parts;
+use http::{HeaderMap, HeaderName, HeaderValue, uri::Scheme};
 use http_body::Body;
 
+#[cfg(doc)]
+use super::ChecksumPolicy;
+use super::checksums::{ChecksumLocation, WantedChecksum};
+use super::chunked::trailer_line_lens;
 use super::headers::Recorder;
-use super::policy::{BodyPolicy, RequestConfig};
+use super::policy::{Algorithm, BodyPolicy, DEFAULT_BUFFER_LIMIT, DEFAULT_CHUNK_SIZE, RequestConfig};
 use super::{AwsChunkedBody, Error, SignedBody};
 use crate::body_limit::{Collected, collect_limited, declared_length};
+use crate::checksum::{Checksum, ChecksumAlgorithm, SDK_CHECKSUM_ALGORITHM, TRAILER};
 use crate::signing::chunked::{ChunkFraming, encoded_length};
 use crate::signing::{SignableBody, SigningOutput, uses_s3_rules};
 use crate::{BoxError, SigningError};
 
 /// How the payload ends up, before signing.
 pub(super) enum Prepared<B> {
-    Bytes(Bytes),
+    /// Sent as these bytes, hashed; with a checksum header when `checksum` is set.
+    Bytes { data: Bytes, checksum: Option<Checksum> },
     /// Sent as is, signed with this body description (a caller header wins over it).
     Pass(B, PassKind),
-    Chunked {
-        body: Pin<Box<B>>,
-        prefix: BytesMut,
-        len: u64,
-        chunk_size: usize,
-    },
+    /// Sent as aws-chunked.
+    Chunked(Chunked<B>),
 }
 
 pub(super) enum PassKind {
@@ -35,65 +39,231 @@ pub(super) enum PassKind {
     CallerHeader,
 }
 
+/// A body of known length sent as aws-chunked: `prefix` already read from `body` (`None`: the
+/// whole body is in `prefix`).
+pub(super) struct Chunked<B> {
+    body: Option<Pin<Box<B>>>,
+    prefix: Vec<Bytes>,
+    len: u64,
+    chunk_size: usize,
+    form: ChunkedForm,
+}
+
+/// The aws-chunked variants this client sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ChunkedForm {
+    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`.
+    Signed,
+    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`.
+    SignedTrailer(ChecksumAlgorithm),
+    /// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`.
+    UnsignedTrailer(ChecksumAlgorithm),
+}
+
+impl ChunkedForm {
+    fn with_trailer(framing: ChunkFraming, algorithm: ChecksumAlgorithm) -> Self {
+        match framing {
+            ChunkFraming::Signed => ChunkedForm::SignedTrailer(algorithm),
+            ChunkFraming::Unsigned => ChunkedForm::UnsignedTrailer(algorithm),
+        }
+    }
+
+    fn framing(self) -> ChunkFraming {
+        match self {
+            ChunkedForm::Signed | ChunkedForm::SignedTrailer(_) => ChunkFraming::Signed,
+            ChunkedForm::UnsignedTrailer(_) => ChunkFraming::Unsigned,
+        }
+    }
+
+    fn trailer(self) -> Option<ChecksumAlgorithm> {
+        match self {
+            ChunkedForm::Signed => None,
+            ChunkedForm::SignedTrailer(a) | ChunkedForm::UnsignedTrailer(a) => Some(a),
+        }
+    }
+
+    fn signable(self) -> SignableBody<'static> {
+        match self {
+            ChunkedForm::Signed => SignableBody::StreamingSigned,
+            ChunkedForm::SignedTrailer(_) => SignableBody::StreamingSignedTrailer,
+            ChunkedForm::UnsignedTrailer(_) => SignableBody::StreamingUnsignedTrailer,
+        }
+    }
+}
+
+/// Where a checksum goes for this request, once the body is known to be in memory or a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Placement {
+    Header,
+    Trailer(ChunkFraming),
+}
+
+/// What the checksum of one request needs from the body.
+struct ChecksumPlan {
+    wanted: Option<WantedChecksum>,
+    /// The trailer framing this request may use: unsigned chunks over https (TLS protects the
+    /// data, as the SDKs reason), signed chunks over plain http with SigV4; `None` for SigV4a
+    /// over plain http, which has no signed aws-chunked here and so puts the checksum in a
+    /// header (its body then hashed and signed).
+    trailer_framing: Option<ChunkFraming>,
+}
+
+impl ChecksumPlan {
+    fn new(config: &RequestConfig<'_>, parts: &Parts) -> Result<Self, Error> {
+        let wanted = config
+            .checksums
+            .for_request(config.service, &parts.method, &parts.uri, &parts.headers)?;
+        let https = parts.uri.scheme() == Some(&Scheme::HTTPS);
+        let trailer_framing = match (https, config.algorithm) {
+            (true, _) => Some(ChunkFraming::Unsigned),
+            (false, Algorithm::SigV4) => Some(ChunkFraming::Signed),
+            #[cfg(feature = "sigv4a")]
+            (false, Algorithm::SigV4a { .. }) => None,
+        };
+        Ok(Self {
+            wanted,
+            trailer_framing,
+        })
+    }
+
+    /// The checksum of a body of `len` bytes in memory, and where it goes.
+    fn for_bytes(&self, len: u64) -> Option<(ChecksumAlgorithm, Placement)> {
+        let w = self.wanted?.for_len(len)?;
+        let placement = match (w.location, self.trailer_framing) {
+            (ChecksumLocation::Trailer, Some(framing)) => Placement::Trailer(framing),
+            _ => Placement::Header,
+        };
+        Some((w.algorithm, placement))
+    }
+
+    /// The checksum of a stream of `len` bytes, and where it goes.
+    fn for_stream(&self, len: u64) -> Option<(ChecksumAlgorithm, Placement)> {
+        let w = self.wanted?.for_len(len)?;
+        let placement = match (w.location, self.trailer_framing) {
+            (ChecksumLocation::Header, _) | (_, None) => Placement::Header,
+            (_, Some(framing)) => Placement::Trailer(framing),
+        };
+        Some((w.algorithm, placement))
+    }
+
+    /// The aws-chunked form of a stream of `len` bytes, when it may be sent as one (signed
+    /// chunks need SigV4), or `None` when it must be buffered (header checksum, or SigV4a
+    /// without a trailer).
+    fn stream_form(&self, config: &RequestConfig<'_>, len: u64) -> Option<ChunkedForm> {
+        match self.for_stream(len) {
+            Some((algorithm, Placement::Trailer(framing))) => Some(ChunkedForm::with_trailer(framing, algorithm)),
+            Some((_, Placement::Header)) => None,
+            None => config.chunked_allowed().then_some(ChunkedForm::Signed),
+        }
+    }
+}
+
 impl<B> Prepared<B>
 where
     B: Body<Data = Bytes>,
     B::Error: Into<BoxError>,
 {
-    /// Applies the request's body policy to `body`. `caller_hash`: the request carries its own
-    /// `x-amz-content-sha256` header.
+    /// Applies the request's body and checksum policies to `body`. `caller_hash`: the request
+    /// carries its own `x-amz-content-sha256` header.
     pub(super) async fn new(
         body: B,
         config: &RequestConfig<'_>,
-        headers: &HeaderMap,
+        parts: &Parts,
         caller_hash: bool,
     ) -> Result<Self, Error> {
-        Ok(match config.policy {
-            BodyPolicy::UnsignedPayload => Prepared::Pass(body, PassKind::Unsigned),
-            BodyPolicy::Precomputed { sha256: Some(h) } => Prepared::Pass(body, PassKind::Precomputed(h.clone())),
-            BodyPolicy::Precomputed { sha256: None } if caller_hash => Prepared::Pass(body, PassKind::CallerHeader),
-            BodyPolicy::Precomputed { sha256: None } => return Err(Error::MissingPayloadHash),
-            BodyPolicy::Buffer { max } => Prepared::Bytes(buffer(body, *max).await?),
+        let plan = ChecksumPlan::new(config, parts)?;
+        let headers = &parts.headers;
+        match config.policy {
+            BodyPolicy::UnsignedPayload => Ok(Prepared::Pass(body, PassKind::Unsigned)),
+            BodyPolicy::Precomputed { sha256: Some(h) } => Ok(Prepared::Pass(body, PassKind::Precomputed(h.clone()))),
+            BodyPolicy::Precomputed { sha256: None } if caller_hash => Ok(Prepared::Pass(body, PassKind::CallerHeader)),
+            BodyPolicy::Precomputed { sha256: None } => Err(Error::MissingPayloadHash),
+            BodyPolicy::Buffer { max } => Ok(Prepared::bytes(buffer(body, *max).await?, &plan, DEFAULT_CHUNK_SIZE)),
             BodyPolicy::AwsChunked { chunk_size } => {
                 let len = length(&body, headers).ok_or(Error::MissingLength)?;
-                Prepared::chunked(Box::pin(body), BytesMut::new(), len, *chunk_size)
+                let body = Box::pin(body);
+                match plan.for_stream(len) {
+                    Some((_, Placement::Header)) => {
+                        let data = buffer_rest(Vec::new(), body, DEFAULT_BUFFER_LIMIT).await?;
+                        Ok(Prepared::bytes(data, &plan, *chunk_size))
+                    }
+                    checksum => {
+                        let form = match checksum {
+                            Some((a, Placement::Trailer(framing))) => ChunkedForm::with_trailer(framing, a),
+                            _ => ChunkedForm::Signed,
+                        };
+                        Ok(Prepared::chunked(Some(body), Vec::new(), len, *chunk_size, form))
+                    }
+                }
             }
-            BodyPolicy::Auto { .. } if caller_hash => Prepared::Pass(body, PassKind::CallerHeader),
+            BodyPolicy::Auto { .. } if caller_hash => Ok(Prepared::Pass(body, PassKind::CallerHeader)),
             BodyPolicy::Auto {
                 buffer_limit,
                 chunk_size,
-            } => match length(&body, headers) {
-                Some(len) if uses_s3_rules(config.service) && config.chunked_allowed() => {
-                    match probe(body, *chunk_size)? {
-                        Probe::InMemory(bytes) => Prepared::Bytes(bytes),
-                        Probe::Stream { body, prefix } => Prepared::chunked(body, prefix, len, *chunk_size),
-                    }
+            } => {
+                let (buffer_limit, chunk_size) = (*buffer_limit, *chunk_size);
+                let streamable = length(&body, headers).filter(|_| uses_s3_rules(config.service));
+                let Some(len) = streamable else {
+                    return Ok(Prepared::bytes(buffer(body, buffer_limit).await?, &plan, chunk_size));
+                };
+                match probe(body, chunk_size)? {
+                    Probe::InMemory(bytes) => Ok(Prepared::bytes(bytes, &plan, chunk_size)),
+                    Probe::Stream { body, prefix } => match plan.stream_form(config, len) {
+                        Some(form) => Ok(Prepared::chunked(Some(body), prefix, len, chunk_size, form)),
+                        None => {
+                            let data = buffer_rest(prefix, body, buffer_limit).await?;
+                            Ok(Prepared::bytes(data, &plan, chunk_size))
+                        }
+                    },
                 }
-                _ => Prepared::Bytes(buffer(body, *buffer_limit).await?),
-            },
-        })
-    }
-
-    fn chunked(body: Pin<Box<B>>, prefix: BytesMut, len: u64, chunk_size: usize) -> Self {
-        Prepared::Chunked {
-            body,
-            prefix,
-            len,
-            chunk_size,
+            }
         }
     }
 
-    /// The body as the signing core sees it. For aws-chunked, also sets the headers that
-    /// framing needs (`content-encoding`, `x-amz-decoded-content-length`, the encoded
-    /// `content-length`) and drops those it replaces.
+    /// Bytes in memory: hashed, with their checksum in a header, or sent as aws-chunked with a
+    /// trailer when the policy asks for one.
+    fn bytes(data: Bytes, plan: &ChecksumPlan, chunk_size: usize) -> Self {
+        match plan.for_bytes(data.len() as u64) {
+            None => Prepared::Bytes { data, checksum: None },
+            Some((algorithm, Placement::Header)) => {
+                let checksum = Some(algorithm.checksum(&data));
+                Prepared::Bytes { data, checksum }
+            }
+            Some((algorithm, Placement::Trailer(framing))) => {
+                let len = data.len() as u64;
+                let form = ChunkedForm::with_trailer(framing, algorithm);
+                Prepared::chunked(None, vec![data], len, chunk_size, form)
+            }
+        }
+    }
+
+    fn chunked(body: Option<Pin<Box<B>>>, prefix: Vec<Bytes>, len: u64, chunk_size: usize, form: ChunkedForm) -> Self {
+        Prepared::Chunked(Chunked {
+            body,
+            prefix,
+            len,
+            chunk_size: chunk_size.max(1),
+            form,
+        })
+    }
+
+    /// The body as the signing core sees it. Also sets the headers the body needs: the
+    /// checksum header, or for aws-chunked `content-encoding`, `x-amz-decoded-content-length`,
+    /// the encoded `content-length` and the trailer's name (dropping those they replace).
     pub(super) fn signable(&self, rec: &mut Recorder<'_>, caller_hash: bool) -> Result<SignableBody<'_>, Error> {
         Ok(match self {
-            Prepared::Bytes(b) => SignableBody::Bytes(b),
+            Prepared::Bytes { data, checksum } => {
+                if let Some(checksum) = checksum {
+                    rec.insert(checksum.algorithm().http_header_name(), checksum.header_value());
+                    set_sdk_algorithm(rec, checksum.algorithm());
+                }
+                SignableBody::Bytes(data)
+            }
             Prepared::Pass(_, PassKind::Unsigned | PassKind::CallerHeader) => SignableBody::UnsignedPayload,
             Prepared::Pass(_, PassKind::Precomputed(h)) => SignableBody::precomputed(h)?,
-            Prepared::Chunked { len, chunk_size, .. } => {
-                set_chunked_headers(rec, *len, *chunk_size, caller_hash)?;
-                SignableBody::StreamingSigned
+            Prepared::Chunked(chunked) => {
+                set_chunked_headers(rec, chunked, caller_hash)?;
+                chunked.form.signable()
             }
         })
     }
@@ -101,25 +271,50 @@ where
     /// The body to send, once `output` is the request's signature.
     pub(super) fn into_signed_body(self, output: &mut SigningOutput) -> Result<SignedBody<B>, Error> {
         Ok(match self {
-            Prepared::Bytes(data) => SignedBody::full(data),
+            Prepared::Bytes { data, .. } => SignedBody::full(data),
             Prepared::Pass(body, _) => SignedBody::original(body),
-            Prepared::Chunked {
+            Prepared::Chunked(Chunked {
                 body,
                 prefix,
                 len,
                 chunk_size,
-            } => {
-                let chunk_signer = output.take_chunk_signer().ok_or(SigningError::InvalidPayloadHash(
-                    "no chunk signer for a streaming body".into(),
-                ))?;
-                SignedBody::aws_chunked(AwsChunkedBody::with_prefix(body, prefix, chunk_signer, len, chunk_size))
+                form,
+            }) => {
+                let signer = match form.framing() {
+                    ChunkFraming::Signed => Some(output.take_chunk_signer().ok_or(
+                        SigningError::InvalidPayloadHash("no chunk signer for a streaming body".into()),
+                    )?),
+                    ChunkFraming::Unsigned => None,
+                };
+                let mut encoder = AwsChunkedBody::from_parts(body, prefix, signer, len, chunk_size);
+                if let Some(algorithm) = form.trailer() {
+                    encoder = encoder.with_checksum_trailer(algorithm);
+                }
+                SignedBody::aws_chunked(encoder)
             }
         })
     }
 }
 
-fn set_chunked_headers(rec: &mut Recorder<'_>, len: u64, chunk_size: usize, caller_hash: bool) -> Result<(), Error> {
-    let encoded = encoded_length(len, chunk_size.max(1) as u64, ChunkFraming::Signed, &[]);
+/// `x-amz-sdk-checksum-algorithm`, unless the caller set it (then it named this algorithm).
+fn set_sdk_algorithm(rec: &mut Recorder<'_>, algorithm: ChecksumAlgorithm) {
+    if !rec.headers.contains_key(SDK_CHECKSUM_ALGORITHM) {
+        rec.insert(
+            HeaderName::from_static(SDK_CHECKSUM_ALGORITHM),
+            HeaderValue::from_static(algorithm.as_str()),
+        );
+    }
+}
+
+fn set_chunked_headers<B>(rec: &mut Recorder<'_>, chunked: &Chunked<B>, caller_hash: bool) -> Result<(), Error> {
+    let framing = chunked.form.framing();
+    let trailer = chunked.form.trailer();
+    let encoded = encoded_length(
+        chunked.len,
+        chunked.chunk_size as u64,
+        framing,
+        &trailer_line_lens(trailer, framing),
+    );
     let encoding = match rec.headers.get(http::header::CONTENT_ENCODING) {
         Some(v) if !v.as_bytes().is_empty() => {
             let mut joined = v.as_bytes().to_vec();
@@ -134,9 +329,16 @@ fn set_chunked_headers(rec: &mut Recorder<'_>, len: u64, chunk_size: usize, call
     rec.insert(http::header::CONTENT_ENCODING, encoding);
     rec.insert(
         HeaderName::from_static("x-amz-decoded-content-length"),
-        HeaderValue::from(len),
+        HeaderValue::from(chunked.len),
     );
     rec.insert(http::header::CONTENT_LENGTH, HeaderValue::from(encoded));
+    if let Some(algorithm) = trailer {
+        rec.insert(
+            HeaderName::from_static(TRAILER),
+            HeaderValue::from_static(algorithm.header_name()),
+        );
+        set_sdk_algorithm(rec, algorithm);
+    }
     if caller_hash {
         rec.remove(HeaderName::from_static("x-amz-content-sha256"));
     }
@@ -164,12 +366,42 @@ where
     }
 }
 
+/// Reads the rest of `body` into memory after `prefix`, failing with [`Error::BodyTooLarge`]
+/// past `max` bytes in all: a stream whose checksum goes in a header.
+async fn buffer_rest<B>(prefix: Vec<Bytes>, body: Pin<Box<B>>, max: usize) -> Result<Bytes, Error>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    let have: usize = prefix.iter().map(Bytes::len).sum();
+    let left = max.checked_sub(have).ok_or(Error::BodyTooLarge { limit: max })?;
+    let rest = match collect_limited(body, left).await {
+        Ok((data, _trailers)) => data,
+        Err(Collected::TooLarge) => return Err(Error::BodyTooLarge { limit: max }),
+        Err(Collected::Body(e)) => return Err(Error::BodyStream(e.into())),
+    };
+    Ok(concat(prefix.into_iter().chain([rest])))
+}
+
+/// The pieces as one `Bytes`: the piece itself when there is only one (no copy).
+fn concat(pieces: impl IntoIterator<Item = Bytes>) -> Bytes {
+    let mut pieces = pieces.into_iter().filter(|p| !p.is_empty());
+    let Some(first) = pieces.next() else {
+        return Bytes::new();
+    };
+    let Some(second) = pieces.next() else { return first };
+    let mut all = BytesMut::from(&first[..]);
+    all.extend_from_slice(&second);
+    pieces.for_each(|p| all.extend_from_slice(&p));
+    all.freeze()
+}
+
 /// What a look at a body of known length found without waiting.
 enum Probe<B> {
     /// The whole body was ready: it is in memory.
     InMemory(Bytes),
-    /// More is to come; `prefix` was already read.
-    Stream { body: Pin<Box<B>>, prefix: BytesMut },
+    /// More is to come; `prefix` was already read (the body's own frames, not copied).
+    Stream { body: Pin<Box<B>>, prefix: Vec<Bytes> },
 }
 
 /// Reads what `body` has ready without waiting (a no-op waker), to tell a body that is already
@@ -181,25 +413,23 @@ where
     B::Error: Into<BoxError>,
 {
     let mut body = Box::pin(body);
-    let mut prefix = BytesMut::new();
+    let mut prefix = Vec::new();
+    let mut read = 0;
     let mut cx = Context::from_waker(std::task::Waker::noop());
     loop {
         if body.is_end_stream() {
-            return Ok(Probe::InMemory(prefix.freeze()));
+            return Ok(Probe::InMemory(concat(prefix)));
         }
-        if prefix.len() > chunk_size {
+        if read > chunk_size {
             return Ok(Probe::Stream { body, prefix });
         }
         match body.as_mut().poll_frame(&mut cx) {
-            Poll::Ready(None) => return Ok(Probe::InMemory(prefix.freeze())),
+            Poll::Ready(None) => return Ok(Probe::InMemory(concat(prefix))),
             Poll::Ready(Some(Err(e))) => return Err(Error::BodyStream(e.into())),
             Poll::Ready(Some(Ok(frame))) => {
                 if let Ok(data) = frame.into_data() {
-                    if prefix.is_empty() && body.is_end_stream() {
-                        // The common `Full` case: one frame, no copy.
-                        return Ok(Probe::InMemory(data));
-                    }
-                    prefix.extend_from_slice(&data);
+                    read += data.len();
+                    prefix.push(data);
                 }
             }
             Poll::Pending => return Ok(Probe::Stream { body, prefix }),

@@ -19,6 +19,10 @@ use crate::signing::time::AmzDate;
 /// The length of `;chunk-signature=` plus the 64 hex digits of a signature.
 const SIGNATURE_EXT_LEN: u64 = 17 + 64;
 
+/// The length of the `x-amz-trailer-signature:<64 hex digits>` line (CRLF not counted) that
+/// ends the trailers of a signed aws-chunked body.
+pub const TRAILER_SIGNATURE_LINE_LEN: u64 = 24 + 64;
+
 /// The chain of chunk signatures of one request. Each call moves the chain on.
 #[derive(Clone)]
 pub struct ChunkSigner {
@@ -93,7 +97,13 @@ impl ChunkSigner {
 
     /// Signs the next chunk (`data` may be empty: the final chunk) and returns its signature.
     pub fn sign_chunk(&mut self, data: &[u8]) -> &str {
-        let hash = hex_32(&Sha256::digest(data).into());
+        self.sign_chunk_digest(&Sha256::digest(data).into())
+    }
+
+    /// Signs the next chunk given the SHA-256 of its data, for an encoder that hashes a chunk
+    /// piece by piece as it arrives instead of holding it in one buffer.
+    pub fn sign_chunk_digest(&mut self, sha256: &[u8; 32]) -> &str {
+        let hash = hex_32(sha256);
         self.sign_next(b"AWS4-HMAC-SHA256-PAYLOAD", &[EMPTY_SHA256.as_bytes(), &hash])
     }
 
