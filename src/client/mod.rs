@@ -171,6 +171,8 @@ mod reqwest;
 #[cfg(feature = "tower")]
 mod response;
 #[cfg(feature = "tower")]
+mod response_checksum;
+#[cfg(feature = "tower")]
 mod service;
 #[cfg(feature = "tower")]
 mod sign;
@@ -202,6 +204,7 @@ pub use {
     layer::SigV4Layer,
     policy::{Algorithm, BodyPolicy, DEFAULT_BUFFER_LIMIT, DEFAULT_CHUNK_SIZE, SigningOverrides},
     response::ResponseBody,
+    response_checksum::ResponseChecksumError,
     service::SigV4,
     signer::{Signer, SignerBuilder},
 };

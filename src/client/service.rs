@@ -6,6 +6,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use tower_service::Service;
 
+use super::response_checksum::ResponseCheck;
 use super::skew::{self, Responder};
 use super::{ResponseBody, ResponseFuture, SigV4Layer, SignedBody, Signer};
 use crate::BoxError;
@@ -72,13 +73,15 @@ where
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
         // The instance that was polled ready is the one that must be called; leave a fresh clone
         // behind for the next request.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let signer = self.signer.clone();
         ResponseFuture::new(async move {
+            // Before signing: the checksum mode header it may add is signed with the rest.
+            let check = ResponseCheck::prepare(&signer, &mut request);
             let (signed, sent) = signer
                 .sign_keeping_replay(request)
                 .await
@@ -90,7 +93,7 @@ where
                 .await
                 .map_err(|e| Box::new(e) as BoxError)?;
             let Some((parts, data)) = checked.resend else {
-                return Ok(checked.response);
+                return Ok(check.apply(checked.response));
             };
             drop(checked.response);
             futures_util::future::poll_fn(|cx| inner.poll_ready(cx))
@@ -100,7 +103,7 @@ where
                 .call(http::Request::from_parts(parts, SignedBody::full(data)))
                 .await
                 .map_err(Into::into)?;
-            Ok(response.map(ResponseBody::new))
+            Ok(check.apply(response.map(ResponseBody::new)))
         })
     }
 }
