@@ -35,9 +35,7 @@ const CHECKSUM_TYPE: &str = "x-amz-checksum-type";
 #[non_exhaustive]
 pub enum ResponseChecksumError {
     /// The body hashes to another value than the response's checksum header.
-    #[error(
-        "response checksum mismatch: the response carries {expected} but the body received hashes to {computed}"
-    )]
+    #[error("response checksum mismatch: the response carries {expected} but the body received hashes to {computed}")]
     Mismatch {
         /// The header's checksum.
         expected: Checksum,
@@ -96,9 +94,7 @@ impl ResponseCheck {
                 }
                 ResponseCheck::On
             }
-            ChecksumCalculation::WhenSupported | ChecksumCalculation::WhenRequired if caller_asked => {
-                ResponseCheck::On
-            }
+            ChecksumCalculation::WhenSupported | ChecksumCalculation::WhenRequired if caller_asked => ResponseCheck::On,
             _ => ResponseCheck::Off,
         }
     }
@@ -116,8 +112,7 @@ impl ResponseCheck {
     /// COMPOSITE`, or a value ending in `-<part count>`) is a checksum of the parts'
     /// checksums, which the body alone cannot give: not checked.
     pub(super) fn validator(self, status: StatusCode, headers: &HeaderMap) -> Option<Validator> {
-        if self == ResponseCheck::Off || status != StatusCode::OK || headers.contains_key(http::header::CONTENT_RANGE)
-        {
+        if self == ResponseCheck::Off || status != StatusCode::OK || headers.contains_key(http::header::CONTENT_RANGE) {
             return None;
         }
         let composite = headers
@@ -133,7 +128,10 @@ impl ResponseCheck {
         })?;
         let (value, repeated) = values;
         if is_composite_value(value.as_bytes()) {
-            tracing::debug!(header = algorithm.header_name(), "composite response checksum: the body is not checked");
+            tracing::debug!(
+                header = algorithm.header_name(),
+                "composite response checksum: the body is not checked"
+            );
             return None;
         }
         let expected = match value.to_str() {
@@ -167,10 +165,7 @@ fn is_composite_value(value: &[u8]) -> bool {
 /// Checks a response body against its checksum as it streams, in constant memory.
 pub(super) enum Validator {
     /// Hashes the body, to compare at its end.
-    Hash {
-        expected: Checksum,
-        hasher: ChecksumHasher,
-    },
+    Hash { expected: Checksum, hasher: ChecksumHasher },
     /// The checksum header could not be read: the body fails at its end.
     Refuse(ResponseChecksumError),
 }
@@ -317,8 +312,13 @@ mod tests {
 
     #[test]
     fn a_full_object_checksum_is_checked() {
-        assert_eq!(outcome(&[("x-amz-checksum-crc32", "DUoRhQ==")], b"hello world"), Some(Ok(())));
-        let e = outcome(&[("x-amz-checksum-crc32", "DUoRhQ==")], b"hello worle").unwrap().unwrap_err();
+        assert_eq!(
+            outcome(&[("x-amz-checksum-crc32", "DUoRhQ==")], b"hello world"),
+            Some(Ok(()))
+        );
+        let e = outcome(&[("x-amz-checksum-crc32", "DUoRhQ==")], b"hello worle")
+            .unwrap()
+            .unwrap_err();
         assert!(matches!(e, ResponseChecksumError::Mismatch { .. }), "{e}");
         assert!(e.to_string().contains("x-amz-checksum-crc32:DUoRhQ=="), "{e}");
     }
@@ -327,7 +327,10 @@ mod tests {
     fn the_strongest_of_several_checksums_decides() {
         let sha = ChecksumAlgorithm::Sha256.checksum(b"hello world").to_base64();
         // A wrong CRC32 beside a right SHA-256: the SHA-256 is the one checked.
-        let pairs = [("x-amz-checksum-crc32", "AAAAAA=="), ("x-amz-checksum-sha256", sha.as_str())];
+        let pairs = [
+            ("x-amz-checksum-crc32", "AAAAAA=="),
+            ("x-amz-checksum-sha256", sha.as_str()),
+        ];
         assert_eq!(outcome(&pairs, b"hello world"), Some(Ok(())));
     }
 
@@ -336,12 +339,21 @@ mod tests {
         assert!(outcome(&[("x-amz-checksum-crc32", "DUoRhQ==-3")], b"x").is_none());
         assert!(
             outcome(
-                &[("x-amz-checksum-crc32", "DUoRhQ=="), ("x-amz-checksum-type", "COMPOSITE")],
+                &[
+                    ("x-amz-checksum-crc32", "DUoRhQ=="),
+                    ("x-amz-checksum-type", "COMPOSITE")
+                ],
                 b"x"
             )
             .is_none()
         );
-        assert!(outcome(&[("x-amz-checksum-crc32", "DUoRhQ=="), ("content-range", "bytes 0-0/9")], b"x").is_none());
+        assert!(
+            outcome(
+                &[("x-amz-checksum-crc32", "DUoRhQ=="), ("content-range", "bytes 0-0/9")],
+                b"x"
+            )
+            .is_none()
+        );
         assert!(outcome(&[], b"x").is_none());
         let h = head(&[("x-amz-checksum-crc32", "DUoRhQ==")]);
         assert!(ResponseCheck::On.validator(StatusCode::PARTIAL_CONTENT, &h).is_none());
@@ -353,7 +365,10 @@ mod tests {
     fn a_malformed_or_repeated_checksum_fails_the_body() {
         for pairs in [
             &[("x-amz-checksum-crc32", "not base64")][..],
-            &[("x-amz-checksum-crc32", "DUoRhQ=="), ("x-amz-checksum-crc32", "DUoRhQ==")][..],
+            &[
+                ("x-amz-checksum-crc32", "DUoRhQ=="),
+                ("x-amz-checksum-crc32", "DUoRhQ=="),
+            ][..],
         ] {
             let e = outcome(pairs, b"hello world").unwrap().unwrap_err();
             assert!(matches!(e, ResponseChecksumError::Malformed(_)), "{e}");
