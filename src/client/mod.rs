@@ -183,7 +183,7 @@ mod skew;
 #[cfg(all(test, feature = "tower"))]
 mod test_support;
 
-pub use presign::{PresignLifetimeError, check_presign_lifetime};
+pub use presign::{PresignChecksumConflict, PresignLifetimeError, PresignedRequest, check_presign_lifetime};
 #[cfg(feature = "reqwest")]
 pub use reqwest::{SigV4Middleware, same_origin_redirects};
 #[cfg(feature = "tower")]
