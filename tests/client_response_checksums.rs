@@ -1,10 +1,13 @@
 //! Response checksum validation through both adapters (the tower layer over hyper, the reqwest
 //! middleware), against a loopback server that answers with a right or a wrong
-//! `x-amz-checksum-*` header: the body streams through, and a wrong one fails at its end.
+//! `x-amz-checksum-*` header: the body streams through, and a wrong one fails at its end. And
+//! against s3s-fs, whose stored bytes a refused upload can replace.
 #![cfg(feature = "reqwest")]
 
 #[path = "common/recording_server.rs"]
 mod recording_server;
+#[path = "common/s3s_server.rs"]
+mod s3s_server;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
@@ -137,7 +140,9 @@ async fn via_reqwest(signer: Signer, request: http::Request<Empty<Bytes>>) -> Re
     let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::builder().no_proxy().build().unwrap())
         .with(SigV4Middleware::new(signer))
         .build();
-    let mut builder = client.get(request.uri().to_string()).headers(request.headers().clone());
+    let mut builder = client
+        .request(request.method().clone(), request.uri().to_string())
+        .headers(request.headers().clone());
     if let Some(o) = request.extensions().get::<SigningOverrides>() {
         builder = builder.with_extension(o.clone());
     }
@@ -275,5 +280,58 @@ async fn a_partial_response_is_not_checked_against_the_whole_objects_checksum() 
     for received in both(&signer(ChecksumCalculation::WhenSupported), || request(&url, &[], None)).await {
         assert_eq!(received.status, 206);
         assert!(received.whole_and_valid(), "{received:?}");
+    }
+}
+
+/// s3s-fs 0.14.1 writes an upload's bytes before it checks the upload's checksum: a `PUT`
+/// refused with `BadDigest` still replaces the object's bytes, and the object keeps the old
+/// checksum. A download then gets the wrong bytes with the right object's checksum, and the
+/// check is what tells.
+#[tokio::test]
+async fn an_object_whose_bytes_a_refused_upload_replaced_fails_its_download() {
+    let server = s3s_server::S3Server::start().await;
+    let signer = Signer::builder("us-east-1", "s3")
+        .credentials(Credentials::new(s3s_server::ACCESS_KEY, s3s_server::SECRET_KEY))
+        .checksums(ChecksumPolicy::new())
+        .build();
+    let plain = reqwest::Client::builder().no_proxy().build().unwrap();
+    let bucket = format!("{}/bucket", server.endpoint);
+    let create = via_reqwest(signer.clone(), http::Request::put(&bucket).body(Empty::new()).unwrap()).await;
+    assert_eq!(create.status, 200);
+
+    let url: http::Uri = format!("{bucket}/object").parse().unwrap();
+    let checksum = ChecksumAlgorithm::Crc32c.checksum(&object());
+    let presigned = signer
+        .presign_with_checksum(
+            &http::Method::PUT,
+            &url,
+            &http::HeaderMap::new(),
+            &checksum,
+            std::time::Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    let put = |body: Vec<u8>| {
+        plain
+            .put(presigned.uri().to_string())
+            .headers(presigned.headers().clone())
+            .body(body)
+            .send()
+    };
+    assert_eq!(put(object()).await.unwrap().status(), 200);
+    let mut other = object();
+    other[LEN - 1] ^= 1;
+    assert_eq!(put(other).await.unwrap().status(), 400, "BadDigest");
+
+    let get = || request(&url.to_string(), &[], None);
+    for received in both(&signer, get).await {
+        assert!(received.failed_at_the_end(), "{received:?}");
+    }
+    let off = SigningOverrides::new().checksums(ChecksumPolicy::disabled());
+    for received in both(&signer, || request(&url.to_string(), &[], Some(off.clone()))).await {
+        assert!(
+            received.whole_and_valid(),
+            "unchecked, the wrong bytes arrive as if right: {received:?}"
+        );
     }
 }
