@@ -167,7 +167,7 @@ impl super::Signer {
     /// The checksum is the caller's, computed over the very bytes to upload (for instance with
     /// [`ChecksumAlgorithm::checksum`](crate::checksum::ChecksumAlgorithm::checksum) or a
     /// [`ChecksumHasher`](crate::checksum::ChecksumHasher) over a file): nothing here hashes a
-    /// body. Otherwise as [`Signer::presign`]; `headers` naming another checksum are refused
+    /// body. Otherwise as [`Signer::presign`](super::Signer::presign); `headers` naming another checksum are refused
     /// with [`Error::PresignChecksumConflict`](super::Error::PresignChecksumConflict).
     ///
     /// ```no_run

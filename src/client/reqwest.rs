@@ -21,6 +21,13 @@ const MAX_REDIRECTS: usize = 10;
 /// S3). [`SigningOverrides`] are read from the request's extensions or from the middleware
 /// extensions (`RequestBuilder::with_extension`). See the [module documentation](super#retries)
 /// for its place next to a retry middleware and its clock-skew correction.
+///
+/// Response checksums are checked as by the tower layer (see [`SigV4`](super::SigV4)): a
+/// mismatch makes reading the body (`bytes`, `chunk`, `text`...) fail at its end with a
+/// `reqwest::Error` whose source is a [`ResponseChecksumError`](super::ResponseChecksumError).
+/// A client built with reqwest's automatic decompression (`gzip`, `brotli`, `zstd`,
+/// `deflate` features) hands on decoded bytes, which an object stored with a
+/// `Content-Encoding` does not match: use `WhenRequired` or `Disabled` for such objects.
 #[derive(Debug, Clone)]
 pub struct SigV4Middleware {
     signer: Signer,

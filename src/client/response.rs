@@ -31,7 +31,8 @@ pin_project_lite::pin_project! {
     pub struct ResponseBody<B> {
         #[pin]
         inner: Inner<B>,
-        check: Option<Validator>,
+        // Boxed: the hasher state is a few hundred bytes, and most responses are not checked.
+        check: Option<Box<Validator>>,
     }
 }
 
@@ -80,7 +81,7 @@ impl<B> ResponseBody<B> {
     }
 
     /// Checks the body with `check` as it streams (nothing when `None`).
-    pub(super) fn checked_by(mut self, check: Option<Validator>) -> Self {
+    pub(super) fn checked_by(mut self, check: Option<Box<Validator>>) -> Self {
         self.check = check;
         self
     }
@@ -213,7 +214,7 @@ where
                 return Poll::Ready(Some(Err(e)));
             }
             Poll::Ready(None) => {
-                let outcome = this.check.take().map_or(Ok(()), Validator::finish);
+                let outcome = this.check.take().map_or(Ok(()), |c| c.finish());
                 return Poll::Ready(outcome.err().map(|e| Err(e.into())));
             }
             Poll::Pending => return Poll::Pending,
@@ -223,7 +224,7 @@ where
             return Poll::Ready(Some(Ok(frame)));
         }
         // Trailers end a body: the check is decided before they are handed on.
-        match this.check.take().map_or(Ok(()), Validator::finish) {
+        match this.check.take().map_or(Ok(()), |c| c.finish()) {
             Ok(()) => Poll::Ready(Some(Ok(frame))),
             Err(e) => Poll::Ready(Some(Err(e.into()))),
         }

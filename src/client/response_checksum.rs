@@ -111,7 +111,7 @@ impl ResponseCheck {
     /// full-object `x-amz-checksum-*` header. A composite checksum (`x-amz-checksum-type:
     /// COMPOSITE`, or a value ending in `-<part count>`) is a checksum of the parts'
     /// checksums, which the body alone cannot give: not checked.
-    pub(super) fn validator(self, status: StatusCode, headers: &HeaderMap) -> Option<Validator> {
+    pub(super) fn validator(self, status: StatusCode, headers: &HeaderMap) -> Option<Box<Validator>> {
         if self == ResponseCheck::Off || status != StatusCode::OK || headers.contains_key(http::header::CONTENT_RANGE) {
             return None;
         }
@@ -138,13 +138,13 @@ impl ResponseCheck {
             Ok(v) if !repeated => Checksum::from_base64(algorithm, v),
             _ => Err(malformed(algorithm)),
         };
-        Some(match expected {
+        Some(Box::new(match expected {
             Ok(expected) => Validator::Hash {
                 expected,
                 hasher: algorithm.hasher(),
             },
             Err(e) => Validator::Refuse(ResponseChecksumError::Malformed(e)),
-        })
+        }))
     }
 }
 
@@ -163,6 +163,10 @@ fn is_composite_value(value: &[u8]) -> bool {
 }
 
 /// Checks a response body against its checksum as it streams, in constant memory.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "boxed whole in the response body, once per checked response"
+)]
 pub(super) enum Validator {
     /// Hashes the body, to compare at its end.
     Hash { expected: Checksum, hasher: ChecksumHasher },

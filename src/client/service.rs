@@ -14,6 +14,15 @@ use crate::BoxError;
 /// Signs each request, then passes it to the inner service with a [`SignedBody`]; the response
 /// comes back with a [`ResponseBody`].
 ///
+/// Under the checksum policy's
+/// [`response_validation`](super::ChecksumPolicy::response_validation) (`WhenSupported` by
+/// default, from `AWS_RESPONSE_CHECKSUM_VALIDATION`), an S3 `GET` asks for the object's
+/// checksum with a signed `x-amz-checksum-mode: ENABLED`, and a `200` response carrying a
+/// full-object `x-amz-checksum-*` header has its body hashed as it streams: on a mismatch the
+/// body ends with a [`ResponseChecksumError`](super::ResponseChecksumError) after its last
+/// bytes. `WhenRequired` checks only when the request sets that header itself; `Disabled`
+/// never.
+///
 /// Errors are boxed: a signing failure is a [`client::Error`](super::Error), an inner failure
 /// is the inner service's error, both downcastable. See the [module documentation](super)
 /// for where to put a retry layer, and for clock skew, presigned URLs and redirects.
