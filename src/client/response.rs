@@ -297,6 +297,47 @@ mod tests {
         assert_eq!(body.collect().await.unwrap().to_bytes(), "abc");
     }
 
+    fn crc32_check(of: &[u8]) -> Option<Box<Validator>> {
+        let mut head = http::HeaderMap::new();
+        let checksum = crate::checksum::ChecksumAlgorithm::Crc32.checksum(of);
+        head.insert(checksum.header_name(), checksum.header_value());
+        crate::client::response_checksum::ResponseCheck::On.validator(http::StatusCode::OK, &head)
+    }
+
+    #[tokio::test]
+    async fn a_checked_body_fails_after_its_last_bytes_and_before_its_trailers() {
+        let mut trailers = HeaderMap::new();
+        trailers.insert("x-trailer", http::HeaderValue::from_static("1"));
+        let with_trailers = |pieces: &[&'static [u8]]| {
+            let mut frames: Vec<Result<Frame<Bytes>, std::io::Error>> =
+                pieces.iter().map(|p| Ok(Frame::data(Bytes::from_static(p)))).collect();
+            frames.push(Ok(Frame::trailers(trailers.clone())));
+            http_body_util::StreamBody::new(futures_util::stream::iter(frames))
+        };
+        // A matching body ends normally, trailers included.
+        let body = ResponseBody::new(with_trailers(&[b"hello ", b"world"])).checked_by(crc32_check(b"hello world"));
+        let collected = body.collect().await.unwrap();
+        assert_eq!(collected.trailers().unwrap()["x-trailer"], "1");
+        assert_eq!(collected.to_bytes(), "hello world");
+        // A changed byte: every data frame first, then the error in place of the trailers.
+        let body = ResponseBody::new(with_trailers(&[b"hello ", b"worle"])).checked_by(crc32_check(b"hello world"));
+        let mut body = std::pin::pin!(body);
+        assert!(!body.is_end_stream());
+        assert_eq!(body.frame().await.unwrap().unwrap().into_data().unwrap(), "hello ");
+        assert_eq!(body.frame().await.unwrap().unwrap().into_data().unwrap(), "worle");
+        let e = body.frame().await.unwrap().unwrap_err();
+        assert!(
+            e.downcast_ref::<crate::client::ResponseChecksumError>().is_some(),
+            "{e}"
+        );
+        assert!(body.frame().await.is_none());
+        // Without trailers, the error takes the place of the end.
+        let body = ResponseBody::new(frames(&[b"hello worle"])).checked_by(crc32_check(b"hello world"));
+        assert!(body.collect().await.is_err());
+        let body = ResponseBody::new(frames(&[])).checked_by(crc32_check(b""));
+        assert_eq!(body.collect().await.unwrap().to_bytes(), "");
+    }
+
     #[tokio::test]
     async fn a_read_error_reaches_the_caller_after_the_bytes() {
         let frames: Vec<Result<Frame<Bytes>, std::io::Error>> = vec![

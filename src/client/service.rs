@@ -18,7 +18,9 @@ use crate::BoxError;
 /// [`response_validation`](super::ChecksumPolicy::response_validation) (`WhenSupported` by
 /// default, from `AWS_RESPONSE_CHECKSUM_VALIDATION`), an S3 `GET` asks for the object's
 /// checksum with a signed `x-amz-checksum-mode: ENABLED`, and a `200` response carrying a
-/// full-object `x-amz-checksum-*` header has its body hashed as it streams: on a mismatch the
+/// full-object `x-amz-checksum-*` header (of several, the strongest: SHA-256, SHA-1,
+/// CRC64NVME, CRC32C, CRC32; composite checksums of multipart objects and `206` partial
+/// responses are not checked) has its body hashed as it streams: on a mismatch the
 /// body ends with a [`ResponseChecksumError`](super::ResponseChecksumError) after its last
 /// bytes. `WhenRequired` checks only when the request sets that header itself; `Disabled`
 /// never.
