@@ -4,6 +4,7 @@
 //! cargo run --example awscurl --features reqwest -- [-X METHOD] [-H 'Name: value']...
 //!     [-d DATA | --data-binary @FILE] [-T FILE] [--service S] [--region R] [--profile NAME]
 //!     [--presign SECONDS] [--unsigned-payload] [--sigv4a [--region-set R1,R2]]
+//!     [--checksum-algorithm CRC32|CRC32C|CRC64NVME|SHA1|SHA256]
 //!     [-o FILE] [-i] [-v] [-f|--fail] URL
 //! ```
 //!
@@ -19,6 +20,16 @@
 //! - `--sigv4a` (built with the `sigv4a` feature) signs with SigV4a for `--region-set`
 //!   (default: the region), as multi-region access points and global endpoints require;
 //!   uploads are then buffered or sent with `--unsigned-payload` (no signed aws-chunked).
+//! - Flexible checksums follow the AWS SDKs' settings: `AWS_REQUEST_CHECKSUM_CALCULATION` /
+//!   `AWS_RESPONSE_CHECKSUM_VALIDATION` (`WHEN_SUPPORTED`, the default, or `WHEN_REQUIRED`), else
+//!   `request_checksum_calculation` / `response_checksum_validation` in the profile. By default
+//!   an S3 `GET` asks for the object's checksum (`x-amz-checksum-mode: ENABLED`) and the body
+//!   is checked against it: a mismatch fails the transfer at its end (exit 2) after the bytes
+//!   were written. `--checksum-algorithm ALG` sends a checksum of that algorithm with the
+//!   upload: an `x-amz-checksum-<alg>` header for `-d`, an aws-chunked trailer for `-T`. With
+//!   `--presign`, it computes the checksum of the `-d` data or the `-T` file and prints, after
+//!   the URL, one `name: value` line per header the uploader must send with it (the checksum
+//!   is signed: another body is refused).
 //! - `--presign SECONDS` prints a presigned URL instead of sending; `-v` prints what is sent,
 //!   the canonical request and the string to sign on stderr (the session token redacted);
 //!   `-i` prints the status line and headers; `-o FILE` writes the body to a file; `-f` exits
@@ -36,14 +47,18 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use sigv4_middleware::client::{BodyPolicy, SigV4Middleware, Signer, SigningOverrides, same_origin_redirects};
+use sigv4_middleware::checksum::{Checksum, ChecksumAlgorithm};
+use sigv4_middleware::client::{
+    BodyPolicy, ChecksumCalculation, ChecksumLocation, ChecksumPolicy, SigV4Middleware, Signer, SigningOverrides,
+    same_origin_redirects,
+};
 use sigv4_middleware::credentials::{
     CachedProvider, DefaultCredentialsChain, ProfileProvider, ProvideCredentials, SharedCredentialsProvider,
 };
 
 const USAGE: &str = "usage: awscurl [-X METHOD] [-H 'Name: value']... [-d DATA | --data-binary @FILE] [-T FILE] \
-[--service S] [--region R] [--profile NAME] [--presign SECONDS] [--unsigned-payload] [--sigv4a [--region-set R1,R2]] [-o FILE] [-i] \
-[-v] [-f|--fail] URL";
+[--service S] [--region R] [--profile NAME] [--presign SECONDS] [--unsigned-payload] [--sigv4a [--region-set R1,R2]] \
+[--checksum-algorithm CRC32|CRC32C|CRC64NVME|SHA1|SHA256] [-o FILE] [-i] [-v] [-f|--fail] URL";
 
 /// The exit code curl uses for an HTTP error with `-f`.
 const EXIT_HTTP_ERROR: u8 = 22;
@@ -153,6 +168,7 @@ struct Args {
     unsigned_payload: bool,
     sigv4a: bool,
     region_set: Option<String>,
+    checksum_algorithm: Option<ChecksumAlgorithm>,
     output: Option<std::path::PathBuf>,
     include: bool,
     verbose: bool,
@@ -201,6 +217,10 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
             "--unsigned-payload" => out.unsigned_payload = true,
             "--sigv4a" => out.sigv4a = true,
             "--region-set" => out.region_set = Some(value(&arg)?),
+            "--checksum-algorithm" => {
+                let v = value(&arg)?;
+                out.checksum_algorithm = Some(v.parse().map_err(|e| format!("--checksum-algorithm: {e}"))?);
+            }
             "-o" | "--output" => out.output = Some(value(&arg)?.into()),
             "-i" | "--include" => out.include = true,
             "-v" | "--verbose" => out.verbose = true,
@@ -219,6 +239,11 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
     }
     if out.region_set.is_some() && !out.sigv4a {
         return Err(format!("--region-set needs --sigv4a ({USAGE})"));
+    }
+    if out.checksum_algorithm.is_some() && out.data.is_none() && out.upload.is_none() {
+        return Err(format!(
+            "--checksum-algorithm needs a body to upload: -d or -T ({USAGE})"
+        ));
     }
     if out.sigv4a && !cfg!(feature = "sigv4a") {
         return Err("--sigv4a needs the example built with the `sigv4a` feature".to_owned());
@@ -348,6 +373,23 @@ fn file_stream(file: tokio::fs::File) -> impl futures_util::Stream<Item = std::i
     })
 }
 
+/// The checksum of the body to upload: the `-d` data, or the `-T` file read in pieces.
+async fn body_checksum(algorithm: ChecksumAlgorithm, args: &Args) -> Result<Checksum, String> {
+    if let Some(data) = &args.data {
+        return Ok(algorithm.checksum(data));
+    }
+    let path = args.upload.as_ref().ok_or("--checksum-algorithm needs -d or -T")?;
+    let file = tokio::fs::File::open(path)
+        .await
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let mut hasher = algorithm.hasher();
+    let mut pieces = std::pin::pin!(file_stream(file));
+    while let Some(piece) = futures_util::StreamExt::next(&mut pieces).await {
+        hasher.update(&piece.map_err(|e| format!("cannot read {}: {e}", path.display()))?);
+    }
+    Ok(hasher.finalize())
+}
+
 async fn run(args: Args) -> Result<ExitCode, String> {
     let url_text = args.url.clone().unwrap_or_default();
     let mut url = reqwest::Url::parse(&url_text).map_err(|e| format!("bad URL {url_text:?}: {e}"))?;
@@ -373,6 +415,13 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         .profile
         .as_ref()
         .map(|p| ProfileProvider::builder().profile_name(p).build());
+    // The checksum settings come from the environment, else the profile the credentials come
+    // from (the default one without --profile), as the SDKs read them.
+    let checksums = match &profile {
+        Some(p) => ChecksumPolicy::from_env_and_profile(p).await,
+        None => ChecksumPolicy::from_env_and_profile(&ProfileProvider::builder().build()).await,
+    }
+    .map_err(|e| e.to_string())?;
     let profile_region = match &profile {
         Some(p) => {
             // Resolve the profile first: a missing or broken one is the error to report,
@@ -437,7 +486,9 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         Some(p) => SharedCredentialsProvider::new(CachedProvider::new(p)),
         None => SharedCredentialsProvider::new(CachedProvider::new(DefaultCredentialsChain::new())),
     };
-    let builder = Signer::builder(region, service).credentials_provider(credentials);
+    let builder = Signer::builder(region, service)
+        .credentials_provider(credentials)
+        .checksums(checksums.clone());
     #[cfg(feature = "sigv4a")]
     let builder = match region_set {
         Some(set) => builder.sigv4a(set),
@@ -447,11 +498,24 @@ async fn run(args: Args) -> Result<ExitCode, String> {
 
     if let Some(secs) = args.presign {
         let uri: http::Uri = url.as_str().parse().map_err(|e| format!("bad URL {url}: {e}"))?;
+        let expires = Duration::from_secs(secs);
+        let Some(algorithm) = args.checksum_algorithm else {
+            let presigned = signer
+                .presign(&method, &uri, &headers, expires)
+                .await
+                .map_err(|e| one_line(&e))?;
+            println!("{presigned}");
+            return Ok(ExitCode::SUCCESS);
+        };
+        let checksum = body_checksum(algorithm, &args).await?;
         let presigned = signer
-            .presign(&method, &uri, &headers, Duration::from_secs(secs))
+            .presign_with_checksum(&method, &uri, &headers, &checksum, expires)
             .await
             .map_err(|e| one_line(&e))?;
-        println!("{presigned}");
+        println!("{}", presigned.uri());
+        for (name, value) in presigned.headers() {
+            println!("{name}: {}", String::from_utf8_lossy(value.as_bytes()));
+        }
         return Ok(ExitCode::SUCCESS);
     }
 
@@ -466,8 +530,26 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     }
     let client = builder.build();
     let mut request = client.request(method, url.clone()).headers(headers);
+    let mut overrides = SigningOverrides::new();
     if args.unsigned_payload {
-        request = request.with_extension(SigningOverrides::new().body_policy(BodyPolicy::UnsignedPayload));
+        overrides = overrides.body_policy(BodyPolicy::UnsignedPayload);
+    }
+    if let Some(algorithm) = args.checksum_algorithm {
+        // Asked for by name: sent whatever AWS_REQUEST_CHECKSUM_CALCULATION says.
+        let location = if args.upload.is_some() {
+            ChecksumLocation::Trailer
+        } else {
+            ChecksumLocation::Header
+        };
+        overrides = overrides.checksums(
+            checksums
+                .calculation(ChecksumCalculation::WhenSupported)
+                .algorithm(algorithm)
+                .location(location),
+        );
+    }
+    if overrides != SigningOverrides::new() {
+        request = request.with_extension(overrides);
     }
     if let Some(data) = args.data {
         request = request.body(data);

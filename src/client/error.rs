@@ -4,7 +4,7 @@ use crate::credentials::CredentialsError;
 use crate::{BoxError, SigningError};
 
 use super::checksums::InvalidChecksumSetting;
-use super::presign::PresignLifetimeError;
+use super::presign::{PresignChecksumConflict, PresignLifetimeError};
 
 /// Why a request could not be signed or sent.
 #[derive(Debug, thiserror::Error)]
@@ -50,4 +50,7 @@ pub enum Error {
     /// The presigned URL would outlive the temporary credentials signing it.
     #[error(transparent)]
     PresignOutlivesCredentials(#[from] PresignLifetimeError),
+    /// The headers to presign name another checksum than the one to sign.
+    #[error(transparent)]
+    PresignChecksumConflict(#[from] PresignChecksumConflict),
 }

@@ -173,6 +173,8 @@ mod reqwest;
 #[cfg(feature = "tower")]
 mod response;
 #[cfg(feature = "tower")]
+mod response_checksum;
+#[cfg(feature = "tower")]
 mod service;
 #[cfg(feature = "tower")]
 mod sign;
@@ -183,7 +185,7 @@ mod skew;
 #[cfg(all(test, feature = "tower"))]
 mod test_support;
 
-pub use presign::{PresignLifetimeError, check_presign_lifetime};
+pub use presign::{PresignChecksumConflict, PresignLifetimeError, PresignedRequest, check_presign_lifetime};
 #[cfg(feature = "reqwest")]
 pub use reqwest::{SigV4Middleware, same_origin_redirects};
 #[cfg(feature = "tower")]
@@ -204,6 +206,7 @@ pub use {
     layer::SigV4Layer,
     policy::{Algorithm, BodyPolicy, DEFAULT_BUFFER_LIMIT, DEFAULT_CHUNK_SIZE, SigningOverrides},
     response::ResponseBody,
+    response_checksum::ResponseChecksumError,
     service::SigV4,
     signer::{Signer, SignerBuilder},
 };

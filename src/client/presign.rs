@@ -1,5 +1,5 @@
-//! Presigned URLs: the signer's `presign`, and the rule that a URL cannot outlive the
-//! credentials that signed it.
+//! Presigned URLs: the signer's `presign` and `presign_with_checksum`, and the rule that a URL
+//! cannot outlive the credentials that signed it.
 
 use std::time::{Duration, SystemTime};
 
@@ -72,8 +72,147 @@ pub fn check_presign_lifetime(
     })
 }
 
+/// A presigned request: its method, its URL, and the headers whoever uses the URL must send
+/// with it, exactly as given (they are signed: one left out or changed fails the signature).
+/// Made by [`Signer::presign_with_checksum`](super::Signer::presign_with_checksum).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PresignedRequest {
+    method: http::Method,
+    uri: http::Uri,
+    headers: http::HeaderMap,
+}
+
+impl PresignedRequest {
+    /// The method the URL was signed for.
+    pub fn method(&self) -> &http::Method {
+        &self.method
+    }
+
+    /// The presigned URL.
+    pub fn uri(&self) -> &http::Uri {
+        &self.uri
+    }
+
+    /// The headers to send with the URL, every one of them (`host` aside, which comes from the
+    /// URL).
+    pub fn headers(&self) -> &http::HeaderMap {
+        &self.headers
+    }
+
+    /// The method, URL and headers.
+    pub fn into_parts(self) -> (http::Method, http::Uri, http::HeaderMap) {
+        (self.method, self.uri, self.headers)
+    }
+
+    /// The request to send, with `body`.
+    pub fn into_request<B>(self, body: B) -> http::Request<B> {
+        let mut request = http::Request::new(body);
+        *request.method_mut() = self.method;
+        *request.uri_mut() = self.uri;
+        *request.headers_mut() = self.headers;
+        request
+    }
+}
+
+/// The headers given to [`Signer::presign_with_checksum`](super::Signer::presign_with_checksum)
+/// already name another checksum than the one to sign: S3 would refuse the upload, or check
+/// the body against the other value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the headers to presign already carry {header}: {value:?}, which disagrees with the checksum {checksum}")]
+pub struct PresignChecksumConflict {
+    header: String,
+    value: String,
+    checksum: String,
+}
+
+/// Refuses `headers` that name another checksum or algorithm than `checksum`: a value header of
+/// another algorithm or value, or another `x-amz-sdk-checksum-algorithm`.
+#[cfg(feature = "tower")]
+fn check_no_other_checksum(
+    headers: &http::HeaderMap,
+    checksum: &crate::checksum::Checksum,
+) -> Result<(), PresignChecksumConflict> {
+    use crate::checksum::{ChecksumHeader, SDK_CHECKSUM_ALGORITHM};
+
+    let algorithm = checksum.algorithm();
+    for (name, value) in headers {
+        let agrees = match ChecksumHeader::of(name.as_str()) {
+            ChecksumHeader::Value(a) => a == algorithm && value.as_bytes() == checksum.to_base64().as_bytes(),
+            ChecksumHeader::Unknown => false,
+            ChecksumHeader::Control | ChecksumHeader::Other if name == SDK_CHECKSUM_ALGORITHM => {
+                value.as_bytes().eq_ignore_ascii_case(algorithm.as_str().as_bytes())
+            }
+            ChecksumHeader::Control | ChecksumHeader::Other => true,
+        };
+        if !agrees {
+            return Err(PresignChecksumConflict {
+                header: name.as_str().to_owned(),
+                value: String::from_utf8_lossy(value.as_bytes()).chars().take(64).collect(),
+                checksum: checksum.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
 #[cfg(feature = "tower")]
 impl super::Signer {
+    /// A presigned URL for an upload that commits to the caller's `checksum` of the body:
+    /// `x-amz-checksum-<algorithm>: <checksum>` and `x-amz-sdk-checksum-algorithm:
+    /// <ALGORITHM>` are signed with `headers`, and returned with them in the
+    /// [`PresignedRequest`] the uploader follows. S3 then refuses a body with another checksum
+    /// (`BadDigest`) and a request without those headers (the signature does not match).
+    ///
+    /// The checksum is the caller's, computed over the very bytes to upload (for instance with
+    /// [`ChecksumAlgorithm::checksum`](crate::checksum::ChecksumAlgorithm::checksum) or a
+    /// [`ChecksumHasher`](crate::checksum::ChecksumHasher) over a file): nothing here hashes a
+    /// body. Otherwise as [`Signer::presign`](super::Signer::presign); `headers` naming another checksum are refused
+    /// with [`Error::PresignChecksumConflict`](super::Error::PresignChecksumConflict).
+    ///
+    /// ```no_run
+    /// # async fn f(signer: sigv4_middleware::client::Signer) -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use sigv4_middleware::checksum::ChecksumAlgorithm;
+    ///
+    /// let data = b"the file to upload";
+    /// let checksum = ChecksumAlgorithm::Crc32.checksum(data);
+    /// let uri = "https://bucket.s3.us-east-1.amazonaws.com/key".parse()?;
+    /// let presigned = signer
+    ///     .presign_with_checksum(&http::Method::PUT, &uri, &http::HeaderMap::new(), &checksum, Duration::from_secs(900))
+    ///     .await?;
+    /// // Hand the uploader the URL and every header:
+    /// println!("{}", presigned.uri());
+    /// for (name, value) in presigned.headers() {
+    ///     println!("{name}: {}", value.to_str()?);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn presign_with_checksum(
+        &self,
+        method: &http::Method,
+        uri: &http::Uri,
+        headers: &http::HeaderMap,
+        checksum: &crate::checksum::Checksum,
+        expires_in: Duration,
+    ) -> Result<PresignedRequest, super::Error> {
+        use crate::checksum::SDK_CHECKSUM_ALGORITHM;
+
+        check_no_other_checksum(headers, checksum)?;
+        let mut headers = headers.clone();
+        headers.insert(checksum.algorithm().http_header_name(), checksum.header_value());
+        headers.insert(
+            SDK_CHECKSUM_ALGORITHM,
+            http::HeaderValue::from_static(checksum.algorithm().as_str()),
+        );
+        let uri = self.presign(method, uri, &headers, expires_in).await?;
+        Ok(PresignedRequest {
+            method: method.clone(),
+            uri,
+            headers,
+        })
+    }
+
     /// A presigned URL for `method` on `uri` (absolute), valid for `expires_in` (1 s to 7 days),
     /// signed with `headers` (which the user of the URL must then send; `host` comes from the
     /// URI). S3 rules sign `UNSIGNED-PAYLOAD`. The added query is strictly percent-encoded, so

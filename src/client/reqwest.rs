@@ -6,9 +6,10 @@ use reqwest::ResponseBuilderExt;
 use reqwest_middleware::{Middleware, Next};
 
 use super::body::Kind;
+use super::response_checksum::ResponseCheck;
 use super::sign::Sent;
 use super::skew::{self, Responder};
-use super::{SignedBody, Signer, SigningOverrides};
+use super::{ResponseBody, SignedBody, Signer, SigningOverrides};
 
 /// How many redirects in a row [`same_origin_redirects`] follows, as reqwest's default policy.
 const MAX_REDIRECTS: usize = 10;
@@ -20,6 +21,13 @@ const MAX_REDIRECTS: usize = 10;
 /// S3). [`SigningOverrides`] are read from the request's extensions or from the middleware
 /// extensions (`RequestBuilder::with_extension`). See the [module documentation](super#retries)
 /// for its place next to a retry middleware and its clock-skew correction.
+///
+/// Response checksums are checked as by the tower layer (see [`SigV4`](super::SigV4)): a
+/// mismatch makes reading the body (`bytes`, `chunk`, `text`...) fail at its end with a
+/// `reqwest::Error` whose source is a [`ResponseChecksumError`](super::ResponseChecksumError).
+/// A client built with reqwest's automatic decompression (`gzip`, `brotli`, `zstd`,
+/// `deflate` features) hands on decoded bytes, which an object stored with a
+/// `Content-Encoding` does not match: use `WhenRequired` or `Disabled` for such objects.
 #[derive(Debug, Clone)]
 pub struct SigV4Middleware {
     signer: Signer,
@@ -107,6 +115,8 @@ impl Middleware for SigV4Middleware {
         {
             request.extensions_mut().insert(o.clone());
         }
+        // Before signing: the checksum mode header it may add is signed with the rest.
+        let check = ResponseCheck::prepare(&self.signer, &mut request);
         let (signed, sent) = self
             .signer
             .sign_keeping_replay(request)
@@ -127,25 +137,44 @@ impl Middleware for SigV4Middleware {
             Responder::OtherOrigin
         };
         if !skew::reads_ahead(&self.signer, &sent, from, response.status()) {
-            return Ok(response);
+            return Ok(checked_response(check, response));
         }
 
-        // reqwest keeps the response URL in a private extension: carry it over by hand.
-        let response_url = response.url().clone();
-        let (mut rparts, rbody) = http::Response::<reqwest::Body>::from(response).into_parts();
-        if let Ok(with_url) = http::Response::builder().url(response_url).body(()) {
-            rparts.extensions.extend(with_url.into_parts().0.extensions);
-        }
-        let checked = skew::after_response(&self.signer, sent, from, http::Response::from_parts(rparts, rbody))
+        let checked = skew::after_response(&self.signer, sent, from, into_http_response(response))
             .await
             .map_err(reqwest_middleware::Error::middleware)?;
         let Some((parts, data)) = checked.resend else {
-            return Ok(reqwest::Response::from(checked.response.map(reqwest::Body::wrap)));
+            return Ok(from_http_response(check.apply(checked.response)));
         };
         drop(checked.response);
         let request = into_reqwest(http::Request::from_parts(parts, SignedBody::full(data)), &url)?;
-        next.run(request, extensions).await
+        Ok(checked_response(check, next.run(request, extensions).await?))
     }
+}
+
+/// `response` with its body checked against its checksum as it streams, when `check` and the
+/// response's head ask for it; else `response` as it is.
+fn checked_response(check: ResponseCheck, response: reqwest::Response) -> reqwest::Response {
+    let Some(validator) = check.validator(response.status(), response.headers()) else {
+        return response;
+    };
+    from_http_response(into_http_response(response).map(|body| ResponseBody::new(body).checked_by(Some(validator))))
+}
+
+/// A reqwest response as an `http` one, to wrap its body; [`from_http_response`] turns it back.
+fn into_http_response(response: reqwest::Response) -> http::Response<reqwest::Body> {
+    // reqwest keeps the response URL in a private extension: carry it over by hand.
+    let response_url = response.url().clone();
+    let (mut parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+    if let Ok(with_url) = http::Response::builder().url(response_url).body(()) {
+        parts.extensions.extend(with_url.into_parts().0.extensions);
+    }
+    http::Response::from_parts(parts, body)
+}
+
+/// Back to a reqwest response, around the wrapping body.
+fn from_http_response(response: http::Response<ResponseBody<reqwest::Body>>) -> reqwest::Response {
+    reqwest::Response::from(response.map(reqwest::Body::wrap))
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Response bodies of signed requests: passed through, or with their start read ahead to look
-//! for a clock-skew refusal (400 and 403 responses only) and then replayed to the caller.
+//! for a clock-skew refusal (400 and 403 responses only) and then replayed to the caller; and
+//! checked against the response's checksum as they stream, when asked.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -10,6 +11,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use http::HeaderMap;
 use http_body::{Body, Frame, SizeHint};
 
+use super::response_checksum::Validator;
 use crate::BoxError;
 
 pin_project_lite::pin_project! {
@@ -20,9 +22,17 @@ pin_project_lite::pin_project! {
     /// [`SignerBuilder::skew_sniff_timeout`](super::SignerBuilder::skew_sniff_timeout), to look
     /// for a clock-skew refusal; those bytes are yielded first, then the rest of the body, so
     /// the caller still receives the whole body.
+    ///
+    /// When the response's checksum is validated (see
+    /// [`ChecksumPolicy::response_validation`](super::ChecksumPolicy::response_validation)),
+    /// the body is hashed as it streams and, when it does not match, ends with a
+    /// [`ResponseChecksumError`](super::ResponseChecksumError) after its last bytes instead of
+    /// ending normally.
     pub struct ResponseBody<B> {
         #[pin]
         inner: Inner<B>,
+        // Boxed: the hasher state is a few hundred bytes, and most responses are not checked.
+        check: Option<Box<Validator>>,
     }
 }
 
@@ -47,11 +57,15 @@ pin_project_lite::pin_project! {
 impl<B> std::fmt::Debug for ResponseBody<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.inner {
-            Inner::Passthrough { .. } => f.debug_struct("ResponseBody::Inner").finish_non_exhaustive(),
+            Inner::Passthrough { .. } => f
+                .debug_struct("ResponseBody::Inner")
+                .field("check", &self.check)
+                .finish_non_exhaustive(),
             Inner::Sniffed { prefix, rest, .. } => f
                 .debug_struct("ResponseBody::Sniffed")
                 .field("prefix_len", &prefix.len())
                 .field("more", &rest.is_some())
+                .field("check", &self.check)
                 .finish_non_exhaustive(),
         }
     }
@@ -62,7 +76,14 @@ impl<B> ResponseBody<B> {
     pub fn new(body: B) -> Self {
         Self {
             inner: Inner::Passthrough { body },
+            check: None,
         }
+    }
+
+    /// Checks the body with `check` as it streams (nothing when `None`).
+    pub(super) fn checked_by(mut self, check: Option<Box<Validator>>) -> Self {
+        self.check = check;
+        self
     }
 
     /// The bytes read ahead (empty when nothing was).
@@ -135,6 +156,38 @@ where
                 trailers,
                 rest,
             },
+            check: None,
+        }
+    }
+}
+
+/// The next frame of the body as received (the bytes read ahead first).
+fn poll_inner<B>(inner: Pin<&mut Inner<B>>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    match inner.project() {
+        InnerProj::Passthrough { body } => body.poll_frame(cx).map_err(Into::into),
+        InnerProj::Sniffed {
+            prefix,
+            error,
+            trailers,
+            rest,
+        } => {
+            if !prefix.is_empty() {
+                return Poll::Ready(Some(Ok(Frame::data(std::mem::take(prefix)))));
+            }
+            if let Some(e) = error.take() {
+                return Poll::Ready(Some(Err(e)));
+            }
+            if let Some(t) = trailers.take() {
+                return Poll::Ready(Some(Ok(Frame::trailers(t))));
+            }
+            match rest {
+                Some(body) => body.as_mut().poll_frame(cx).map_err(Into::into),
+                None => Poll::Ready(None),
+            }
         }
     }
 }
@@ -148,32 +201,40 @@ where
     type Error = BoxError;
 
     fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        match self.project().inner.project() {
-            InnerProj::Passthrough { body } => body.poll_frame(cx).map_err(Into::into),
-            InnerProj::Sniffed {
-                prefix,
-                error,
-                trailers,
-                rest,
-            } => {
-                if !prefix.is_empty() {
-                    return Poll::Ready(Some(Ok(Frame::data(std::mem::take(prefix)))));
-                }
-                if let Some(e) = error.take() {
-                    return Poll::Ready(Some(Err(e)));
-                }
-                if let Some(t) = trailers.take() {
-                    return Poll::Ready(Some(Ok(Frame::trailers(t))));
-                }
-                match rest {
-                    Some(body) => body.as_mut().poll_frame(cx).map_err(Into::into),
-                    None => Poll::Ready(None),
-                }
+        let this = self.project();
+        let polled = poll_inner(this.inner, cx);
+        let Some(check) = this.check else {
+            return polled;
+        };
+        let frame = match polled {
+            Poll::Ready(Some(Ok(frame))) => frame,
+            Poll::Ready(Some(Err(e))) => {
+                // The body failed on its own: there is nothing left to check.
+                *this.check = None;
+                return Poll::Ready(Some(Err(e)));
             }
+            Poll::Ready(None) => {
+                let outcome = this.check.take().map_or(Ok(()), |c| c.finish());
+                return Poll::Ready(outcome.err().map(|e| Err(e.into())));
+            }
+            Poll::Pending => return Poll::Pending,
+        };
+        if let Some(data) = frame.data_ref() {
+            check.update(data);
+            return Poll::Ready(Some(Ok(frame)));
+        }
+        // Trailers end a body: the check is decided before they are handed on.
+        match this.check.take().map_or(Ok(()), |c| c.finish()) {
+            Ok(()) => Poll::Ready(Some(Ok(frame))),
+            Err(e) => Poll::Ready(Some(Err(e.into()))),
         }
     }
 
     fn is_end_stream(&self) -> bool {
+        // A body still to be checked has its verdict to deliver: it ends when polled to its end.
+        if self.check.is_some() {
+            return false;
+        }
         match &self.inner {
             Inner::Passthrough { body } => body.is_end_stream(),
             Inner::Sniffed {
@@ -234,6 +295,47 @@ mod tests {
         assert_eq!(body.sniffed(), b"abc");
         assert_eq!(body.size_hint().exact(), Some(3));
         assert_eq!(body.collect().await.unwrap().to_bytes(), "abc");
+    }
+
+    fn crc32_check(of: &[u8]) -> Option<Box<Validator>> {
+        let mut head = http::HeaderMap::new();
+        let checksum = crate::checksum::ChecksumAlgorithm::Crc32.checksum(of);
+        head.insert(checksum.header_name(), checksum.header_value());
+        crate::client::response_checksum::ResponseCheck::On.validator(http::StatusCode::OK, &head)
+    }
+
+    #[tokio::test]
+    async fn a_checked_body_fails_after_its_last_bytes_and_before_its_trailers() {
+        let mut trailers = HeaderMap::new();
+        trailers.insert("x-trailer", http::HeaderValue::from_static("1"));
+        let with_trailers = |pieces: &[&'static [u8]]| {
+            let mut frames: Vec<Result<Frame<Bytes>, std::io::Error>> =
+                pieces.iter().map(|p| Ok(Frame::data(Bytes::from_static(p)))).collect();
+            frames.push(Ok(Frame::trailers(trailers.clone())));
+            http_body_util::StreamBody::new(futures_util::stream::iter(frames))
+        };
+        // A matching body ends normally, trailers included.
+        let body = ResponseBody::new(with_trailers(&[b"hello ", b"world"])).checked_by(crc32_check(b"hello world"));
+        let collected = body.collect().await.unwrap();
+        assert_eq!(collected.trailers().unwrap()["x-trailer"], "1");
+        assert_eq!(collected.to_bytes(), "hello world");
+        // A changed byte: every data frame first, then the error in place of the trailers.
+        let body = ResponseBody::new(with_trailers(&[b"hello ", b"worle"])).checked_by(crc32_check(b"hello world"));
+        let mut body = std::pin::pin!(body);
+        assert!(!body.is_end_stream());
+        assert_eq!(body.frame().await.unwrap().unwrap().into_data().unwrap(), "hello ");
+        assert_eq!(body.frame().await.unwrap().unwrap().into_data().unwrap(), "worle");
+        let e = body.frame().await.unwrap().unwrap_err();
+        assert!(
+            e.downcast_ref::<crate::client::ResponseChecksumError>().is_some(),
+            "{e}"
+        );
+        assert!(body.frame().await.is_none());
+        // Without trailers, the error takes the place of the end.
+        let body = ResponseBody::new(frames(&[b"hello worle"])).checked_by(crc32_check(b"hello world"));
+        assert!(body.collect().await.is_err());
+        let body = ResponseBody::new(frames(&[])).checked_by(crc32_check(b""));
+        assert_eq!(body.collect().await.unwrap().to_bytes(), "");
     }
 
     #[tokio::test]

@@ -6,12 +6,24 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use tower_service::Service;
 
+use super::response_checksum::ResponseCheck;
 use super::skew::{self, Responder};
 use super::{ResponseBody, ResponseFuture, SigV4Layer, SignedBody, Signer};
 use crate::BoxError;
 
 /// Signs each request, then passes it to the inner service with a [`SignedBody`]; the response
 /// comes back with a [`ResponseBody`].
+///
+/// Under the checksum policy's
+/// [`response_validation`](super::ChecksumPolicy::response_validation) (`WhenSupported` by
+/// default, from `AWS_RESPONSE_CHECKSUM_VALIDATION`), an S3 `GET` asks for the object's
+/// checksum with a signed `x-amz-checksum-mode: ENABLED`, and a `200` response carrying a
+/// full-object `x-amz-checksum-*` header (of several, the strongest: SHA-256, SHA-1,
+/// CRC64NVME, CRC32C, CRC32; composite checksums of multipart objects and `206` partial
+/// responses are not checked) has its body hashed as it streams: on a mismatch the
+/// body ends with a [`ResponseChecksumError`](super::ResponseChecksumError) after its last
+/// bytes. `WhenRequired` checks only when the request sets that header itself; `Disabled`
+/// never.
 ///
 /// Errors are boxed: a signing failure is a [`client::Error`](super::Error), an inner failure
 /// is the inner service's error, both downcastable. See the [module documentation](super)
@@ -72,13 +84,15 @@ where
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
         // The instance that was polled ready is the one that must be called; leave a fresh clone
         // behind for the next request.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let signer = self.signer.clone();
         ResponseFuture::new(async move {
+            // Before signing: the checksum mode header it may add is signed with the rest.
+            let check = ResponseCheck::prepare(&signer, &mut request);
             let (signed, sent) = signer
                 .sign_keeping_replay(request)
                 .await
@@ -90,7 +104,7 @@ where
                 .await
                 .map_err(|e| Box::new(e) as BoxError)?;
             let Some((parts, data)) = checked.resend else {
-                return Ok(checked.response);
+                return Ok(check.apply(checked.response));
             };
             drop(checked.response);
             futures_util::future::poll_fn(|cx| inner.poll_ready(cx))
@@ -100,7 +114,7 @@ where
                 .call(http::Request::from_parts(parts, SignedBody::full(data)))
                 .await
                 .map_err(Into::into)?;
-            Ok(response.map(ResponseBody::new))
+            Ok(check.apply(response.map(ResponseBody::new)))
         })
     }
 }

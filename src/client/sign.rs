@@ -55,7 +55,7 @@ pub(crate) enum Sent {
 /// Whether `uri` is a presigned URL: its query has an `X-Amz-Signature` parameter (any case,
 /// percent-encoded or not). Such a request already carries its authentication; signing it
 /// again would give it two, which AWS refuses (`Only one auth mechanism allowed`).
-fn is_presigned(uri: &http::Uri) -> bool {
+pub(super) fn is_presigned(uri: &http::Uri) -> bool {
     const NAME: &[u8] = b"x-amz-signature";
     uri.query().is_some_and(|query| {
         query.split('&').any(|pair| {
