@@ -16,6 +16,8 @@
 mod s3s_fs_dir;
 #[path = "common/s3s_server.rs"]
 mod s3s_server;
+#[path = "common/tls_terminator.rs"]
+mod tls_terminator;
 
 use base64::Engine as _;
 use bytes::Bytes;
@@ -513,6 +515,45 @@ async fn every_algorithm_in_a_signed_trailer_over_http_through_both_adapters() {
 #[tokio::test]
 async fn every_algorithm_in_an_unsigned_trailer_through_both_adapters() {
     trailer_matrix(true).await;
+}
+
+/// The default (`ChecksumLocation::Auto`) over https: a stream goes as
+/// `STREAMING-UNSIGNED-PAYLOAD-TRAILER` with CRC32, as the SDKs send it, through a TLS
+/// terminator to s3s-fs. reqwest only: the tower test client (hyper-util) has no TLS connector
+/// among the dev-dependencies.
+#[tokio::test]
+async fn the_default_over_https_is_an_unsigned_crc32_trailer_that_s3s_fs_accepts() {
+    let server = S3Server::start().await;
+    let port: u16 = server.endpoint.rsplit(':').next().unwrap().parse().unwrap();
+    let tls = tls_terminator::TlsTerminator::start(port).await;
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .tls_certs_only([reqwest::Certificate::from_pem(&tls.cert_pem).unwrap()])
+        .build()
+        .unwrap();
+    let adapter = Adapter::Reqwest(
+        reqwest_middleware::ClientBuilder::new(client)
+            .with(SigV4Middleware::new(signer()))
+            .build(),
+    );
+    let ep = &tls.endpoint;
+    adapter.ok(Req::new(Method::PUT, format!("{ep}/https"))).await;
+    let url = format!("{ep}/https/default.bin");
+    let data = body(MATRIX_LEN, 77);
+    let before = server.count();
+    let put = adapter
+        .ok(Req::new(Method::PUT, &url).body(Payload::Stream(stream_of(data.clone()), data.len() as u64)))
+        .await;
+    let seen = &server.seen()[before];
+    assert_eq!(
+        seen.headers["x-amz-content-sha256"],
+        "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+    );
+    assert_eq!(seen.headers["x-amz-trailer"], "x-amz-checksum-crc32");
+    assert_eq!(seen.headers["x-amz-sdk-checksum-algorithm"], "CRC32");
+    let want = reference(ChecksumAlgorithm::Crc32, &data);
+    assert_eq!(put.header("x-amz-checksum-crc32"), Some(want.as_str()));
+    get_and_check(&adapter, &url, ChecksumAlgorithm::Crc32, &data, "https default").await;
 }
 
 // ---------------------------------------------------------------------------------------------
