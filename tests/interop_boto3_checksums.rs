@@ -17,10 +17,12 @@ use axum::body::Body;
 use axum::extract::{Extension, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::put;
+use base64::Engine as _;
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use http_body_util::BodyExt;
 use raw_http::serve;
+use sha2::Digest as _;
 use sigv4_middleware::credentials::Credentials;
 use sigv4_middleware::verify::{
     BodyMode, ErrorFormat, StaticSecrets, VerifiedIdentity, VerifyConfig, VerifyError, VerifySigV4Layer,
@@ -35,6 +37,7 @@ struct Arrival {
     content_sha256: String,
     trailer: String,
     sdk_algorithm: String,
+    checksum_crc32_header: String,
     decoded_length: String,
     body_signed: bool,
     body: Bytes,
@@ -83,6 +86,7 @@ async fn put_object(
         content_sha256: header(&headers, "x-amz-content-sha256"),
         trailer: header(&headers, "x-amz-trailer"),
         sdk_algorithm: header(&headers, "x-amz-sdk-checksum-algorithm"),
+        checksum_crc32_header: header(&headers, "x-amz-checksum-crc32"),
         decoded_length: header(&headers, "x-amz-decoded-content-length"),
         body_signed: identity.is_body_signed(),
         body,
@@ -127,6 +131,16 @@ fn body() -> Vec<u8> {
 
 /// Runs tests/python/boto3_put.py: one PutObject through the TLS terminator to `addr`.
 async fn boto3_put(addr: std::net::SocketAddr, algorithm: &str, tamper: &str, body: &[u8]) -> Outcome {
+    boto3_put_over(addr, algorithm, tamper, body, "https").await
+}
+
+async fn boto3_put_over(
+    addr: std::net::SocketAddr,
+    algorithm: &str,
+    tamper: &str,
+    body: &[u8],
+    scheme: &str,
+) -> Outcome {
     let dir = tempfile::tempdir().unwrap();
     let body_file = dir.path().join("body.bin");
     std::fs::write(&body_file, body).unwrap();
@@ -139,6 +153,7 @@ async fn boto3_put(addr: std::net::SocketAddr, algorithm: &str, tamper: &str, bo
         .arg(algorithm)
         .arg(tamper)
         .arg(&body_file)
+        .arg(scheme)
         // boto3 must not pick up the machine's settings or talk to anything else.
         .env("AWS_CONFIG_FILE", dir.path().join("no-config"))
         .env("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("no-credentials"))
@@ -215,28 +230,73 @@ async fn boto3_upload_with_its_crc32_trailer_changed_in_flight_is_refused_with_b
 }
 
 #[tokio::test]
-async fn boto3_sha256_and_sha1_trailers_are_accepted_and_checked() {
+async fn boto3_sha256_and_sha1_trailers_are_accepted() {
     let body = body();
     for (algorithm, trailer) in [("SHA256", "x-amz-checksum-sha256"), ("SHA1", "x-amz-checksum-sha1")] {
         for mode in MODES {
             let (addr, arrivals) = start(mode).await;
             let out = boto3_put(addr, algorithm, "none", &body).await;
             assert_eq!(out.status, Some(200), "{algorithm} {mode:?}: {out:?}");
-            {
-                let seen = arrivals.0.lock().unwrap();
-                assert_eq!(seen.len(), 1);
-                assert_eq!(seen[0].content_sha256, "STREAMING-UNSIGNED-PAYLOAD-TRAILER");
-                assert_eq!(seen[0].trailer, trailer, "{algorithm} {mode:?}");
-                assert_eq!(seen[0].sdk_algorithm, algorithm, "{algorithm} {mode:?}");
-                assert_eq!(seen[0].body, body);
-            }
-
-            let out = boto3_put(addr, algorithm, "checksum", &body).await;
-            assert_eq!(out.tampered, 1, "{algorithm} {mode:?}");
-            assert_eq!(out.code.as_deref(), Some("BadDigest"), "{algorithm} {mode:?}: {out:?}");
-            assert_eq!(arrivals.0.lock().unwrap().len(), 1, "{algorithm} {mode:?}");
+            let seen = arrivals.0.lock().unwrap();
+            assert_eq!(seen.len(), 1);
+            assert_eq!(seen[0].content_sha256, "STREAMING-UNSIGNED-PAYLOAD-TRAILER");
+            assert_eq!(seen[0].trailer, trailer, "{algorithm} {mode:?}");
+            assert_eq!(seen[0].sdk_algorithm, algorithm, "{algorithm} {mode:?}");
+            assert_eq!(seen[0].body, body);
         }
     }
+}
+
+#[tokio::test]
+async fn boto3_sha256_and_sha1_trailers_changed_in_flight_are_refused_with_bad_digest() {
+    let body = body();
+    for algorithm in ["SHA256", "SHA1"] {
+        for mode in MODES {
+            let (addr, arrivals) = start(mode).await;
+            let out = boto3_put(addr, algorithm, "checksum", &body).await;
+            assert_eq!(out.tampered, 1, "{algorithm} {mode:?}");
+            assert_eq!(out.status, Some(400), "{algorithm} {mode:?}: {out:?}");
+            assert_eq!(out.code.as_deref(), Some("BadDigest"), "{algorithm} {mode:?}: {out:?}");
+            assert!(arrivals.0.lock().unwrap().is_empty(), "{algorithm} {mode:?}");
+        }
+    }
+}
+
+/// Over plain http boto3 signs the payload and sends its CRC32 as a header, not a trailer: the
+/// verifier accepts it and the handler gets the bytes.
+#[tokio::test]
+async fn boto3_over_http_sends_a_crc32_header_on_a_signed_payload_and_is_accepted() {
+    let body = body();
+    let want = base64::engine::general_purpose::STANDARD.encode(crc32_reference(&body).to_be_bytes());
+    for mode in MODES {
+        let (addr, arrivals) = start(mode).await;
+        let out = boto3_put_over(addr, "default", "none", &body, "http").await;
+        assert_eq!(out.status, Some(200), "{mode:?}: {out:?}");
+        let seen = arrivals.0.lock().unwrap().clone();
+        assert_eq!(seen.len(), 1, "{mode:?}");
+        let a = &seen[0];
+        assert_eq!(a.content_sha256, hex::encode(sha2::Sha256::digest(&body)), "{mode:?}");
+        assert_eq!(a.checksum_crc32_header, want, "{mode:?}");
+        assert_eq!(a.trailer, "", "{mode:?}");
+        assert!(a.body_signed, "{mode:?}");
+        assert_eq!(a.body, body, "{mode:?}");
+    }
+}
+
+/// CRC-32 (ISO-HDLC) bit by bit, from its definition: a value computed without boto3 or the crate.
+fn crc32_reference(data: &[u8]) -> u32 {
+    let mut crc = u32::MAX;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
 }
 
 /// botocore computes CRC32C and CRC64NVME only with the AWS CRT (`botocore[crt]`), which

@@ -1,10 +1,12 @@
 """boto3 as a client of the verifier under test: one PutObject through a local TLS terminator
 (tls_proxy.py), so that boto3 sends what it sends to S3 over https.
 
-usage: boto3_put.py UPSTREAM_PORT ACCESS_KEY SECRET ALGORITHM TAMPER BODY_FILE
+usage: boto3_put.py UPSTREAM_PORT ACCESS_KEY SECRET ALGORITHM TAMPER BODY_FILE [SCHEME]
   ALGORITHM: default (boto3 picks, CRC32 since 2025) | CRC32 | CRC32C | SHA1 | SHA256 | ...
   TAMPER:    none | body (one body byte changed in flight) | checksum (the trailer's value
              changed in flight)
+  SCHEME:    https (default: through the TLS terminator) | http (straight to the server, no
+             tampering: boto3 then signs the payload and sends the checksum as a header)
 
 Prints one JSON line: {"status": ..., "code": ..., "tampered": n, "error": ...}.
 """
@@ -61,14 +63,21 @@ def tamper_for(mode, algorithm, body):
 
 def main():
     port, akid, secret, algorithm, mode, body_file = sys.argv[1:7]
+    scheme = sys.argv[7] if len(sys.argv) > 7 else "https"
     with open(body_file, "rb") as f:
         body = f.read()
     tamper = tamper_for(mode, algorithm, body)
     with tempfile.TemporaryDirectory() as directory:
-        proxy_port, cert = tls_proxy.start(int(port), directory, tamper)
+        if scheme == "https":
+            proxy_port, cert = tls_proxy.start(int(port), directory, tamper)
+            endpoint = "https://127.0.0.1:%d" % proxy_port
+        elif scheme == "http" and mode == "none":
+            endpoint, cert = "http://127.0.0.1:%s" % port, None
+        else:
+            raise SystemExit("tampering needs the proxy (https)")
         s3 = boto3.client(
             "s3",
-            endpoint_url="https://127.0.0.1:%d" % proxy_port,
+            endpoint_url=endpoint,
             region_name="us-east-1",
             aws_access_key_id=akid,
             aws_secret_access_key=secret,
