@@ -30,13 +30,14 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
-use tower::ServiceExt;
+use tower::util::BoxCloneService;
+use tower::{ServiceBuilder, ServiceExt};
 
 use s3s_server::{ACCESS_KEY, S3Server, SECRET_KEY};
 use sigv4_middleware::BoxError;
 use sigv4_middleware::checksum::ChecksumAlgorithm;
 use sigv4_middleware::client::{
-    BodyPolicy, ChecksumLocation, ChecksumPolicy, SigV4, SigV4Layer, SigV4Middleware, SignedBody, Signer,
+    ChecksumLocation, ChecksumPolicy, ResponseBody, SigV4, SigV4Layer, SigV4Middleware, SignedBody, Signer,
     SigningOverrides,
 };
 use sigv4_middleware::credentials::Credentials;
@@ -198,10 +199,6 @@ impl Req {
         self.overrides = Some(self.overrides.take().unwrap_or_default().checksums(policy));
         self
     }
-    fn body_policy(mut self, policy: BodyPolicy) -> Self {
-        self.overrides = Some(self.overrides.take().unwrap_or_default().body_policy(policy));
-        self
-    }
 }
 
 /// A response whose body is read as a stream: `body` is its error if the stream failed (the
@@ -224,10 +221,16 @@ impl Resp {
     }
 }
 
+/// The tower layer over reqwest's own tower `Service`, for https (hyper-util's client has no
+/// TLS connector among the dev-dependencies), as in tests/tower_over_reqwest.rs.
+type TowerOverReqwest =
+    BoxCloneService<http::Request<TowerBody>, http::Response<ResponseBody<reqwest::Body>>, BoxError>;
+
 #[derive(Clone)]
 enum Adapter {
     Reqwest(reqwest_middleware::ClientWithMiddleware),
     Tower(Box<SigV4<TowerClient>>),
+    TowerOverReqwest(TowerOverReqwest),
 }
 
 fn signer() -> Signer {
@@ -261,6 +264,98 @@ fn both(signer: &Signer) -> [(&'static str, Adapter); 2] {
     ]
 }
 
+/// Both adapters over https to `tls` (the TLS terminator's certificate as the only root).
+fn both_over_https(signer: &Signer, tls: &tls_terminator::TlsTerminator) -> [(&'static str, Adapter); 2] {
+    let client = || {
+        reqwest::Client::builder()
+            .no_proxy()
+            .tls_certs_only([reqwest::Certificate::from_pem(&tls.cert_pem).unwrap()])
+            .build()
+            .unwrap()
+    };
+    let tower = ServiceBuilder::new()
+        .layer(SigV4Layer::new(signer.clone()))
+        .map_request(|req: http::Request<SignedBody<TowerBody>>| {
+            let req = req.map(|b| reqwest::Body::wrap(SyncBody(std::sync::Mutex::new(b))));
+            reqwest::Request::try_from(req).expect("absolute URIs convert")
+        })
+        .map_response(http::Response::<reqwest::Body>::from)
+        .map_err(BoxError::from)
+        .service(client());
+    [
+        (
+            "reqwest https",
+            Adapter::Reqwest(
+                reqwest_middleware::ClientBuilder::new(client())
+                    .with(SigV4Middleware::new(signer.clone()))
+                    .build(),
+            ),
+        ),
+        ("tower https", Adapter::TowerOverReqwest(BoxCloneService::new(tower))),
+    ]
+}
+
+/// `reqwest::Body::wrap` wants `Sync`; `UnsyncBoxBody` is not, so it is polled behind a mutex.
+struct SyncBody(std::sync::Mutex<SignedBody<TowerBody>>);
+
+impl http_body::Body for SyncBody {
+    type Data = Bytes;
+    type Error = BoxError;
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
+        let inner = self.get_mut().0.get_mut().unwrap_or_else(|e| e.into_inner());
+        std::pin::Pin::new(inner).poll_frame(cx)
+    }
+
+    // Forwarded so reqwest sends `content-length` (S3 requires it) rather than chunked.
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).size_hint()
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).is_end_stream()
+    }
+}
+
+/// Sends `req` through a tower service of the signing layer.
+async fn send_tower<S, RB>(svc: S, req: Req, keep: bool, each: &mut dyn FnMut(&[u8])) -> Resp
+where
+    S: tower::Service<http::Request<TowerBody>, Response = http::Response<RB>>,
+    S::Error: std::fmt::Debug,
+    RB: http_body::Body<Data = Bytes>,
+    RB::Error: Into<BoxError>,
+{
+    let what = format!("{} {}", req.method, req.url);
+    let mut b = http::Request::builder().method(req.method).uri(&req.url);
+    for (n, v) in req.headers {
+        b = b.header(n, v);
+    }
+    if let Some(o) = req.overrides {
+        b = b.extension(o);
+    }
+    let body: TowerBody = match req.body {
+        Payload::Empty => Empty::new().map_err(|e| match e {}).boxed_unsync(),
+        Payload::Bytes(v) => Full::new(Bytes::from(v)).map_err(|e| match e {}).boxed_unsync(),
+        Payload::Stream(stream, len) => {
+            b = b.header(http::header::CONTENT_LENGTH, len);
+            StreamBody::new(stream.map_ok(http_body::Frame::data).map_err(BoxError::from)).boxed_unsync()
+        }
+    };
+    let resp = svc
+        .oneshot(b.body(body).unwrap())
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e:?}"));
+    let (parts, body) = resp.into_parts();
+    let body = drain(Box::pin(body.into_data_stream()), keep, each).await;
+    Resp {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    }
+}
+
 /// Reads a body stream to its end through `each` (so 64 MiB need not be held), keeping the
 /// bytes only when `keep`.
 async fn drain<S, E>(mut stream: S, keep: bool, each: &mut dyn FnMut(&[u8])) -> Result<Bytes, BoxError>
@@ -285,9 +380,9 @@ impl Adapter {
     }
 
     async fn send_with(&self, req: Req, keep: bool, each: &mut dyn FnMut(&[u8])) -> Resp {
-        let what = format!("{} {}", req.method, req.url);
         match self {
             Adapter::Reqwest(client) => {
+                let what = format!("{} {}", req.method, req.url);
                 let mut b = client.request(req.method, &req.url);
                 for (n, v) in req.headers {
                     b = b.header(n, v);
@@ -308,36 +403,8 @@ impl Adapter {
                 let body = drain(resp.bytes_stream(), keep, each).await;
                 Resp { status, headers, body }
             }
-            Adapter::Tower(svc) => {
-                let mut b = http::Request::builder().method(req.method).uri(&req.url);
-                for (n, v) in req.headers {
-                    b = b.header(n, v);
-                }
-                if let Some(o) = req.overrides {
-                    b = b.extension(o);
-                }
-                let body: TowerBody = match req.body {
-                    Payload::Empty => Empty::new().map_err(|e| match e {}).boxed_unsync(),
-                    Payload::Bytes(v) => Full::new(Bytes::from(v)).map_err(|e| match e {}).boxed_unsync(),
-                    Payload::Stream(stream, len) => {
-                        b = b.header(http::header::CONTENT_LENGTH, len);
-                        StreamBody::new(stream.map_ok(http_body::Frame::data).map_err(BoxError::from)).boxed_unsync()
-                    }
-                };
-                let resp = (**svc)
-                    .clone()
-                    .oneshot(b.body(body).unwrap())
-                    .await
-                    .unwrap_or_else(|e| panic!("{what}: {e:?}"));
-                let (parts, body) = resp.into_parts();
-                let frames = body.into_data_stream();
-                let body = drain(frames, keep, each).await;
-                Resp {
-                    status: parts.status,
-                    headers: parts.headers,
-                    body,
-                }
-            }
+            Adapter::Tower(svc) => send_tower((**svc).clone(), req, keep, each).await,
+            Adapter::TowerOverReqwest(svc) => send_tower(svc.clone(), req, keep, each).await,
         }
     }
 
@@ -448,38 +515,45 @@ async fn every_algorithm_as_a_header_on_bytes_in_memory_through_both_adapters() 
     }
 }
 
+/// Which trailer form a test asks for, and how: both by the default `ChecksumLocation::Auto`,
+/// which picks the form by scheme as the SDKs do (the crate has no public switch to send
+/// unsigned chunks over plain http).
+#[derive(Clone, Copy, Debug)]
+enum TrailerForm {
+    /// Over http: `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`.
+    SignedOverHttp,
+    /// Over https, through the TLS terminator: `STREAMING-UNSIGNED-PAYLOAD-TRAILER`.
+    UnsignedOverHttps,
+}
+
 /// The trailer cases: `data` as a stream of known length, the checksum in a trailer.
-async fn trailer_matrix(force_unsigned: bool) {
+async fn trailer_matrix(form: TrailerForm) {
     let server = S3Server::start().await;
-    let ep = &server.endpoint;
-    let (form, content_sha256) = if force_unsigned {
-        ("unsigned", "STREAMING-UNSIGNED-PAYLOAD-TRAILER")
-    } else {
-        ("signed", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER")
+    let port: u16 = server.endpoint.rsplit(':').next().unwrap().parse().unwrap();
+    let (tls, content_sha256) = match form {
+        TrailerForm::SignedOverHttp => (None, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"),
+        TrailerForm::UnsignedOverHttps => (
+            Some(tls_terminator::TlsTerminator::start(port).await),
+            "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+        ),
     };
-    for (name, adapter) in both(&signer()) {
-        let bucket = format!("{form}-trailer-{name}");
+    let (ep, adapters) = match &tls {
+        None => (server.endpoint.clone(), both(&signer())),
+        Some(tls) => (tls.endpoint.clone(), both_over_https(&signer(), tls)),
+    };
+    for (n, (name, adapter)) in adapters.into_iter().enumerate() {
+        let bucket = format!("trailer-{n}");
         adapter.ok(Req::new(Method::PUT, format!("{ep}/{bucket}"))).await;
         for (i, algorithm) in ChecksumAlgorithm::ALL.into_iter().enumerate() {
-            let what = format!("{name} {algorithm:?} {form} trailer");
+            let what = format!("{name} {algorithm:?} {form:?}");
             let data = body(MATRIX_LEN, 100 + i as u32);
             let url = format!("{ep}/{bucket}/{}", algorithm.as_str());
             let before = server.count();
-            let mut req = Req::new(Method::PUT, &url)
-                .body(Payload::Stream(stream_of(data.clone()), data.len() as u64))
-                .checksums(policy(
-                    algorithm,
-                    if force_unsigned {
-                        ChecksumLocation::Trailer
-                    } else {
-                        ChecksumLocation::Auto
-                    },
-                ));
-            if force_unsigned {
-                // Over http the SDKs sign the chunks; unsigned chunks are asked for explicitly.
-                req = req.body_policy(BodyPolicy::UnsignedPayload);
-            }
-            let put = adapter.ok(req).await;
+            let put = adapter
+                .ok(Req::new(Method::PUT, &url)
+                    .body(Payload::Stream(stream_of(data.clone()), data.len() as u64))
+                    .checksums(policy(algorithm, ChecksumLocation::Auto)))
+                .await;
             let seen = &server.seen()[before];
             assert_eq!(seen.headers["x-amz-content-sha256"], content_sha256, "{what}");
             assert_eq!(seen.headers["content-encoding"], "aws-chunked", "{what}");
@@ -509,51 +583,41 @@ async fn trailer_matrix(force_unsigned: bool) {
 
 #[tokio::test]
 async fn every_algorithm_in_a_signed_trailer_over_http_through_both_adapters() {
-    trailer_matrix(false).await;
+    trailer_matrix(TrailerForm::SignedOverHttp).await;
 }
 
 #[tokio::test]
-async fn every_algorithm_in_an_unsigned_trailer_through_both_adapters() {
-    trailer_matrix(true).await;
+async fn every_algorithm_in_an_unsigned_trailer_over_https_through_both_adapters() {
+    trailer_matrix(TrailerForm::UnsignedOverHttps).await;
 }
 
-/// The default (`ChecksumLocation::Auto`) over https: a stream goes as
-/// `STREAMING-UNSIGNED-PAYLOAD-TRAILER` with CRC32, as the SDKs send it, through a TLS
-/// terminator to s3s-fs. reqwest only: the tower test client (hyper-util) has no TLS connector
-/// among the dev-dependencies.
+/// The signer's default policy (no per-request override) over https: a stream goes as
+/// `STREAMING-UNSIGNED-PAYLOAD-TRAILER` with CRC32, as the SDKs send it.
 #[tokio::test]
 async fn the_default_over_https_is_an_unsigned_crc32_trailer_that_s3s_fs_accepts() {
     let server = S3Server::start().await;
     let port: u16 = server.endpoint.rsplit(':').next().unwrap().parse().unwrap();
     let tls = tls_terminator::TlsTerminator::start(port).await;
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .tls_certs_only([reqwest::Certificate::from_pem(&tls.cert_pem).unwrap()])
-        .build()
-        .unwrap();
-    let adapter = Adapter::Reqwest(
-        reqwest_middleware::ClientBuilder::new(client)
-            .with(SigV4Middleware::new(signer()))
-            .build(),
-    );
     let ep = &tls.endpoint;
-    adapter.ok(Req::new(Method::PUT, format!("{ep}/https"))).await;
-    let url = format!("{ep}/https/default.bin");
-    let data = body(MATRIX_LEN, 77);
-    let before = server.count();
-    let put = adapter
-        .ok(Req::new(Method::PUT, &url).body(Payload::Stream(stream_of(data.clone()), data.len() as u64)))
-        .await;
-    let seen = &server.seen()[before];
-    assert_eq!(
-        seen.headers["x-amz-content-sha256"],
-        "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
-    );
-    assert_eq!(seen.headers["x-amz-trailer"], "x-amz-checksum-crc32");
-    assert_eq!(seen.headers["x-amz-sdk-checksum-algorithm"], "CRC32");
-    let want = reference(ChecksumAlgorithm::Crc32, &data);
-    assert_eq!(put.header("x-amz-checksum-crc32"), Some(want.as_str()));
-    get_and_check(&adapter, &url, ChecksumAlgorithm::Crc32, &data, "https default").await;
+    for (n, (name, adapter)) in both_over_https(&signer(), &tls).into_iter().enumerate() {
+        adapter.ok(Req::new(Method::PUT, format!("{ep}/https-{n}"))).await;
+        let url = format!("{ep}/https-{n}/default.bin");
+        let data = body(MATRIX_LEN, 77);
+        let before = server.count();
+        let put = adapter
+            .ok(Req::new(Method::PUT, &url).body(Payload::Stream(stream_of(data.clone()), data.len() as u64)))
+            .await;
+        let seen = &server.seen()[before];
+        assert_eq!(
+            seen.headers["x-amz-content-sha256"], "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+            "{name}"
+        );
+        assert_eq!(seen.headers["x-amz-trailer"], "x-amz-checksum-crc32", "{name}");
+        assert_eq!(seen.headers["x-amz-sdk-checksum-algorithm"], "CRC32", "{name}");
+        let want = reference(ChecksumAlgorithm::Crc32, &data);
+        assert_eq!(put.header("x-amz-checksum-crc32"), Some(want.as_str()), "{name}");
+        get_and_check(&adapter, &url, ChecksumAlgorithm::Crc32, &data, name).await;
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
