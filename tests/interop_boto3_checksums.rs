@@ -23,6 +23,7 @@ use http::{HeaderMap, StatusCode};
 use http_body_util::BodyExt;
 use raw_http::serve;
 use sha2::Digest as _;
+use sigv4_middleware::checksum::{Checksum, ChecksumAlgorithm};
 use sigv4_middleware::credentials::Credentials;
 use sigv4_middleware::verify::{
     BodyMode, ErrorFormat, StaticSecrets, VerifiedIdentity, VerifyConfig, VerifyError, VerifySigV4Layer,
@@ -40,6 +41,8 @@ struct Arrival {
     checksum_crc32_header: String,
     decoded_length: String,
     body_signed: bool,
+    /// What `VerifiedIdentity::checksum` reports once the body was read: the verified value.
+    verified_checksum: Option<Checksum>,
     body: Bytes,
 }
 
@@ -89,6 +92,7 @@ async fn put_object(
         checksum_crc32_header: header(&headers, "x-amz-checksum-crc32"),
         decoded_length: header(&headers, "x-amz-decoded-content-length"),
         body_signed: identity.is_body_signed(),
+        verified_checksum: identity.checksum(),
         body,
     });
     StatusCode::OK.into_response()
@@ -197,6 +201,11 @@ async fn boto3_default_upload_is_an_unsigned_trailer_with_crc32_and_is_accepted(
         // Unsigned chunks: only the checksum trailer protects these bytes.
         assert!(!a.body_signed, "{mode:?}");
         assert_eq!(a.body, body, "{mode:?}: the handler got the decoded bytes");
+        assert_eq!(
+            a.verified_checksum,
+            Some(ChecksumAlgorithm::Crc32.checksum(&body)),
+            "{mode:?}"
+        );
     }
 }
 
@@ -243,6 +252,8 @@ async fn boto3_sha256_and_sha1_trailers_are_accepted() {
             assert_eq!(seen[0].trailer, trailer, "{algorithm} {mode:?}");
             assert_eq!(seen[0].sdk_algorithm, algorithm, "{algorithm} {mode:?}");
             assert_eq!(seen[0].body, body);
+            let want = algorithm.parse::<ChecksumAlgorithm>().unwrap().checksum(&body);
+            assert_eq!(seen[0].verified_checksum, Some(want), "{algorithm} {mode:?}");
         }
     }
 }
@@ -277,6 +288,11 @@ async fn boto3_over_http_sends_a_crc32_header_on_a_signed_payload_and_is_accepte
         let a = &seen[0];
         assert_eq!(a.content_sha256, hex::encode(sha2::Sha256::digest(&body)), "{mode:?}");
         assert_eq!(a.checksum_crc32_header, want, "{mode:?}");
+        assert_eq!(
+            a.verified_checksum.map(|c| c.to_base64()),
+            Some(want.clone()),
+            "{mode:?}"
+        );
         assert_eq!(a.trailer, "", "{mode:?}");
         assert!(a.body_signed, "{mode:?}");
         assert_eq!(a.body, body, "{mode:?}");
