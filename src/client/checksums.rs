@@ -89,17 +89,21 @@ pub enum ChecksumLocation {
 /// # What gets a checksum
 ///
 /// Only uploads to a service with S3 rules (`s3`, `s3express`, `s3-object-lambda`,
-/// `s3-outposts`): `PUT` with a body, `POST ?delete` (DeleteObjects) and `POST ?restore`.
+/// `s3-outposts`): `PUT` with a body, `POST ?restore`, and the `POST`s that require one
+/// (DeleteObjects, bucket metadata configurations).
 /// Other `POST`s get none (CompleteMultipartUpload's `x-amz-checksum-*` header means the whole
 /// object's checksum, not its XML body's). An empty `PUT` (CopyObject, an empty object) gets
 /// none unless asked for.
 ///
 /// - [`ChecksumCalculation::WhenSupported`] (default) adds one to every such upload.
 /// - [`ChecksumCalculation::WhenRequired`] only when the caller asks, or the operation
-///   requires one: DeleteObjects and the `PUT`s of bucket and object configuration
-///   (`?acl`, `?cors`, `?encryption`, `?legal-hold`, `?lifecycle`, `?logging`,
-///   `?object-lock`, `?ownershipControls`, `?policy`, `?publicAccessBlock`, `?replication`,
-///   `?requestPayment`, `?retention`, `?tagging`, `?versioning`, `?website`).
+///   requires one (the S3 model's `requestChecksumRequired`): DeleteObjects, the bucket
+///   metadata configurations (`POST ?metadataConfiguration`, `?metadataTable`) and the
+///   `PUT`s of bucket and object configuration (`?acl`, `?cors`, `?encryption`,
+///   `?legal-hold`, `?lifecycle`, `?logging`, `?metadataInventoryTable`,
+///   `?metadataJournalTable`, `?notification`, `?object-lock`, `?ownershipControls`,
+///   `?policy`, `?publicAccessBlock`, `?replication`, `?requestPayment`, `?retention`,
+///   `?tagging`, `?versioning`, `?website`).
 /// - [`ChecksumCalculation::Disabled`] never adds one, whatever the request says.
 ///
 /// The caller asks for one, with its algorithm, the SDKs' way: an
@@ -246,12 +250,11 @@ impl ChecksumPolicy {
 }
 
 /// The query subresources of the S3 operations that require a checksum
-/// (`httpChecksum.requestChecksumRequired` in the S3 model; they accepted `Content-MD5` before
-/// flexible checksums): DeleteObjects (`POST ?delete`) and the `PUT`s of bucket and object
-/// configuration (ACL, CORS, encryption, legal hold, lifecycle, logging, object lock,
-/// ownership controls, policy, public access block, replication, request payment, retention,
-/// tagging, versioning, website).
-const CHECKSUM_REQUIRED: [&str; 17] = [
+/// (`httpChecksum.requestChecksumRequired` in the S3 model, as botocore 1.43's
+/// `s3/2006-03-01/service-2.json` lists them; they accepted `Content-MD5` before flexible
+/// checksums): DeleteObjects and the bucket metadata configurations (`POST`), and the `PUT`s
+/// of bucket and object configuration.
+const CHECKSUM_REQUIRED: [&str; 22] = [
     "acl",
     "cors",
     "delete",
@@ -259,6 +262,11 @@ const CHECKSUM_REQUIRED: [&str; 17] = [
     "legal-hold",
     "lifecycle",
     "logging",
+    "metadataConfiguration",
+    "metadataInventoryTable",
+    "metadataJournalTable",
+    "metadataTable",
+    "notification",
     "object-lock",
     "ownershipControls",
     "policy",
