@@ -96,3 +96,9 @@ pub use deprecated::reqwest;
 pub use deprecated::{sign, signer};
 #[cfg(feature = "verify")]
 pub mod verify;
+
+/// The README's `rust` code blocks, compiled as doc tests (those marked `ignore` have compiled
+/// copies above, in the crate documentation).
+#[cfg(all(doctest, feature = "tower"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
