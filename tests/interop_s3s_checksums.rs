@@ -12,8 +12,8 @@
 //! refused upload may still leave its bytes behind (a limit of s3s-fs, not asserted here).
 #![cfg(feature = "reqwest")]
 
-#[path = "common/s3s_fs_dir.rs"]
-mod s3s_fs_dir;
+#[path = "common/reqwest_service.rs"]
+mod reqwest_service;
 #[path = "common/s3s_server.rs"]
 mod s3s_server;
 #[path = "common/tls_terminator.rs"]
@@ -30,8 +30,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
+use tower::ServiceExt;
 use tower::util::BoxCloneService;
-use tower::{ServiceBuilder, ServiceExt};
 
 use s3s_server::{ACCESS_KEY, S3Server, SECRET_KEY};
 use sigv4_middleware::BoxError;
@@ -273,15 +273,7 @@ fn both_over_https(signer: &Signer, tls: &tls_terminator::TlsTerminator) -> [(&'
             .build()
             .unwrap()
     };
-    let tower = ServiceBuilder::new()
-        .layer(SigV4Layer::new(signer.clone()))
-        .map_request(|req: http::Request<SignedBody<TowerBody>>| {
-            let req = req.map(|b| reqwest::Body::wrap(SyncBody(std::sync::Mutex::new(b))));
-            reqwest::Request::try_from(req).expect("absolute URIs convert")
-        })
-        .map_response(http::Response::<reqwest::Body>::from)
-        .map_err(BoxError::from)
-        .service(client());
+    let tower = reqwest_service::signed_reqwest(signer.clone(), client());
     [
         (
             "reqwest https",
@@ -293,30 +285,6 @@ fn both_over_https(signer: &Signer, tls: &tls_terminator::TlsTerminator) -> [(&'
         ),
         ("tower https", Adapter::TowerOverReqwest(BoxCloneService::new(tower))),
     ]
-}
-
-/// `reqwest::Body::wrap` wants `Sync`; `UnsyncBoxBody` is not, so it is polled behind a mutex.
-struct SyncBody(std::sync::Mutex<SignedBody<TowerBody>>);
-
-impl http_body::Body for SyncBody {
-    type Data = Bytes;
-    type Error = BoxError;
-    fn poll_frame(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
-        let inner = self.get_mut().0.get_mut().unwrap_or_else(|e| e.into_inner());
-        std::pin::Pin::new(inner).poll_frame(cx)
-    }
-
-    // Forwarded so reqwest sends `content-length` (S3 requires it) rather than chunked.
-    fn size_hint(&self) -> http_body::SizeHint {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).size_hint()
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).is_end_stream()
-    }
 }
 
 /// Sends `req` through a tower service of the signing layer.
@@ -723,7 +691,7 @@ async fn a_wrong_checksum_header_set_by_the_caller_gets_bad_digest_from_s3s_fs()
 
 #[tokio::test]
 async fn a_validated_get_of_an_object_changed_on_disk_fails_at_the_end_of_its_body() {
-    let server = s3s_fs_dir::S3FsWithDir::start(ACCESS_KEY, SECRET_KEY).await;
+    let server = S3Server::start().await;
     let ep = &server.endpoint;
     for (name, adapter) in both(&signer()) {
         let bucket = format!("rot-{name}");
