@@ -4,6 +4,8 @@
 //! trips against s3s-fs on loopback.
 #![cfg(feature = "tower")]
 
+#[path = "common/s3_example_b.rs"]
+mod s3_example_b;
 #[path = "common/s3s_server.rs"]
 mod s3s_server;
 
@@ -26,7 +28,7 @@ use sigv4_middleware::client::{
     SigningOverrides,
 };
 use sigv4_middleware::credentials::Credentials;
-use sigv4_middleware::signing::{AmzDate, ChunkSigner, SignableBody, SignableRequest, SigningKey, SigningParams, sign};
+use sigv4_middleware::signing::{AmzDate, ChunkSigner, SigningKey, SigningParams, sign};
 
 const AKID: &str = "AKIAIOSFODNN7EXAMPLE";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
@@ -594,20 +596,7 @@ async fn frames_out_are_bounded_by_a_chunk() {
 /// encoder, bit for bit.
 #[tokio::test]
 async fn aws_example_signed_trailer_bit_for_bit() {
-    let headers: [(&str, &[u8]); 5] = [
-        ("content-encoding", b"aws-chunked"),
-        ("host", b"s3.amazonaws.com"),
-        ("x-amz-decoded-content-length", b"66560"),
-        ("x-amz-storage-class", b"REDUCED_REDUNDANCY"),
-        ("x-amz-trailer", b"x-amz-checksum-crc32c"),
-    ];
-    let req = SignableRequest::new(
-        "PUT",
-        "/examplebucket/chunkObject.txt",
-        headers,
-        SignableBody::StreamingSignedTrailer,
-    )
-    .unwrap();
+    let req = s3_example_b::seed_request();
     let creds = Credentials::new(AKID, SECRET);
     let params = SigningParams::new(&creds, "us-east-1", "s3", UNIX_EPOCH + Duration::from_secs(TIME_SECS));
     let mut out = sign(&req, &params).unwrap();
@@ -639,23 +628,7 @@ async fn aws_example_signed_trailer_bit_for_bit() {
     let body = AwsChunkedBody::new(inner, chain, 66560, 65536).with_checksum_trailer(ChecksumAlgorithm::Crc32c);
     assert_eq!(body.encoded_length(), 66946);
     let wire = body.collect().await.unwrap().to_bytes();
-    let mut want = Vec::new();
-    want.extend_from_slice(
-        b"10000;chunk-signature=b474d8862b1487a5145d686f57f013e54db672cee1c953b3010fb58501ef5aa2\r\n",
-    );
-    want.extend_from_slice(&[b'a'; 65536]);
-    want.extend_from_slice(
-        b"\r\n400;chunk-signature=1c1344b170168f8e65b41376b44b20fe354e373826ccbbe2c1d40a8cae51e5c7\r\n",
-    );
-    want.extend_from_slice(&[b'a'; 1024]);
-    want.extend_from_slice(
-        b"\r\n0;chunk-signature=2ca2aba2005185cf7159c6277faf83795951dd77a3a99e6e65d5c9f85863f992\r\n",
-    );
-    want.extend_from_slice(b"x-amz-checksum-crc32c:sOO8/Q==\r\n");
-    want.extend_from_slice(
-        b"x-amz-trailer-signature:d81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435\r\n",
-    );
-    want.extend_from_slice(b"\r\n");
+    let want = s3_example_b::body();
     assert_eq!(wire.len(), 66946);
     assert!(wire == want, "wire bytes differ from the AWS example");
 }
