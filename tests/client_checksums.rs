@@ -93,6 +93,11 @@ fn put<B>(url: &str, body: B) -> Request<B> {
     Request::put(url).body(body).unwrap()
 }
 
+/// `hello` in memory.
+fn hello() -> Full<Bytes> {
+    Full::new(Bytes::from_static(b"hello"))
+}
+
 async fn signed<B>(signer: &Signer, request: Request<B>) -> (HeaderMap, SignedBody<B>)
 where
     B: Body<Data = Bytes> + Send + 'static,
@@ -114,6 +119,17 @@ fn signed_headers(h: &HeaderMap) -> Vec<String> {
     let auth = h["authorization"].to_str().unwrap();
     let list = auth.split("SignedHeaders=").nth(1).unwrap().split(',').next().unwrap();
     list.split(';').map(str::to_owned).collect()
+}
+
+/// Signs `request` and asserts it got no checksum; returns what `signed` returns.
+async fn signed_without_checksum<B>(signer: &Signer, request: Request<B>) -> (HeaderMap, SignedBody<B>)
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<sigv4_middleware::BoxError>,
+{
+    let (h, body) = signed(signer, request).await;
+    has_no_checksum(&h);
+    (h, body)
 }
 
 fn has_no_checksum(h: &HeaderMap) {
@@ -335,7 +351,7 @@ async fn caller_checksum_header_is_kept() {
     for url in [HTTPS_URL, HTTP_URL] {
         let req = Request::put(url)
             .header("x-amz-checksum-sha256", "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=")
-            .body(Full::new(Bytes::from_static(b"hello")))
+            .body(hello())
             .unwrap();
         let (h, body) = signed(&s, req).await;
         assert_eq!(
@@ -363,7 +379,7 @@ async fn caller_sdk_algorithm_header_picks_the_algorithm() {
     let s = signer(ChecksumPolicy::new());
     let req = Request::put(HTTPS_URL)
         .header("x-amz-sdk-checksum-algorithm", "SHA256")
-        .body(Full::new(Bytes::from_static(b"hello")))
+        .body(hello())
         .unwrap();
     let (h, _) = signed(&s, req).await;
     assert_eq!(
@@ -379,10 +395,7 @@ async fn caller_sdk_algorithm_header_picks_the_algorithm() {
 #[tokio::test]
 async fn resigning_keeps_one_checksum() {
     let s = signer(ChecksumPolicy::new());
-    let once = s
-        .sign(put(HTTPS_URL, Full::new(Bytes::from_static(b"hello"))))
-        .await
-        .unwrap();
+    let once = s.sign(put(HTTPS_URL, hello())).await.unwrap();
     let twice = s.sign(once).await.unwrap();
     let h = twice.headers();
     assert_eq!(h.get_all("x-amz-checksum-crc32").iter().count(), 1);
@@ -404,7 +417,7 @@ async fn unknown_sdk_algorithm_is_an_error() {
     let s = signer(ChecksumPolicy::new());
     let req = Request::put(HTTPS_URL)
         .header("x-amz-sdk-checksum-algorithm", "MD5")
-        .body(Full::new(Bytes::from_static(b"hello")))
+        .body(hello())
         .unwrap();
     let err = s.sign(req).await.unwrap_err();
     assert!(matches!(err, Error::Signing(_)), "{err}");
@@ -414,10 +427,8 @@ async fn unknown_sdk_algorithm_is_an_error() {
 #[tokio::test]
 async fn when_required_without_ask_sends_none() {
     let s = signer(ChecksumPolicy::new().calculation(ChecksumCalculation::WhenRequired));
-    let (h, _) = signed(&s, put(HTTPS_URL, Full::new(Bytes::from_static(b"hello")))).await;
-    has_no_checksum(&h);
-    let (h, _) = signed(&s, put(HTTP_URL, stream(100_000, 4096))).await;
-    has_no_checksum(&h);
+    signed_without_checksum(&s, put(HTTPS_URL, hello())).await;
+    let (h, _) = signed_without_checksum(&s, put(HTTP_URL, stream(100_000, 4096))).await;
     assert_eq!(h["x-amz-content-sha256"], "STREAMING-AWS4-HMAC-SHA256-PAYLOAD");
 }
 
@@ -446,14 +457,14 @@ async fn when_required_with_ask_sends_one() {
     let s = signer(ChecksumPolicy::new().calculation(ChecksumCalculation::WhenRequired));
     let req = Request::put(HTTPS_URL)
         .header("x-amz-sdk-checksum-algorithm", "CRC32C")
-        .body(Full::new(Bytes::from_static(b"hello")))
+        .body(hello())
         .unwrap();
     let (h, _) = signed(&s, req).await;
     assert!(h.contains_key("x-amz-checksum-crc32c"));
     // Per request: a WhenSupported policy in the request's overrides.
     let req = Request::put(HTTPS_URL)
         .extension(SigningOverrides::new().checksums(ChecksumPolicy::new().algorithm(ChecksumAlgorithm::Sha1)))
-        .body(Full::new(Bytes::from_static(b"hello")))
+        .body(hello())
         .unwrap();
     let (h, _) = signed(&s, req).await;
     assert!(h.contains_key("x-amz-checksum-sha1"));
@@ -462,45 +473,38 @@ async fn when_required_with_ask_sends_one() {
 #[tokio::test]
 async fn disabled_sends_none() {
     let s = signer(ChecksumPolicy::disabled());
-    let (h, body) = signed(&s, put(HTTPS_URL, Full::new(Bytes::from_static(b"hello")))).await;
-    has_no_checksum(&h);
+    let (_, body) = signed_without_checksum(&s, put(HTTPS_URL, hello())).await;
     assert_eq!(wire(body).await, "hello");
-    let (h, _) = signed(&s, put(HTTPS_URL, stream(100_000, 4096))).await;
-    has_no_checksum(&h);
+    let (h, _) = signed_without_checksum(&s, put(HTTPS_URL, stream(100_000, 4096))).await;
     assert_eq!(h["x-amz-content-sha256"], "STREAMING-AWS4-HMAC-SHA256-PAYLOAD");
     // Even a required operation.
     let req = Request::post("https://examplebucket.s3.amazonaws.com/?delete")
         .body(Full::new(Bytes::from_static(b"<Delete/>")))
         .unwrap();
-    let (h, _) = signed(&s, req).await;
-    has_no_checksum(&h);
+    signed_without_checksum(&s, req).await;
 }
 
 #[tokio::test]
 async fn only_s3_uploads_with_a_body_get_one() {
     let s = signer(ChecksumPolicy::new());
     // Empty PUT (CopyObject, CreateBucket without configuration).
-    let (h, _) = signed(&s, put(HTTPS_URL, http_body_util::Empty::<Bytes>::new())).await;
-    has_no_checksum(&h);
+    signed_without_checksum(&s, put(HTTPS_URL, http_body_util::Empty::<Bytes>::new())).await;
     // GET.
     let req = Request::get(HTTPS_URL)
         .body(http_body_util::Empty::<Bytes>::new())
         .unwrap();
-    let (h, _) = signed(&s, req).await;
-    has_no_checksum(&h);
+    signed_without_checksum(&s, req).await;
     // CompleteMultipartUpload: the header would mean the whole object's checksum.
     let req = Request::post(format!("{HTTPS_URL}?uploadId=abc"))
         .body(Full::new(Bytes::from_static(b"<CompleteMultipartUpload/>")))
         .unwrap();
-    let (h, _) = signed(&s, req).await;
-    has_no_checksum(&h);
+    signed_without_checksum(&s, req).await;
     // Another service.
     let req = Request::put("https://example.execute-api.us-east-1.amazonaws.com/x")
         .extension(SigningOverrides::new().service("execute-api"))
-        .body(Full::new(Bytes::from_static(b"hello")))
+        .body(hello())
         .unwrap();
-    let (h, _) = signed(&s, req).await;
-    has_no_checksum(&h);
+    signed_without_checksum(&s, req).await;
 }
 
 #[tokio::test]
@@ -514,10 +518,9 @@ async fn pass_through_bodies_get_none() {
         let s = signer(ChecksumPolicy::new());
         let req = Request::put(HTTPS_URL)
             .extension(SigningOverrides::new().body_policy(policy.clone()))
-            .body(Full::new(Bytes::from_static(b"hello")))
+            .body(hello())
             .unwrap();
-        let (h, body) = signed(&s, req).await;
-        has_no_checksum(&h);
+        let (_, body) = signed_without_checksum(&s, req).await;
         assert_eq!(wire(body).await, "hello", "{policy:?}");
     }
 }
