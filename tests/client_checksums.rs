@@ -269,18 +269,32 @@ fn check_chunked(
     lines
 }
 
+/// Signs a `len`-byte stream in `piece`-byte frames to `url`, checks it with `check_chunked`,
+/// and returns the headers, the wire bytes and the trailer lines.
+async fn stream_chunked(
+    s: &Signer,
+    url: &str,
+    (len, piece): (usize, usize),
+    algorithm: ChecksumAlgorithm,
+    marker: &str,
+) -> (HeaderMap, Bytes, Vec<String>) {
+    let (h, body) = signed(s, put(url, stream(len, piece))).await;
+    let wire = wire(body).await;
+    let lines = check_chunked(&h, &wire, &pattern(len), algorithm, marker);
+    (h, wire, lines)
+}
+
 #[tokio::test]
 async fn stream_over_https_gets_unsigned_trailer() {
     let s = signer(ChecksumPolicy::new());
-    let (h, body) = signed(&s, put(HTTPS_URL, stream(200_000, 16_384))).await;
-    let wire = wire(body).await;
-    let lines = check_chunked(
-        &h,
-        &wire,
-        &pattern(200_000),
+    let (_, wire, lines) = stream_chunked(
+        &s,
+        HTTPS_URL,
+        (200_000, 16_384),
         ChecksumAlgorithm::Crc32,
         "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
-    );
+    )
+    .await;
     assert_eq!(lines.len(), 1, "no trailer signature for unsigned chunks");
     assert!(wire.starts_with(b"10000\r\n"), "unsigned chunk headers");
     assert!(!wire.windows(16).any(|w| w == b"chunk-signature="));
@@ -289,15 +303,14 @@ async fn stream_over_https_gets_unsigned_trailer() {
 #[tokio::test]
 async fn stream_over_http_gets_signed_trailer() {
     let s = signer(ChecksumPolicy::new().algorithm(ChecksumAlgorithm::Crc32c));
-    let (h, body) = signed(&s, put(HTTP_URL, stream(66560, 5000))).await;
-    let wire = wire(body).await;
-    let lines = check_chunked(
-        &h,
-        &wire,
-        &pattern(66560),
+    let (h, wire, lines) = stream_chunked(
+        &s,
+        HTTP_URL,
+        (66560, 5000),
         ChecksumAlgorithm::Crc32c,
         "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
-    );
+    )
+    .await;
     // Replay the chain from the request's signature: every chunk and the trailer are signed.
     let seed = h["authorization"]
         .to_str()
@@ -645,15 +658,14 @@ async fn sigv4a_streams_use_the_unsigned_trailer_or_a_header() {
         .checksums(ChecksumPolicy::new())
         .sigv4a("*")
         .build();
-    let (h, body) = signed(&s, put(HTTPS_URL, stream(100_000, 4096))).await;
-    let wire = wire(body).await;
-    check_chunked(
-        &h,
-        &wire,
-        &pattern(100_000),
+    stream_chunked(
+        &s,
+        HTTPS_URL,
+        (100_000, 4096),
         ChecksumAlgorithm::Crc32,
         "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
-    );
+    )
+    .await;
     // Over plain http the unsigned trailer would leave the data unauthenticated: a header, the
     // body hashed and signed.
     let (h, _) = signed(&s, put(HTTP_URL, stream(100_000, 4096))).await;
