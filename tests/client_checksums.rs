@@ -121,6 +121,14 @@ fn signed_headers(h: &HeaderMap) -> Vec<String> {
     list.split(';').map(str::to_owned).collect()
 }
 
+/// `PUT` of `hello` over https asking for `algorithm` with `x-amz-sdk-checksum-algorithm`.
+fn hello_asking(algorithm: &str) -> Request<Full<Bytes>> {
+    Request::put(HTTPS_URL)
+        .header("x-amz-sdk-checksum-algorithm", algorithm)
+        .body(hello())
+        .unwrap()
+}
+
 /// Signs `request` and asserts it got no checksum; returns what `signed` returns.
 async fn signed_without_checksum<B>(signer: &Signer, request: Request<B>) -> (HeaderMap, SignedBody<B>)
 where
@@ -390,10 +398,7 @@ async fn caller_checksum_header_is_kept() {
 #[tokio::test]
 async fn caller_sdk_algorithm_header_picks_the_algorithm() {
     let s = signer(ChecksumPolicy::new());
-    let req = Request::put(HTTPS_URL)
-        .header("x-amz-sdk-checksum-algorithm", "SHA256")
-        .body(hello())
-        .unwrap();
+    let req = hello_asking("SHA256");
     let (h, _) = signed(&s, req).await;
     assert_eq!(
         h["x-amz-checksum-sha256"],
@@ -428,10 +433,7 @@ async fn resigning_keeps_one_checksum() {
 #[tokio::test]
 async fn unknown_sdk_algorithm_is_an_error() {
     let s = signer(ChecksumPolicy::new());
-    let req = Request::put(HTTPS_URL)
-        .header("x-amz-sdk-checksum-algorithm", "MD5")
-        .body(hello())
-        .unwrap();
+    let req = hello_asking("MD5");
     let err = s.sign(req).await.unwrap_err();
     assert!(matches!(err, Error::Signing(_)), "{err}");
     assert!(err.to_string().contains("x-amz-sdk-checksum-algorithm"), "{err}");
@@ -468,10 +470,7 @@ async fn when_required_with_delete_sends_one() {
 #[tokio::test]
 async fn when_required_with_ask_sends_one() {
     let s = signer(ChecksumPolicy::new().calculation(ChecksumCalculation::WhenRequired));
-    let req = Request::put(HTTPS_URL)
-        .header("x-amz-sdk-checksum-algorithm", "CRC32C")
-        .body(hello())
-        .unwrap();
+    let req = hello_asking("CRC32C");
     let (h, _) = signed(&s, req).await;
     assert!(h.contains_key("x-amz-checksum-crc32c"));
     // Per request: a WhenSupported policy in the request's overrides.
