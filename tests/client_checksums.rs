@@ -768,12 +768,7 @@ mod s3s_round_trip {
         )
         .await;
         assert!(status.is_success(), "bytes put: {status}");
-        let put = server
-            .seen()
-            .into_iter()
-            .rev()
-            .find(|s| s.method == Method::PUT)
-            .unwrap();
+        let put = server.last_seen(&Method::PUT).unwrap();
         assert_eq!(
             put.headers["x-amz-checksum-sha256"],
             independent_checksum(ChecksumAlgorithm::Sha256, b"hello world")
@@ -819,12 +814,7 @@ mod s3s_round_trip {
             .await
             .unwrap();
         assert!(resp.status().is_success(), "{}", resp.text().await.unwrap());
-        let put = server
-            .seen()
-            .into_iter()
-            .rev()
-            .find(|s| s.method == Method::PUT)
-            .unwrap();
+        let put = server.last_seen(&Method::PUT).unwrap();
         assert_eq!(
             put.headers["x-amz-content-sha256"],
             "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"

@@ -80,6 +80,11 @@ impl S3Server {
         self.seen.lock().unwrap().clone()
     }
 
+    /// The last request received with `method`.
+    pub fn last_seen(&self, method: &http::Method) -> Option<Seen> {
+        self.seen().into_iter().rev().find(|s| s.method == method)
+    }
+
     /// How many requests were received so far.
     pub fn count(&self) -> usize {
         self.seen.lock().unwrap().len()
