@@ -13,12 +13,13 @@
 //!
 //! `cargo bench --bench chunked --features tower`.
 
-use std::cell::RefCell;
 use std::hint::black_box;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+
+#[path = "common/mod.rs"]
+mod common;
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -77,47 +78,13 @@ fn drain(body: AwsChunkedBody<Frames>) -> u64 {
     total
 }
 
-/// A function to bench and its name.
-type Named<'a> = (&'a str, Box<dyn FnMut() + 'a>);
-
-/// One group whose functions all run in every measurement, in alternating blocks of [`BLOCK`]
-/// calls (the order rotating), each timing only its own calls: on this shared 2-core machine
-/// functions measured one after the other drift apart by more than the few percent sought
-/// here. The same scheme as `interleaved` in benches/signing.rs, with smaller blocks for
-/// 8 MiB bodies.
-fn interleaved(c: &mut Criterion, group: &str, fns: Vec<Named<'_>>) {
-    const BLOCK: u64 = 4;
-    let (names, fns): (Vec<&str>, Vec<_>) = fns.into_iter().unzip();
-    let fns = RefCell::new(fns);
+/// One group of [`common::interleaved`] blocks of 4 calls (smaller than benches/signing.rs's
+/// for 8 MiB bodies), with the body's bytes as throughput.
+fn interleaved(c: &mut Criterion, group: &str, fns: Vec<common::Named<'_>>) {
     let mut g = c.benchmark_group(group);
     g.throughput(Throughput::Bytes(BODY_LEN as u64));
     g.sample_size(20);
-    for (timed, name) in names.iter().enumerate() {
-        g.bench_function(*name, |b| {
-            b.iter_custom(|iters| {
-                let mut fns = fns.borrow_mut();
-                let count = fns.len();
-                let mut own = Duration::ZERO;
-                let (mut done, mut block) = (0, 0);
-                while done < iters {
-                    let n = BLOCK.min(iters - done);
-                    for k in 0..count {
-                        let i = (k + block) % count;
-                        let start = Instant::now();
-                        for _ in 0..n {
-                            (fns[i])();
-                        }
-                        if i == timed {
-                            own += start.elapsed();
-                        }
-                    }
-                    done += n;
-                    block += 1;
-                }
-                own
-            })
-        });
-    }
+    common::interleaved(&mut g, 4, fns);
     g.finish();
 }
 

@@ -8,9 +8,11 @@
 //!
 //! `cargo bench --bench signing`, then `python3 benches/report.py` for a Markdown table.
 
-use std::cell::RefCell;
 use std::hint::black_box;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+#[path = "common/mod.rs"]
+mod common;
 
 use aws_sigv4::http_request as aws;
 use aws_sigv4::sign::v4 as aws_v4;
@@ -174,50 +176,13 @@ fn ours_creds(token: Option<&str>) -> Credentials {
 
 // ---- groups ----
 
-/// A function to bench and its name.
-type Named<'a> = (&'a str, Box<dyn FnMut() + 'a>);
-
-/// One group whose functions all run in every measurement, in alternating blocks of
-/// [`BLOCK`] calls (the order rotating from block to block), each function timing only its own
-/// calls. Functions measured one after the other drifted apart by more than the differences
-/// sought here on this shared 2-core machine (the same code measured 3.8x and 5.6x faster than
-/// aws-sigv4 in two runs); interleaved, every function sees the same conditions, and the
-/// ratio of two medians is the ratio of costs. Within a block the caches stay warm, as in a
-/// loop of one function.
-fn interleaved(c: &mut Criterion, group: &str, throughput: Option<u64>, fns: Vec<Named<'_>>) {
-    const BLOCK: u64 = 32;
-    let (names, fns): (Vec<&str>, Vec<_>) = fns.into_iter().unzip();
-    let fns = RefCell::new(fns);
+/// One group of [`common::interleaved`] blocks of 32 calls, with `throughput` bytes per call.
+fn interleaved(c: &mut Criterion, group: &str, throughput: Option<u64>, fns: Vec<common::Named<'_>>) {
     let mut g = c.benchmark_group(group);
     if let Some(bytes) = throughput {
         g.throughput(Throughput::Bytes(bytes));
     }
-    for (timed, name) in names.iter().enumerate() {
-        g.bench_function(*name, |b| {
-            b.iter_custom(|iters| {
-                let mut fns = fns.borrow_mut();
-                let count = fns.len();
-                let mut own = Duration::ZERO;
-                let (mut done, mut block) = (0, 0);
-                while done < iters {
-                    let n = BLOCK.min(iters - done);
-                    for k in 0..count {
-                        let i = (k + block) % count;
-                        let start = Instant::now();
-                        for _ in 0..n {
-                            (fns[i])();
-                        }
-                        if i == timed {
-                            own += start.elapsed();
-                        }
-                    }
-                    done += n;
-                    block += 1;
-                }
-                own
-            })
-        });
-    }
+    common::interleaved(&mut g, 32, fns);
     g.finish();
 }
 

@@ -2,6 +2,9 @@
 //! examples in `../shared/testdata/s3-streaming-example.md`. Expected values are read from that
 //! file's tables, so the test follows the data rather than a copy of it.
 
+#[path = "common/s3_example_b.rs"]
+mod s3_example_b;
+
 use std::path::Path;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -103,20 +106,7 @@ fn example_a_signed_chunks_without_trailer() {
 fn example_b_signed_chunks_with_signed_trailer() {
     let doc = doc();
     let want = example(&doc, "## Example B");
-    let headers: [(&str, &[u8]); 5] = [
-        ("content-encoding", b"aws-chunked"),
-        ("host", b"s3.amazonaws.com"),
-        ("x-amz-decoded-content-length", b"66560"),
-        ("x-amz-storage-class", b"REDUCED_REDUNDANCY"),
-        ("x-amz-trailer", b"x-amz-checksum-crc32c"),
-    ];
-    let req = SignableRequest::new(
-        "PUT",
-        "/examplebucket/chunkObject.txt",
-        headers,
-        SignableBody::StreamingSignedTrailer,
-    )
-    .unwrap();
+    let req = s3_example_b::seed_request();
     let creds = credentials();
     let params = SigningParams::new(&creds, "us-east-1", "s3", UNIX_EPOCH + Duration::from_secs(TIME_SECS));
     let mut out = sign(&req, &params).unwrap();

@@ -4,6 +4,8 @@
 //! trips against s3s-fs on loopback.
 #![cfg(feature = "tower")]
 
+#[path = "common/s3_example_b.rs"]
+mod s3_example_b;
 #[path = "common/s3s_server.rs"]
 mod s3s_server;
 
@@ -26,7 +28,7 @@ use sigv4_middleware::client::{
     SigningOverrides,
 };
 use sigv4_middleware::credentials::Credentials;
-use sigv4_middleware::signing::{AmzDate, ChunkSigner, SignableBody, SignableRequest, SigningKey, SigningParams, sign};
+use sigv4_middleware::signing::{AmzDate, ChunkSigner, SigningKey, SigningParams, sign};
 
 const AKID: &str = "AKIAIOSFODNN7EXAMPLE";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
@@ -91,6 +93,11 @@ fn put<B>(url: &str, body: B) -> Request<B> {
     Request::put(url).body(body).unwrap()
 }
 
+/// `hello` in memory.
+fn hello() -> Full<Bytes> {
+    Full::new(Bytes::from_static(b"hello"))
+}
+
 async fn signed<B>(signer: &Signer, request: Request<B>) -> (HeaderMap, SignedBody<B>)
 where
     B: Body<Data = Bytes> + Send + 'static,
@@ -112,6 +119,25 @@ fn signed_headers(h: &HeaderMap) -> Vec<String> {
     let auth = h["authorization"].to_str().unwrap();
     let list = auth.split("SignedHeaders=").nth(1).unwrap().split(',').next().unwrap();
     list.split(';').map(str::to_owned).collect()
+}
+
+/// `PUT` of `hello` over https asking for `algorithm` with `x-amz-sdk-checksum-algorithm`.
+fn hello_asking(algorithm: &str) -> Request<Full<Bytes>> {
+    Request::put(HTTPS_URL)
+        .header("x-amz-sdk-checksum-algorithm", algorithm)
+        .body(hello())
+        .unwrap()
+}
+
+/// Signs `request` and asserts it got no checksum; returns what `signed` returns.
+async fn signed_without_checksum<B>(signer: &Signer, request: Request<B>) -> (HeaderMap, SignedBody<B>)
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<sigv4_middleware::BoxError>,
+{
+    let (h, body) = signed(signer, request).await;
+    has_no_checksum(&h);
+    (h, body)
 }
 
 fn has_no_checksum(h: &HeaderMap) {
@@ -251,18 +277,32 @@ fn check_chunked(
     lines
 }
 
+/// Signs a `len`-byte stream in `piece`-byte frames to `url`, checks it with `check_chunked`,
+/// and returns the headers, the wire bytes and the trailer lines.
+async fn stream_chunked(
+    s: &Signer,
+    url: &str,
+    (len, piece): (usize, usize),
+    algorithm: ChecksumAlgorithm,
+    marker: &str,
+) -> (HeaderMap, Bytes, Vec<String>) {
+    let (h, body) = signed(s, put(url, stream(len, piece))).await;
+    let wire = wire(body).await;
+    let lines = check_chunked(&h, &wire, &pattern(len), algorithm, marker);
+    (h, wire, lines)
+}
+
 #[tokio::test]
 async fn stream_over_https_gets_unsigned_trailer() {
     let s = signer(ChecksumPolicy::new());
-    let (h, body) = signed(&s, put(HTTPS_URL, stream(200_000, 16_384))).await;
-    let wire = wire(body).await;
-    let lines = check_chunked(
-        &h,
-        &wire,
-        &pattern(200_000),
+    let (_, wire, lines) = stream_chunked(
+        &s,
+        HTTPS_URL,
+        (200_000, 16_384),
         ChecksumAlgorithm::Crc32,
         "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
-    );
+    )
+    .await;
     assert_eq!(lines.len(), 1, "no trailer signature for unsigned chunks");
     assert!(wire.starts_with(b"10000\r\n"), "unsigned chunk headers");
     assert!(!wire.windows(16).any(|w| w == b"chunk-signature="));
@@ -271,15 +311,14 @@ async fn stream_over_https_gets_unsigned_trailer() {
 #[tokio::test]
 async fn stream_over_http_gets_signed_trailer() {
     let s = signer(ChecksumPolicy::new().algorithm(ChecksumAlgorithm::Crc32c));
-    let (h, body) = signed(&s, put(HTTP_URL, stream(66560, 5000))).await;
-    let wire = wire(body).await;
-    let lines = check_chunked(
-        &h,
-        &wire,
-        &pattern(66560),
+    let (h, wire, lines) = stream_chunked(
+        &s,
+        HTTP_URL,
+        (66560, 5000),
         ChecksumAlgorithm::Crc32c,
         "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
-    );
+    )
+    .await;
     // Replay the chain from the request's signature: every chunk and the trailer are signed.
     let seed = h["authorization"]
         .to_str()
@@ -333,7 +372,7 @@ async fn caller_checksum_header_is_kept() {
     for url in [HTTPS_URL, HTTP_URL] {
         let req = Request::put(url)
             .header("x-amz-checksum-sha256", "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=")
-            .body(Full::new(Bytes::from_static(b"hello")))
+            .body(hello())
             .unwrap();
         let (h, body) = signed(&s, req).await;
         assert_eq!(
@@ -359,10 +398,7 @@ async fn caller_checksum_header_is_kept() {
 #[tokio::test]
 async fn caller_sdk_algorithm_header_picks_the_algorithm() {
     let s = signer(ChecksumPolicy::new());
-    let req = Request::put(HTTPS_URL)
-        .header("x-amz-sdk-checksum-algorithm", "SHA256")
-        .body(Full::new(Bytes::from_static(b"hello")))
-        .unwrap();
+    let req = hello_asking("SHA256");
     let (h, _) = signed(&s, req).await;
     assert_eq!(
         h["x-amz-checksum-sha256"],
@@ -377,10 +413,7 @@ async fn caller_sdk_algorithm_header_picks_the_algorithm() {
 #[tokio::test]
 async fn resigning_keeps_one_checksum() {
     let s = signer(ChecksumPolicy::new());
-    let once = s
-        .sign(put(HTTPS_URL, Full::new(Bytes::from_static(b"hello"))))
-        .await
-        .unwrap();
+    let once = s.sign(put(HTTPS_URL, hello())).await.unwrap();
     let twice = s.sign(once).await.unwrap();
     let h = twice.headers();
     assert_eq!(h.get_all("x-amz-checksum-crc32").iter().count(), 1);
@@ -400,10 +433,7 @@ async fn resigning_keeps_one_checksum() {
 #[tokio::test]
 async fn unknown_sdk_algorithm_is_an_error() {
     let s = signer(ChecksumPolicy::new());
-    let req = Request::put(HTTPS_URL)
-        .header("x-amz-sdk-checksum-algorithm", "MD5")
-        .body(Full::new(Bytes::from_static(b"hello")))
-        .unwrap();
+    let req = hello_asking("MD5");
     let err = s.sign(req).await.unwrap_err();
     assert!(matches!(err, Error::Signing(_)), "{err}");
     assert!(err.to_string().contains("x-amz-sdk-checksum-algorithm"), "{err}");
@@ -412,10 +442,8 @@ async fn unknown_sdk_algorithm_is_an_error() {
 #[tokio::test]
 async fn when_required_without_ask_sends_none() {
     let s = signer(ChecksumPolicy::new().calculation(ChecksumCalculation::WhenRequired));
-    let (h, _) = signed(&s, put(HTTPS_URL, Full::new(Bytes::from_static(b"hello")))).await;
-    has_no_checksum(&h);
-    let (h, _) = signed(&s, put(HTTP_URL, stream(100_000, 4096))).await;
-    has_no_checksum(&h);
+    signed_without_checksum(&s, put(HTTPS_URL, hello())).await;
+    let (h, _) = signed_without_checksum(&s, put(HTTP_URL, stream(100_000, 4096))).await;
     assert_eq!(h["x-amz-content-sha256"], "STREAMING-AWS4-HMAC-SHA256-PAYLOAD");
 }
 
@@ -442,16 +470,13 @@ async fn when_required_with_delete_sends_one() {
 #[tokio::test]
 async fn when_required_with_ask_sends_one() {
     let s = signer(ChecksumPolicy::new().calculation(ChecksumCalculation::WhenRequired));
-    let req = Request::put(HTTPS_URL)
-        .header("x-amz-sdk-checksum-algorithm", "CRC32C")
-        .body(Full::new(Bytes::from_static(b"hello")))
-        .unwrap();
+    let req = hello_asking("CRC32C");
     let (h, _) = signed(&s, req).await;
     assert!(h.contains_key("x-amz-checksum-crc32c"));
     // Per request: a WhenSupported policy in the request's overrides.
     let req = Request::put(HTTPS_URL)
         .extension(SigningOverrides::new().checksums(ChecksumPolicy::new().algorithm(ChecksumAlgorithm::Sha1)))
-        .body(Full::new(Bytes::from_static(b"hello")))
+        .body(hello())
         .unwrap();
     let (h, _) = signed(&s, req).await;
     assert!(h.contains_key("x-amz-checksum-sha1"));
@@ -460,45 +485,38 @@ async fn when_required_with_ask_sends_one() {
 #[tokio::test]
 async fn disabled_sends_none() {
     let s = signer(ChecksumPolicy::disabled());
-    let (h, body) = signed(&s, put(HTTPS_URL, Full::new(Bytes::from_static(b"hello")))).await;
-    has_no_checksum(&h);
+    let (_, body) = signed_without_checksum(&s, put(HTTPS_URL, hello())).await;
     assert_eq!(wire(body).await, "hello");
-    let (h, _) = signed(&s, put(HTTPS_URL, stream(100_000, 4096))).await;
-    has_no_checksum(&h);
+    let (h, _) = signed_without_checksum(&s, put(HTTPS_URL, stream(100_000, 4096))).await;
     assert_eq!(h["x-amz-content-sha256"], "STREAMING-AWS4-HMAC-SHA256-PAYLOAD");
     // Even a required operation.
     let req = Request::post("https://examplebucket.s3.amazonaws.com/?delete")
         .body(Full::new(Bytes::from_static(b"<Delete/>")))
         .unwrap();
-    let (h, _) = signed(&s, req).await;
-    has_no_checksum(&h);
+    signed_without_checksum(&s, req).await;
 }
 
 #[tokio::test]
 async fn only_s3_uploads_with_a_body_get_one() {
     let s = signer(ChecksumPolicy::new());
     // Empty PUT (CopyObject, CreateBucket without configuration).
-    let (h, _) = signed(&s, put(HTTPS_URL, http_body_util::Empty::<Bytes>::new())).await;
-    has_no_checksum(&h);
+    signed_without_checksum(&s, put(HTTPS_URL, http_body_util::Empty::<Bytes>::new())).await;
     // GET.
     let req = Request::get(HTTPS_URL)
         .body(http_body_util::Empty::<Bytes>::new())
         .unwrap();
-    let (h, _) = signed(&s, req).await;
-    has_no_checksum(&h);
+    signed_without_checksum(&s, req).await;
     // CompleteMultipartUpload: the header would mean the whole object's checksum.
     let req = Request::post(format!("{HTTPS_URL}?uploadId=abc"))
         .body(Full::new(Bytes::from_static(b"<CompleteMultipartUpload/>")))
         .unwrap();
-    let (h, _) = signed(&s, req).await;
-    has_no_checksum(&h);
+    signed_without_checksum(&s, req).await;
     // Another service.
     let req = Request::put("https://example.execute-api.us-east-1.amazonaws.com/x")
         .extension(SigningOverrides::new().service("execute-api"))
-        .body(Full::new(Bytes::from_static(b"hello")))
+        .body(hello())
         .unwrap();
-    let (h, _) = signed(&s, req).await;
-    has_no_checksum(&h);
+    signed_without_checksum(&s, req).await;
 }
 
 #[tokio::test]
@@ -512,10 +530,9 @@ async fn pass_through_bodies_get_none() {
         let s = signer(ChecksumPolicy::new());
         let req = Request::put(HTTPS_URL)
             .extension(SigningOverrides::new().body_policy(policy.clone()))
-            .body(Full::new(Bytes::from_static(b"hello")))
+            .body(hello())
             .unwrap();
-        let (h, body) = signed(&s, req).await;
-        has_no_checksum(&h);
+        let (_, body) = signed_without_checksum(&s, req).await;
         assert_eq!(wire(body).await, "hello", "{policy:?}");
     }
 }
@@ -594,20 +611,7 @@ async fn frames_out_are_bounded_by_a_chunk() {
 /// encoder, bit for bit.
 #[tokio::test]
 async fn aws_example_signed_trailer_bit_for_bit() {
-    let headers: [(&str, &[u8]); 5] = [
-        ("content-encoding", b"aws-chunked"),
-        ("host", b"s3.amazonaws.com"),
-        ("x-amz-decoded-content-length", b"66560"),
-        ("x-amz-storage-class", b"REDUCED_REDUNDANCY"),
-        ("x-amz-trailer", b"x-amz-checksum-crc32c"),
-    ];
-    let req = SignableRequest::new(
-        "PUT",
-        "/examplebucket/chunkObject.txt",
-        headers,
-        SignableBody::StreamingSignedTrailer,
-    )
-    .unwrap();
+    let req = s3_example_b::seed_request();
     let creds = Credentials::new(AKID, SECRET);
     let params = SigningParams::new(&creds, "us-east-1", "s3", UNIX_EPOCH + Duration::from_secs(TIME_SECS));
     let mut out = sign(&req, &params).unwrap();
@@ -639,23 +643,7 @@ async fn aws_example_signed_trailer_bit_for_bit() {
     let body = AwsChunkedBody::new(inner, chain, 66560, 65536).with_checksum_trailer(ChecksumAlgorithm::Crc32c);
     assert_eq!(body.encoded_length(), 66946);
     let wire = body.collect().await.unwrap().to_bytes();
-    let mut want = Vec::new();
-    want.extend_from_slice(
-        b"10000;chunk-signature=b474d8862b1487a5145d686f57f013e54db672cee1c953b3010fb58501ef5aa2\r\n",
-    );
-    want.extend_from_slice(&[b'a'; 65536]);
-    want.extend_from_slice(
-        b"\r\n400;chunk-signature=1c1344b170168f8e65b41376b44b20fe354e373826ccbbe2c1d40a8cae51e5c7\r\n",
-    );
-    want.extend_from_slice(&[b'a'; 1024]);
-    want.extend_from_slice(
-        b"\r\n0;chunk-signature=2ca2aba2005185cf7159c6277faf83795951dd77a3a99e6e65d5c9f85863f992\r\n",
-    );
-    want.extend_from_slice(b"x-amz-checksum-crc32c:sOO8/Q==\r\n");
-    want.extend_from_slice(
-        b"x-amz-trailer-signature:d81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435\r\n",
-    );
-    want.extend_from_slice(b"\r\n");
+    let want = s3_example_b::body();
     assert_eq!(wire.len(), 66946);
     assert!(wire == want, "wire bytes differ from the AWS example");
 }
@@ -669,15 +657,14 @@ async fn sigv4a_streams_use_the_unsigned_trailer_or_a_header() {
         .checksums(ChecksumPolicy::new())
         .sigv4a("*")
         .build();
-    let (h, body) = signed(&s, put(HTTPS_URL, stream(100_000, 4096))).await;
-    let wire = wire(body).await;
-    check_chunked(
-        &h,
-        &wire,
-        &pattern(100_000),
+    stream_chunked(
+        &s,
+        HTTPS_URL,
+        (100_000, 4096),
         ChecksumAlgorithm::Crc32,
         "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
-    );
+    )
+    .await;
     // Over plain http the unsigned trailer would leave the data unauthenticated: a header, the
     // body hashed and signed.
     let (h, _) = signed(&s, put(HTTP_URL, stream(100_000, 4096))).await;
@@ -781,12 +768,7 @@ mod s3s_round_trip {
         )
         .await;
         assert!(status.is_success(), "bytes put: {status}");
-        let put = server
-            .seen()
-            .into_iter()
-            .rev()
-            .find(|s| s.method == Method::PUT)
-            .unwrap();
+        let put = server.last_seen(&Method::PUT).unwrap();
         assert_eq!(
             put.headers["x-amz-checksum-sha256"],
             independent_checksum(ChecksumAlgorithm::Sha256, b"hello world")
@@ -832,12 +814,7 @@ mod s3s_round_trip {
             .await
             .unwrap();
         assert!(resp.status().is_success(), "{}", resp.text().await.unwrap());
-        let put = server
-            .seen()
-            .into_iter()
-            .rev()
-            .find(|s| s.method == Method::PUT)
-            .unwrap();
+        let put = server.last_seen(&Method::PUT).unwrap();
         assert_eq!(
             put.headers["x-amz-content-sha256"],
             "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"

@@ -261,100 +261,97 @@ mod awscurl {
             .map(|(_, v)| v.trim().to_owned())
     }
 
+    /// Runs awscurl with `list` as its arguments and no setting, and asserts it succeeded.
+    async fn run_ok(list: &[&str]) -> std::process::Output {
+        let out = run(args(list), &[]).await;
+        ok(&out);
+        out
+    }
+
     /// `GET` with awscurl: by default it asks for the checksum (and checks the body).
     async fn stored_checksum(server: &S3Server, key: &str, algorithm: ChecksumAlgorithm) -> Option<String> {
-        let out = run(args(&["-f", "-i", &format!("{}/bucket/{key}", server.endpoint)]), &[]).await;
-        ok(&out);
+        let out = run_ok(&["-f", "-i", &format!("{}/bucket/{key}", server.endpoint)]).await;
         let get = server.seen().pop().unwrap();
         assert_eq!(get.headers["x-amz-checksum-mode"], "ENABLED", "asked by default");
         header_in(&out, algorithm.header_name())
     }
 
+    /// Asserts that awscurl reads `key` back with `want` as its SHA-256 checksum.
+    async fn assert_stored_sha256(server: &S3Server, key: &str, want: &str) {
+        assert_eq!(
+            stored_checksum(server, key, ChecksumAlgorithm::Sha256).await.as_deref(),
+            Some(want)
+        );
+    }
+
+    /// A file holding `data()` (in a temp dir that lives as long as the first value).
+    fn data_file() -> (tempfile::TempDir, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("upload.bin");
+        std::fs::write(&file, data()).unwrap();
+        let path = file.to_str().unwrap().to_owned();
+        (dir, path)
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn awscurl_checksum_algorithm_sha256_sends_data_with_a_checksum_header() {
         let server = server_with_bucket().await;
-        let out = run(
-            args(&[
-                "-f",
-                "-X",
-                "PUT",
-                "--checksum-algorithm",
-                "SHA256",
-                "-d",
-                "hello world",
-                &format!("{}/bucket/data", server.endpoint),
-            ]),
-            &[],
-        )
+        run_ok(&[
+            "-f",
+            "-X",
+            "PUT",
+            "--checksum-algorithm",
+            "SHA256",
+            "-d",
+            "hello world",
+            &format!("{}/bucket/data", server.endpoint),
+        ])
         .await;
-        ok(&out);
         let want = ChecksumAlgorithm::Sha256.checksum(b"hello world").to_base64();
         let put = server.seen().pop().unwrap();
         assert_eq!(
             put.headers.get("x-amz-checksum-sha256").map(|v| v.to_str().unwrap()),
             Some(want.as_str())
         );
-        assert_eq!(
-            stored_checksum(&server, "data", ChecksumAlgorithm::Sha256)
-                .await
-                .as_deref(),
-            Some(want.as_str())
-        );
+        assert_stored_sha256(&server, "data", &want).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn awscurl_checksum_algorithm_sha256_streams_a_file_with_a_checksum_trailer() {
         let server = server_with_bucket().await;
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("upload.bin");
-        std::fs::write(&file, data()).unwrap();
-        let out = run(
-            args(&[
-                "-f",
-                "--checksum-algorithm",
-                "sha256",
-                "-T",
-                file.to_str().unwrap(),
-                &format!("{}/bucket/file", server.endpoint),
-            ]),
-            &[],
-        )
+        let (_dir, file) = data_file();
+        run_ok(&[
+            "-f",
+            "--checksum-algorithm",
+            "sha256",
+            "-T",
+            &file,
+            &format!("{}/bucket/file", server.endpoint),
+        ])
         .await;
-        ok(&out);
         let put = server.seen().pop().unwrap();
         assert_eq!(
             put.headers.get("x-amz-trailer").map(|v| v.to_str().unwrap()),
             Some("x-amz-checksum-sha256")
         );
         let want = ChecksumAlgorithm::Sha256.checksum(&data()).to_base64();
-        assert_eq!(
-            stored_checksum(&server, "file", ChecksumAlgorithm::Sha256)
-                .await
-                .as_deref(),
-            Some(want.as_str())
-        );
+        assert_stored_sha256(&server, "file", &want).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn awscurl_presign_with_a_checksum_algorithm_prints_the_headers_to_send() {
         let server = server_with_bucket().await;
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("upload.bin");
-        std::fs::write(&file, data()).unwrap();
-        let out = run(
-            args(&[
-                "--presign",
-                "300",
-                "--checksum-algorithm",
-                "SHA256",
-                "-T",
-                file.to_str().unwrap(),
-                &format!("{}/bucket/presigned", server.endpoint),
-            ]),
-            &[],
-        )
+        let (_dir, file) = data_file();
+        let out = run_ok(&[
+            "--presign",
+            "300",
+            "--checksum-algorithm",
+            "SHA256",
+            "-T",
+            &file,
+            &format!("{}/bucket/presigned", server.endpoint),
+        ])
         .await;
-        ok(&out);
         let text = String::from_utf8(out.stdout).unwrap();
         let mut lines = text.lines();
         let url = lines.next().unwrap().to_owned();
@@ -385,19 +382,14 @@ mod awscurl {
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
         let response = plain().put(&url).headers(headers).body(data()).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap());
-        assert_eq!(
-            stored_checksum(&server, "presigned", ChecksumAlgorithm::Sha256)
-                .await
-                .as_deref(),
-            Some(want.as_str())
-        );
+        assert_stored_sha256(&server, "presigned", &want).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn awscurl_follows_the_response_checksum_validation_setting() {
         let server = server_with_bucket().await;
         let url = format!("{}/bucket/setting", server.endpoint);
-        ok(&run(args(&["-f", "-X", "PUT", "-d", "x", &url]), &[]).await);
+        run_ok(&["-f", "-X", "PUT", "-d", "x", &url]).await;
         ok(&run(
             args(&["-f", &url]),
             &[("AWS_RESPONSE_CHECKSUM_VALIDATION", "when_required")],

@@ -3,32 +3,30 @@
 //! aws-chunked chunk signatures and presigned URLs.
 #![cfg(feature = "reqwest")]
 
+#[path = "common/s3s_client.rs"]
+mod s3s_client;
 #[path = "common/s3s_server.rs"]
 mod s3s_server;
 
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::{StreamExt, TryStreamExt};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-use http_body_util::combinators::UnsyncBoxBody;
-use http_body_util::{BodyExt, Empty, Full, StreamBody};
+use futures_util::StreamExt;
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use http_body_util::{BodyExt, Empty, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 
+use s3s_client::{Adapter, Payload, Req, both, reqwest_adapter, tower_adapter};
 use s3s_server::{ACCESS_KEY, S3Server, SECRET_KEY};
-use sigv4_middleware::BoxError;
 use sigv4_middleware::SigningError;
 use sigv4_middleware::client::{
-    BodyPolicy, ChecksumPolicy, Error, SigV4, SigV4Layer, SigV4Middleware, SignedBody, Signer, SigningOverrides,
+    BodyPolicy, ChecksumPolicy, Error, SigV4Layer, SigV4Middleware, SignedBody, Signer, SigningOverrides,
 };
 use sigv4_middleware::credentials::Credentials;
-
-type TowerBody = UnsyncBoxBody<Bytes, BoxError>;
-type TowerClient = Client<HttpConnector, SignedBody<TowerBody>>;
 
 fn signer_with(secret: &str, policy: BodyPolicy) -> Signer {
     Signer::builder("us-east-1", "s3")
@@ -57,151 +55,6 @@ fn encode_key(key: &str) -> String {
 /// Percent-encodes a query value strictly (RFC 3986 unreserved kept).
 fn encode_query(v: &str) -> String {
     encode_key(v).replace('/', "%2F")
-}
-
-enum Payload {
-    Empty,
-    Bytes(Vec<u8>),
-    /// A stream; with `len`, a `content-length` header announces it.
-    Stream {
-        stream: futures_util::stream::BoxStream<'static, Result<Bytes, std::io::Error>>,
-        len: Option<u64>,
-    },
-}
-
-struct Req {
-    method: Method,
-    url: String,
-    headers: Vec<(HeaderName, HeaderValue)>,
-    body: Payload,
-    overrides: Option<SigningOverrides>,
-}
-
-impl Req {
-    fn new(method: Method, url: impl Into<String>) -> Self {
-        Req {
-            method,
-            url: url.into(),
-            headers: Vec::new(),
-            body: Payload::Empty,
-            overrides: None,
-        }
-    }
-    fn body(mut self, body: Payload) -> Self {
-        self.body = body;
-        self
-    }
-    fn header(mut self, name: &'static str, value: HeaderValue) -> Self {
-        self.headers.push((HeaderName::from_static(name), value));
-        self
-    }
-    fn overrides(mut self, o: SigningOverrides) -> Self {
-        self.overrides = Some(o);
-        self
-    }
-}
-
-#[derive(Clone)]
-enum Adapter {
-    Reqwest(reqwest_middleware::ClientWithMiddleware),
-    Tower(Box<SigV4<TowerClient>>),
-}
-
-fn reqwest_adapter(signer: Signer) -> Adapter {
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
-    Adapter::Reqwest(
-        reqwest_middleware::ClientBuilder::new(client)
-            .with(SigV4Middleware::new(signer))
-            .build(),
-    )
-}
-
-fn tower_adapter(signer: Signer) -> Adapter {
-    let client: TowerClient = Client::builder(TokioExecutor::new()).build_http();
-    Adapter::Tower(Box::new(
-        tower::ServiceBuilder::new()
-            .layer(SigV4Layer::new(signer))
-            .service(client),
-    ))
-}
-
-fn both(signer: &Signer) -> [(&'static str, Adapter); 2] {
-    [
-        ("reqwest", reqwest_adapter(signer.clone())),
-        ("tower", tower_adapter(signer.clone())),
-    ]
-}
-
-impl Adapter {
-    async fn send(&self, req: Req) -> Result<(StatusCode, Bytes), BoxError> {
-        match self {
-            Adapter::Reqwest(client) => {
-                let mut b = client.request(req.method, &req.url);
-                for (n, v) in req.headers {
-                    b = b.header(n, v);
-                }
-                b = match req.body {
-                    Payload::Empty => b,
-                    Payload::Bytes(v) => b.body(v),
-                    Payload::Stream { stream, len } => {
-                        if let Some(len) = len {
-                            b = b.header(http::header::CONTENT_LENGTH, len);
-                        }
-                        b.body(reqwest::Body::wrap_stream(stream))
-                    }
-                };
-                if let Some(o) = req.overrides {
-                    b = b.with_extension(o);
-                }
-                let resp = b.send().await.map_err(|e| -> BoxError {
-                    match e {
-                        // Unwrap the middleware's anyhow error back to ours, so callers can
-                        // downcast it.
-                        reqwest_middleware::Error::Middleware(a) => match a.downcast::<Error>() {
-                            Ok(ours) => Box::new(ours),
-                            Err(a) => a.into(),
-                        },
-                        reqwest_middleware::Error::Reqwest(e) => Box::new(e),
-                    }
-                })?;
-                let status = resp.status();
-                Ok((status, resp.bytes().await?))
-            }
-            Adapter::Tower(svc) => {
-                let mut b = http::Request::builder().method(req.method).uri(&req.url);
-                for (n, v) in req.headers {
-                    b = b.header(n, v);
-                }
-                if let Some(o) = req.overrides {
-                    b = b.extension(o);
-                }
-                let body: TowerBody = match req.body {
-                    Payload::Empty => Empty::new().map_err(|e| match e {}).boxed_unsync(),
-                    Payload::Bytes(v) => Full::new(Bytes::from(v)).map_err(|e| match e {}).boxed_unsync(),
-                    Payload::Stream { stream, len } => {
-                        if let Some(len) = len {
-                            b = b.header(http::header::CONTENT_LENGTH, len);
-                        }
-                        StreamBody::new(stream.map_ok(http_body::Frame::data).map_err(BoxError::from)).boxed_unsync()
-                    }
-                };
-                let resp = (**svc).clone().oneshot(b.body(body)?).await?;
-                let status = resp.status();
-                Ok((status, resp.into_body().collect().await?.to_bytes()))
-            }
-        }
-    }
-
-    async fn ok(&self, req: Req) -> Bytes {
-        let what = format!("{} {}", req.method, req.url);
-        let (status, body) = self.send(req).await.unwrap_or_else(|e| panic!("{what}: {e:?}"));
-        assert!(
-            status.is_success(),
-            "{what}: {status} {}",
-            String::from_utf8_lossy(&body)
-        );
-        body
-    }
 }
 
 /// Finds an error of type `E` anywhere in `e`'s source chain.
@@ -287,14 +140,14 @@ async fn buffered_put_get_list_through_both_adapters() {
     let ep = &server.endpoint;
     for (name, adapter) in both(&signer()) {
         let bucket = format!("bucket-{name}");
-        adapter.ok(Req::new(Method::PUT, format!("{ep}/{bucket}"))).await;
+        adapter.ok_bytes(Req::new(Method::PUT, format!("{ep}/{bucket}"))).await;
         for key in KEYS {
             let url = format!("{ep}/{bucket}/{}", encode_key(key));
             let content = format!("content of {key} via {name}").into_bytes();
             adapter
-                .ok(Req::new(Method::PUT, &url).body(Payload::Bytes(content.clone())))
+                .ok_bytes(Req::new(Method::PUT, &url).body(Payload::Bytes(content.clone())))
                 .await;
-            let got = adapter.ok(Req::new(Method::GET, &url)).await;
+            let got = adapter.ok_bytes(Req::new(Method::GET, &url)).await;
             assert_eq!(got, content, "{name} {key}");
         }
 
@@ -316,20 +169,20 @@ async fn buffered_put_get_list_through_both_adapters() {
         }
         assert_eq!(auths[0], auths[1]);
         adapter
-            .ok(Req::new(Method::PUT, &raw_url).body(Payload::Bytes(b"raw".to_vec())))
+            .ok_bytes(Req::new(Method::PUT, &raw_url).body(Payload::Bytes(b"raw".to_vec())))
             .await;
         let via_encoded = adapter
-            .ok(Req::new(
+            .ok_bytes(Req::new(
                 Method::GET,
                 format!("{ep}/{bucket}/{}", encode_key("a=b(1)!*'")),
             ))
             .await;
         assert_eq!(via_encoded, "raw", "{name}");
-        assert_eq!(adapter.ok(Req::new(Method::GET, &raw_url)).await, "raw", "{name}");
+        assert_eq!(adapter.ok_bytes(Req::new(Method::GET, &raw_url)).await, "raw", "{name}");
 
         let prefix = "p q=+!('*)~/";
         let list = adapter
-            .ok(Req::new(
+            .ok_bytes(Req::new(
                 Method::GET,
                 format!("{ep}/{bucket}?list-type=2&prefix={}", encode_query(prefix)),
             ))
@@ -365,11 +218,11 @@ async fn streaming_put_32_mib_aws_chunked_through_both_adapters() {
         .build();
     for (name, adapter) in both(&no_checksums) {
         let bucket = format!("stream-{name}");
-        adapter.ok(Req::new(Method::PUT, format!("{ep}/{bucket}"))).await;
+        adapter.ok_bytes(Req::new(Method::PUT, format!("{ep}/{bucket}"))).await;
         let url = format!("{ep}/{bucket}/{}", encode_key("big dir/blob (32 MiB).bin"));
         let before = server.count();
         adapter
-            .ok(Req::new(Method::PUT, &url).body(Payload::Stream {
+            .ok_bytes(Req::new(Method::PUT, &url).body(Payload::Stream {
                 stream: big_stream(),
                 len: Some(total),
             }))
@@ -383,7 +236,7 @@ async fn streaming_put_32_mib_aws_chunked_through_both_adapters() {
         assert_eq!(put.headers["content-encoding"], "aws-chunked");
         assert_eq!(put.headers["x-amz-decoded-content-length"], total.to_string().as_str());
 
-        let got = adapter.ok(Req::new(Method::GET, &url)).await;
+        let got = adapter.ok_bytes(Req::new(Method::GET, &url)).await;
         assert_eq!(got.len() as u64, total, "{name}");
         assert_eq!(hex::encode(Sha256::digest(&got)), want, "{name}");
     }
@@ -395,7 +248,7 @@ async fn presigned_get_and_put_work_with_a_plain_client() {
     let ep = &server.endpoint;
     let signer = signer();
     let adapter = reqwest_adapter(signer.clone());
-    adapter.ok(Req::new(Method::PUT, format!("{ep}/presign"))).await;
+    adapter.ok_bytes(Req::new(Method::PUT, format!("{ep}/presign"))).await;
     let plain = reqwest::Client::builder().no_proxy().build().unwrap();
     for key in ["plain.txt", "p q=+!('*)~/héllo wörld.txt"] {
         let uri: http::Uri = format!("{ep}/presign/{}", encode_key(key)).parse().unwrap();
@@ -429,13 +282,13 @@ async fn wrong_secret_and_changed_body_are_refused() {
     let ep = &server.endpoint;
     let good = signer();
     reqwest_adapter(good.clone())
-        .ok(Req::new(Method::PUT, format!("{ep}/refused")))
+        .ok_bytes(Req::new(Method::PUT, format!("{ep}/refused")))
         .await;
     let url = format!("{ep}/refused/k");
 
     for (name, adapter) in both(&signer_with("not-the-secret", BodyPolicy::default())) {
         let (status, body) = adapter
-            .send(Req::new(Method::PUT, &url).body(Payload::Bytes(b"x".to_vec())))
+            .try_send(Req::new(Method::PUT, &url).body(Payload::Bytes(b"x".to_vec())))
             .await
             .unwrap();
         assert_eq!(status, StatusCode::FORBIDDEN, "{name}");
@@ -506,11 +359,14 @@ async fn wrong_secret_and_changed_body_are_refused() {
     assert_eq!(results[1].0, StatusCode::INTERNAL_SERVER_ERROR, "{}", results[1].1);
     assert!(results[1].1.contains("InternalError"));
     let stored = reqwest_adapter(good.clone())
-        .ok(Req::new(Method::GET, &chunked_url))
+        .ok_bytes(Req::new(Method::GET, &chunked_url))
         .await;
     assert_eq!(stored, vec![b'a'; 20_000]);
     // No refused request replaced the control's object.
-    assert_eq!(reqwest_adapter(good).ok(Req::new(Method::GET, &url)).await, "hello");
+    assert_eq!(
+        reqwest_adapter(good).ok_bytes(Req::new(Method::GET, &url)).await,
+        "hello"
+    );
 }
 
 #[tokio::test]
@@ -533,7 +389,7 @@ async fn unknown_length_stream_past_the_buffer_limit_fails_before_sending() {
                 len: None,
             })
             .overrides(SigningOverrides::new().body_policy(BodyPolicy::Buffer { max: 100_000 }));
-        let err = adapter.send(req).await.unwrap_err();
+        let err = adapter.try_send(req).await.unwrap_err();
         let ours = find::<Error>(&*err).unwrap_or_else(|| panic!("{name}: {err:?}"));
         assert!(matches!(ours, Error::BodyTooLarge { limit: 100_000 }), "{name}: {ours}");
 
@@ -543,7 +399,7 @@ async fn unknown_length_stream_past_the_buffer_limit_fails_before_sending() {
             len: None,
         });
         let err = adapter
-            .send(req)
+            .try_send(req)
             .await
             .expect_err("a 32 MiB stream of unknown length exceeds both limits");
         let ours = find::<Error>(&*err).unwrap_or_else(|| panic!("{name}: {err:?}"));
@@ -558,12 +414,12 @@ async fn a_stream_failing_midway_surfaces_its_error_and_stores_nothing() {
     let ep = &server.endpoint;
     for (name, adapter) in both(&signer()) {
         let bucket = format!("fail-{name}");
-        adapter.ok(Req::new(Method::PUT, format!("{ep}/{bucket}"))).await;
+        adapter.ok_bytes(Req::new(Method::PUT, format!("{ep}/{bucket}"))).await;
         let url = format!("{ep}/{bucket}/k");
 
         // Known length: aws-chunked, the failure happens while sending.
         let err = adapter
-            .send(Req::new(Method::PUT, &url).body(Payload::Stream {
+            .try_send(Req::new(Method::PUT, &url).body(Payload::Stream {
                 stream: failing_stream(4),
                 len: Some(10 * 64 * 1024),
             }))
@@ -576,7 +432,7 @@ async fn a_stream_failing_midway_surfaces_its_error_and_stores_nothing() {
         // Unknown length: buffered, so the failure happens before anything is sent.
         let before = server.count();
         let err = adapter
-            .send(Req::new(Method::PUT, &url).body(Payload::Stream {
+            .try_send(Req::new(Method::PUT, &url).body(Payload::Stream {
                 stream: failing_stream(4),
                 len: None,
             }))
@@ -586,7 +442,7 @@ async fn a_stream_failing_midway_surfaces_its_error_and_stores_nothing() {
         assert!(matches!(ours, Error::BodyStream(_)), "{name}: {ours}");
         assert_eq!(server.count(), before, "{name}");
 
-        let (status, _) = adapter.send(Req::new(Method::GET, &url)).await.unwrap();
+        let (status, _) = adapter.try_send(Req::new(Method::GET, &url)).await.unwrap();
         assert_eq!(status, StatusCode::NOT_FOUND, "{name}: a truncated object was stored");
     }
 }
@@ -596,14 +452,14 @@ async fn missing_host_and_non_utf8_header_are_typed_errors() {
     let server = S3Server::start().await;
     let ep = &server.endpoint;
     let tower = tower_adapter(signer());
-    let err = tower.send(Req::new(Method::GET, "/bucket/key")).await.unwrap_err();
+    let err = tower.try_send(Req::new(Method::GET, "/bucket/key")).await.unwrap_err();
     assert!(
         matches!(find::<Error>(&*err), Some(Error::Signing(SigningError::MissingHost))),
         "{err:?}"
     );
     for (name, adapter) in both(&signer()) {
         let err = adapter
-            .send(
+            .try_send(
                 Req::new(Method::GET, format!("{ep}/bucket/key"))
                     .header("x-amz-meta-bad", HeaderValue::from_bytes(b"caf\xe9").unwrap()),
             )
@@ -633,10 +489,10 @@ async fn signing_twice_leaves_one_signature_that_the_server_accepts() {
             .with(SigV4Middleware::new(signer.clone()))
             .build(),
     );
-    twice.ok(Req::new(Method::PUT, format!("{ep}/twice"))).await;
+    twice.ok_bytes(Req::new(Method::PUT, format!("{ep}/twice"))).await;
     let url = format!("{ep}/twice/{}", encode_key("a b=c"));
     twice
-        .ok(Req::new(Method::PUT, &url).body(Payload::Bytes(b"once".to_vec())))
+        .ok_bytes(Req::new(Method::PUT, &url).body(Payload::Bytes(b"once".to_vec())))
         .await;
 
     // Two tower layers.

@@ -12,8 +12,10 @@
 //! refused upload may still leave its bytes behind (a limit of s3s-fs, not asserted here).
 #![cfg(feature = "reqwest")]
 
-#[path = "common/s3s_fs_dir.rs"]
-mod s3s_fs_dir;
+#[path = "common/reqwest_service.rs"]
+mod reqwest_service;
+#[path = "common/s3s_client.rs"]
+mod s3s_client;
 #[path = "common/s3s_server.rs"]
 mod s3s_server;
 #[path = "common/tls_terminator.rs"]
@@ -21,30 +23,17 @@ mod tls_terminator;
 
 use base64::Engine as _;
 use bytes::Bytes;
-use futures_util::{StreamExt, TryStreamExt};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-use http_body_util::combinators::UnsyncBoxBody;
-use http_body_util::{BodyExt, Empty, Full, StreamBody};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use futures_util::StreamExt;
+use http::{Method, StatusCode};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use tower::util::BoxCloneService;
-use tower::{ServiceBuilder, ServiceExt};
 
+use s3s_client::{Adapter, ByteStream, Payload, Req, both};
 use s3s_server::{ACCESS_KEY, S3Server, SECRET_KEY};
-use sigv4_middleware::BoxError;
 use sigv4_middleware::checksum::ChecksumAlgorithm;
-use sigv4_middleware::client::{
-    ChecksumLocation, ChecksumPolicy, ResponseBody, SigV4, SigV4Layer, SigV4Middleware, SignedBody, Signer,
-    SigningOverrides,
-};
+use sigv4_middleware::client::{ChecksumLocation, ChecksumPolicy, SigV4Middleware, Signer};
 use sigv4_middleware::credentials::Credentials;
-
-type TowerBody = UnsyncBoxBody<Bytes, BoxError>;
-type TowerClient = Client<HttpConnector, SignedBody<TowerBody>>;
-type ByteStream = futures_util::stream::BoxStream<'static, Result<Bytes, std::io::Error>>;
 
 // ---------------------------------------------------------------------------------------------
 // Reference checksums, written here from the algorithms' definitions (reflected CRCs, init and
@@ -161,107 +150,12 @@ fn reference_checksums_match_the_published_check_values() {
 // The two adapters, returning what a caller sees: status, headers and the body or its error.
 // ---------------------------------------------------------------------------------------------
 
-enum Payload {
-    Empty,
-    Bytes(Vec<u8>),
-    /// A stream of known length (announced by `content-length`).
-    Stream(ByteStream, u64),
-}
-
-struct Req {
-    method: Method,
-    url: String,
-    headers: Vec<(HeaderName, HeaderValue)>,
-    body: Payload,
-    overrides: Option<SigningOverrides>,
-}
-
-impl Req {
-    fn new(method: Method, url: impl Into<String>) -> Self {
-        Req {
-            method,
-            url: url.into(),
-            headers: Vec::new(),
-            body: Payload::Empty,
-            overrides: None,
-        }
-    }
-    fn body(mut self, body: Payload) -> Self {
-        self.body = body;
-        self
-    }
-    fn header(mut self, name: &'static str, value: &str) -> Self {
-        self.headers
-            .push((HeaderName::from_static(name), HeaderValue::from_str(value).unwrap()));
-        self
-    }
-    fn checksums(mut self, policy: ChecksumPolicy) -> Self {
-        self.overrides = Some(self.overrides.take().unwrap_or_default().checksums(policy));
-        self
-    }
-}
-
-/// A response whose body is read as a stream: `body` is its error if the stream failed (the
-/// response checksum validation fails the body at its end).
-struct Resp {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Result<Bytes, BoxError>,
-}
-
-impl Resp {
-    fn text(&self) -> String {
-        match &self.body {
-            Ok(b) => String::from_utf8_lossy(b).into_owned(),
-            Err(e) => format!("<body error: {e}>"),
-        }
-    }
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().unwrap())
-    }
-}
-
-/// The tower layer over reqwest's own tower `Service`, for https (hyper-util's client has no
-/// TLS connector among the dev-dependencies), as in tests/tower_over_reqwest.rs.
-type TowerOverReqwest =
-    BoxCloneService<http::Request<TowerBody>, http::Response<ResponseBody<reqwest::Body>>, BoxError>;
-
-#[derive(Clone)]
-enum Adapter {
-    Reqwest(reqwest_middleware::ClientWithMiddleware),
-    Tower(Box<SigV4<TowerClient>>),
-    TowerOverReqwest(TowerOverReqwest),
-}
-
 fn signer() -> Signer {
     Signer::builder("us-east-1", "s3")
         .credentials(Credentials::new(ACCESS_KEY, SECRET_KEY))
         // The SDKs' defaults, whatever the environment of the test run says.
         .checksums(ChecksumPolicy::new())
         .build()
-}
-
-fn both(signer: &Signer) -> [(&'static str, Adapter); 2] {
-    let reqwest = reqwest::Client::builder().no_proxy().build().unwrap();
-    let hyper: TowerClient = Client::builder(TokioExecutor::new()).build_http();
-    [
-        (
-            "reqwest",
-            Adapter::Reqwest(
-                reqwest_middleware::ClientBuilder::new(reqwest)
-                    .with(SigV4Middleware::new(signer.clone()))
-                    .build(),
-            ),
-        ),
-        (
-            "tower",
-            Adapter::Tower(Box::new(
-                tower::ServiceBuilder::new()
-                    .layer(SigV4Layer::new(signer.clone()))
-                    .service(hyper),
-            )),
-        ),
-    ]
 }
 
 /// Both adapters over https to `tls` (the TLS terminator's certificate as the only root).
@@ -273,15 +167,7 @@ fn both_over_https(signer: &Signer, tls: &tls_terminator::TlsTerminator) -> [(&'
             .build()
             .unwrap()
     };
-    let tower = ServiceBuilder::new()
-        .layer(SigV4Layer::new(signer.clone()))
-        .map_request(|req: http::Request<SignedBody<TowerBody>>| {
-            let req = req.map(|b| reqwest::Body::wrap(SyncBody(std::sync::Mutex::new(b))));
-            reqwest::Request::try_from(req).expect("absolute URIs convert")
-        })
-        .map_response(http::Response::<reqwest::Body>::from)
-        .map_err(BoxError::from)
-        .service(client());
+    let tower = reqwest_service::signed_reqwest(signer.clone(), client());
     [
         (
             "reqwest https",
@@ -293,128 +179,6 @@ fn both_over_https(signer: &Signer, tls: &tls_terminator::TlsTerminator) -> [(&'
         ),
         ("tower https", Adapter::TowerOverReqwest(BoxCloneService::new(tower))),
     ]
-}
-
-/// `reqwest::Body::wrap` wants `Sync`; `UnsyncBoxBody` is not, so it is polled behind a mutex.
-struct SyncBody(std::sync::Mutex<SignedBody<TowerBody>>);
-
-impl http_body::Body for SyncBody {
-    type Data = Bytes;
-    type Error = BoxError;
-    fn poll_frame(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
-        let inner = self.get_mut().0.get_mut().unwrap_or_else(|e| e.into_inner());
-        std::pin::Pin::new(inner).poll_frame(cx)
-    }
-
-    // Forwarded so reqwest sends `content-length` (S3 requires it) rather than chunked.
-    fn size_hint(&self) -> http_body::SizeHint {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).size_hint()
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).is_end_stream()
-    }
-}
-
-/// Sends `req` through a tower service of the signing layer.
-async fn send_tower<S, RB>(svc: S, req: Req, keep: bool, each: &mut dyn FnMut(&[u8])) -> Resp
-where
-    S: tower::Service<http::Request<TowerBody>, Response = http::Response<RB>>,
-    S::Error: std::fmt::Debug,
-    RB: http_body::Body<Data = Bytes>,
-    RB::Error: Into<BoxError>,
-{
-    let what = format!("{} {}", req.method, req.url);
-    let mut b = http::Request::builder().method(req.method).uri(&req.url);
-    for (n, v) in req.headers {
-        b = b.header(n, v);
-    }
-    if let Some(o) = req.overrides {
-        b = b.extension(o);
-    }
-    let body: TowerBody = match req.body {
-        Payload::Empty => Empty::new().map_err(|e| match e {}).boxed_unsync(),
-        Payload::Bytes(v) => Full::new(Bytes::from(v)).map_err(|e| match e {}).boxed_unsync(),
-        Payload::Stream(stream, len) => {
-            b = b.header(http::header::CONTENT_LENGTH, len);
-            StreamBody::new(stream.map_ok(http_body::Frame::data).map_err(BoxError::from)).boxed_unsync()
-        }
-    };
-    let resp = svc
-        .oneshot(b.body(body).unwrap())
-        .await
-        .unwrap_or_else(|e| panic!("{what}: {e:?}"));
-    let (parts, body) = resp.into_parts();
-    let body = drain(Box::pin(body.into_data_stream()), keep, each).await;
-    Resp {
-        status: parts.status,
-        headers: parts.headers,
-        body,
-    }
-}
-
-/// Reads a body stream to its end through `each` (so 64 MiB need not be held), keeping the
-/// bytes only when `keep`.
-async fn drain<S, E>(mut stream: S, keep: bool, each: &mut dyn FnMut(&[u8])) -> Result<Bytes, BoxError>
-where
-    S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
-    E: Into<BoxError>,
-{
-    let mut kept = Vec::new();
-    while let Some(piece) = stream.next().await {
-        let piece = piece.map_err(Into::into)?;
-        each(&piece);
-        if keep {
-            kept.extend_from_slice(&piece);
-        }
-    }
-    Ok(Bytes::from(kept))
-}
-
-impl Adapter {
-    async fn send(&self, req: Req) -> Resp {
-        self.send_with(req, true, &mut |_| {}).await
-    }
-
-    async fn send_with(&self, req: Req, keep: bool, each: &mut dyn FnMut(&[u8])) -> Resp {
-        match self {
-            Adapter::Reqwest(client) => {
-                let what = format!("{} {}", req.method, req.url);
-                let mut b = client.request(req.method, &req.url);
-                for (n, v) in req.headers {
-                    b = b.header(n, v);
-                }
-                b = match req.body {
-                    Payload::Empty => b,
-                    Payload::Bytes(v) => b.body(v),
-                    Payload::Stream(stream, len) => b
-                        .header(http::header::CONTENT_LENGTH, len)
-                        .body(reqwest::Body::wrap_stream(stream)),
-                };
-                if let Some(o) = req.overrides {
-                    b = b.with_extension(o);
-                }
-                let resp = b.send().await.unwrap_or_else(|e| panic!("{what}: {e:?}"));
-                let status = resp.status();
-                let headers = resp.headers().clone();
-                let body = drain(resp.bytes_stream(), keep, each).await;
-                Resp { status, headers, body }
-            }
-            Adapter::Tower(svc) => send_tower((**svc).clone(), req, keep, each).await,
-            Adapter::TowerOverReqwest(svc) => send_tower(svc.clone(), req, keep, each).await,
-        }
-    }
-
-    async fn ok(&self, req: Req) -> Resp {
-        let what = format!("{} {}", req.method, req.url);
-        let resp = self.send(req).await;
-        assert!(resp.status.is_success(), "{what}: {} {}", resp.status, resp.text());
-        assert!(resp.body.is_ok(), "{what}: {}", resp.text());
-        resp
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -551,7 +315,10 @@ async fn trailer_matrix(form: TrailerForm) {
             let before = server.count();
             let put = adapter
                 .ok(Req::new(Method::PUT, &url)
-                    .body(Payload::Stream(stream_of(data.clone()), data.len() as u64))
+                    .body(Payload::Stream {
+                        stream: stream_of(data.clone()),
+                        len: Some(data.len() as u64),
+                    })
                     .checksums(policy(algorithm, ChecksumLocation::Auto)))
                 .await;
             let seen = &server.seen()[before];
@@ -605,7 +372,10 @@ async fn the_default_over_https_is_an_unsigned_crc32_trailer_that_s3s_fs_accepts
         let data = body(MATRIX_LEN, 77);
         let before = server.count();
         let put = adapter
-            .ok(Req::new(Method::PUT, &url).body(Payload::Stream(stream_of(data.clone()), data.len() as u64)))
+            .ok(Req::new(Method::PUT, &url).body(Payload::Stream {
+                stream: stream_of(data.clone()),
+                len: Some(data.len() as u64),
+            }))
             .await;
         let seen = &server.seen()[before];
         assert_eq!(
@@ -656,7 +426,10 @@ async fn a_64_mib_stream_with_a_crc64nvme_trailer_round_trips_its_checksum() {
         let before = server.count();
         let put = adapter
             .ok(Req::new(Method::PUT, &url)
-                .body(Payload::Stream(big_stream(), total))
+                .body(Payload::Stream {
+                    stream: big_stream(),
+                    len: Some(total),
+                })
                 .checksums(ChecksumPolicy::new().algorithm(algorithm)))
             .await;
         let seen = &server.seen()[before];
@@ -723,7 +496,7 @@ async fn a_wrong_checksum_header_set_by_the_caller_gets_bad_digest_from_s3s_fs()
 
 #[tokio::test]
 async fn a_validated_get_of_an_object_changed_on_disk_fails_at_the_end_of_its_body() {
-    let server = s3s_fs_dir::S3FsWithDir::start(ACCESS_KEY, SECRET_KEY).await;
+    let server = S3Server::start().await;
     let ep = &server.endpoint;
     for (name, adapter) in both(&signer()) {
         let bucket = format!("rot-{name}");

@@ -4,60 +4,18 @@
 //! skew). Checked against s3s-fs, which verifies every signature, including a streamed
 //! aws-chunked upload.
 
+#[path = "common/reqwest_service.rs"]
+mod reqwest_service;
 #[path = "common/s3s_server.rs"]
 mod s3s_server;
 
 use bytes::Bytes;
-use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, StreamBody};
+use reqwest_service::{Body, signed_reqwest};
 use sigv4_middleware::BoxError;
-use sigv4_middleware::client::{ResponseBody, SigV4Layer, SignedBody, Signer};
+use sigv4_middleware::client::Signer;
 use sigv4_middleware::credentials::Credentials;
-use tower::{Service, ServiceBuilder, ServiceExt};
-
-type Body = UnsyncBoxBody<Bytes, BoxError>;
-
-/// The composition a user writes: sign, convert, send with reqwest's own service.
-fn signed_reqwest(
-    signer: Signer,
-    client: reqwest::Client,
-) -> impl Service<http::Request<Body>, Response = http::Response<ResponseBody<reqwest::Body>>, Error = BoxError> + Clone
-{
-    ServiceBuilder::new()
-        .layer(SigV4Layer::new(signer))
-        // reqwest needs a body it can share between threads; the signed body is moved into it.
-        .map_request(|req: http::Request<SignedBody<Body>>| {
-            let req = req.map(|b| reqwest::Body::wrap(SyncBody(std::sync::Mutex::new(b))));
-            reqwest::Request::try_from(req).expect("absolute URIs convert")
-        })
-        .map_response(http::Response::<reqwest::Body>::from)
-        .map_err(BoxError::from)
-        .service(client)
-}
-
-/// `reqwest::Body::wrap` wants `Sync`; `UnsyncBoxBody` is not, so it is polled behind a mutex.
-struct SyncBody(std::sync::Mutex<SignedBody<Body>>);
-
-impl http_body::Body for SyncBody {
-    type Data = Bytes;
-    type Error = BoxError;
-    fn poll_frame(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
-        let inner = self.get_mut().0.get_mut().unwrap_or_else(|e| e.into_inner());
-        std::pin::Pin::new(inner).poll_frame(cx)
-    }
-
-    // Forwarded so reqwest sends `content-length` (S3 requires it) rather than chunked.
-    fn size_hint(&self) -> http_body::SizeHint {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).size_hint()
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).is_end_stream()
-    }
-}
+use tower::ServiceExt;
 
 fn full(data: &'static [u8]) -> Body {
     Full::new(Bytes::from_static(data))

@@ -250,6 +250,25 @@ fn upload(form: Form, algorithm: ChecksumAlgorithm) -> Req {
     upload_with(form, algorithm, DATA, b64(algorithm, DATA))
 }
 
+/// `PUT PATH` of `DATA` in `form` with `extra` headers and `trailers`.
+fn put_data(form: Form, extra: &[(&str, String)], trailers: &[(&str, String)]) -> Req {
+    build(form, "PUT", PATH, DATA, extra, trailers)
+}
+
+/// `algorithm`'s checksum of `DATA` under its name: a checksum header or trailer.
+fn of_data(algorithm: ChecksumAlgorithm) -> (&'static str, String) {
+    (algorithm.header_name(), b64(algorithm, DATA))
+}
+
+/// `x-amz-trailer` declaring `algorithm`'s checksum trailer.
+fn declares(algorithm: ChecksumAlgorithm) -> (&'static str, String) {
+    ("x-amz-trailer", algorithm.header_name().to_owned())
+}
+
+fn sdk_algorithm(name: &str) -> (&'static str, String) {
+    ("x-amz-sdk-checksum-algorithm", name.to_owned())
+}
+
 // ---------------------------------------------------------------------------------------------
 // The server: the handler reads the body to its end and reports what it found.
 // ---------------------------------------------------------------------------------------------
@@ -336,7 +355,19 @@ enum Expect {
     BodyFails(ErrorCode),
 }
 
+/// Refused from the head as an invalid request.
+const INVALID: Expect = Expect::Refused(ErrorCode::InvalidRequest);
+/// Refused because of the body as an invalid request.
+const INVALID_BODY: Expect = Expect::BodyFails(ErrorCode::InvalidRequest);
+
 impl Servers {
+    /// Checks each named request of `cases`, all to come to `expect`.
+    async fn check_all(&self, cases: impl IntoIterator<Item = (String, Req)>, expect: Expect) {
+        for (name, req) in cases {
+            self.check(&name, &req, expect).await;
+        }
+    }
+
     fn secret(&self) -> Secret {
         Secret::new(self.creds.clone())
     }
@@ -435,13 +466,8 @@ async fn every_algorithm_as_a_trailer_is_accepted_in_both_trailer_forms() {
 #[tokio::test]
 async fn a_request_without_a_checksum_reports_none() {
     let s = servers().await;
-    for form in [
-        Form::Hashed,
-        Form::Unsigned,
-        Form::HashIntoSignature,
-        Form::SignedChunked,
-    ] {
-        let req = build(form, "PUT", PATH, DATA, &[], &[]);
+    for form in PLAIN_FORMS {
+        let req = put_data(form, &[], &[]);
         s.check(&format!("{form:?} DATA"), &req, Expect::Accepted(None)).await;
     }
 }
@@ -454,7 +480,7 @@ async fn checksum_control_headers_are_not_checksum_values() {
         ("x-amz-checksum-type", "FULL_OBJECT".to_owned()),
         ("x-amz-checksum-algorithm", "CRC32".to_owned()),
     ];
-    let req = build(Form::Hashed, "PUT", PATH, DATA, &extra, &[]);
+    let req = put_data(Form::Hashed, &extra, &[]);
     s.check("control headers DATA", &req, Expect::Accepted(None)).await;
 }
 
@@ -610,17 +636,9 @@ async fn changed_trailer_signature_is_refused() {
 async fn declared_trailer_that_does_not_arrive_is_refused() {
     let s = servers().await;
     let a = ChecksumAlgorithm::Crc32;
-    for form in TRAILER_FORMS {
-        // Declared, and signed as absent in the signed form: only the checksum rule refuses it.
-        let declared = [("x-amz-trailer", a.header_name().to_owned())];
-        let req = build(form, "PUT", PATH, DATA, &declared, &[]);
-        s.check(
-            &format!("{form:?} missing trailer"),
-            &req,
-            Expect::BodyFails(ErrorCode::InvalidRequest),
-        )
-        .await;
-    }
+    // Declared, and signed as absent in the signed form: only the checksum rule refuses it.
+    let cases = TRAILER_FORMS.map(|form| (format!("{form:?} missing trailer"), put_data(form, &[declares(a)], &[])));
+    s.check_all(cases, INVALID_BODY).await;
 }
 
 #[tokio::test]
@@ -628,56 +646,21 @@ async fn trailer_other_than_the_declared_one_is_refused() {
     let s = servers().await;
     let (declared, sent) = (ChecksumAlgorithm::Crc32, ChecksumAlgorithm::Crc32c);
     for form in TRAILER_FORMS {
-        let req = build(
-            form,
-            "PUT",
-            PATH,
-            DATA,
-            &[("x-amz-trailer", declared.header_name().to_owned())],
-            &[(sent.header_name(), b64(sent, DATA))],
-        );
-        s.check(
-            &format!("{form:?} other trailer"),
-            &req,
-            Expect::BodyFails(ErrorCode::InvalidRequest),
-        )
-        .await;
-        // The declared one and another one.
-        let req = build(
-            form,
-            "PUT",
-            PATH,
-            DATA,
-            &[("x-amz-trailer", declared.header_name().to_owned())],
-            &[
-                (declared.header_name(), b64(declared, DATA)),
-                (sent.header_name(), b64(sent, DATA)),
-            ],
-        );
-        s.check(
-            &format!("{form:?} extra trailer"),
-            &req,
-            Expect::BodyFails(ErrorCode::InvalidRequest),
-        )
-        .await;
-        // The declared one twice.
-        let req = build(
-            form,
-            "PUT",
-            PATH,
-            DATA,
-            &[("x-amz-trailer", declared.header_name().to_owned())],
-            &[
-                (declared.header_name(), b64(declared, DATA)),
-                (declared.header_name(), b64(declared, DATA)),
-            ],
-        );
-        s.check(
-            &format!("{form:?} trailer twice"),
-            &req,
-            Expect::BodyFails(ErrorCode::InvalidRequest),
-        )
-        .await;
+        let with_trailers = |trailers: &[(&str, String)]| put_data(form, &[declares(declared)], trailers);
+        let cases = [
+            (format!("{form:?} other trailer"), with_trailers(&[of_data(sent)])),
+            // The declared one and another one.
+            (
+                format!("{form:?} extra trailer"),
+                with_trailers(&[of_data(declared), of_data(sent)]),
+            ),
+            // The declared one twice.
+            (
+                format!("{form:?} trailer twice"),
+                with_trailers(&[of_data(declared), of_data(declared)]),
+            ),
+        ];
+        s.check_all(cases, INVALID_BODY).await;
     }
 }
 
@@ -689,178 +672,84 @@ async fn trailer_other_than_the_declared_one_is_refused() {
 async fn checksum_header_and_trailer_together_are_refused() {
     let s = servers().await;
     let a = ChecksumAlgorithm::Crc32;
-    for form in TRAILER_FORMS {
-        let req = build(
-            form,
-            "PUT",
-            PATH,
-            DATA,
-            &[
-                ("x-amz-trailer", a.header_name().to_owned()),
-                (a.header_name(), b64(a, DATA)),
-            ],
-            &[(a.header_name(), b64(a, DATA))],
-        );
-        s.check(
-            &format!("{form:?} header and trailer"),
-            &req,
-            Expect::Refused(ErrorCode::InvalidRequest),
-        )
-        .await;
-    }
+    let cases = TRAILER_FORMS.map(|form| {
+        let req = put_data(form, &[declares(a), of_data(a)], &[of_data(a)]);
+        (format!("{form:?} header and trailer"), req)
+    });
+    s.check_all(cases, INVALID).await;
 }
 
 #[tokio::test]
 async fn two_checksum_headers_are_refused() {
     let s = servers().await;
     let (a, b) = (ChecksumAlgorithm::Crc32, ChecksumAlgorithm::Sha256);
-    let extra = [(a.header_name(), b64(a, DATA)), (b.header_name(), b64(b, DATA))];
-    for form in PLAIN_FORMS {
-        let req = build(form, "PUT", PATH, DATA, &extra, &[]);
-        s.check(
-            &format!("{form:?} two headers"),
-            &req,
-            Expect::Refused(ErrorCode::InvalidRequest),
+    let cases = PLAIN_FORMS.map(|form| {
+        (
+            format!("{form:?} two headers"),
+            put_data(form, &[of_data(a), of_data(b)], &[]),
         )
-        .await;
-    }
+    });
+    s.check_all(cases, INVALID).await;
     // One header twice.
     let mut req = upload(Form::Hashed, a);
     let at = req.headers.iter().position(|(n, _)| n == a.header_name()).unwrap();
     let dup = req.headers[at].clone();
     req.headers.insert(at, dup);
-    s.check("one header twice", &req, Expect::Refused(ErrorCode::InvalidRequest))
-        .await;
+    s.check("one header twice", &req, INVALID).await;
 }
 
 #[tokio::test]
 async fn two_checksum_trailers_declared_are_refused() {
     let s = servers().await;
     let (a, b) = (ChecksumAlgorithm::Crc32, ChecksumAlgorithm::Sha1);
-    for form in TRAILER_FORMS {
-        let req = build(
-            form,
-            "PUT",
-            PATH,
-            DATA,
-            &[("x-amz-trailer", format!("{},{}", a.header_name(), b.header_name()))],
-            &[(a.header_name(), b64(a, DATA)), (b.header_name(), b64(b, DATA))],
-        );
-        s.check(
-            &format!("{form:?} two trailers"),
-            &req,
-            Expect::Refused(ErrorCode::InvalidRequest),
-        )
-        .await;
-    }
+    let both = ("x-amz-trailer", format!("{},{}", a.header_name(), b.header_name()));
+    let cases = TRAILER_FORMS.map(|form| {
+        let req = put_data(form, std::slice::from_ref(&both), &[of_data(a), of_data(b)]);
+        (format!("{form:?} two trailers"), req)
+    });
+    s.check_all(cases, INVALID).await;
 }
 
 #[tokio::test]
 async fn unknown_checksum_algorithms_are_refused() {
     let s = servers().await;
-    let req = build(
-        Form::Hashed,
-        "PUT",
-        PATH,
-        DATA,
-        &[("x-amz-checksum-md5", "1B2M2Y8AsgTpgAmY7PhCfg==".into())],
-        &[],
-    );
-    s.check("x-amz-checksum-md5", &req, Expect::Refused(ErrorCode::InvalidRequest))
+    let md5 = ("x-amz-checksum-md5", "1B2M2Y8AsgTpgAmY7PhCfg==".to_owned());
+    s.check("x-amz-checksum-md5", &put_data(Form::Hashed, &[md5], &[]), INVALID)
         .await;
-    for form in TRAILER_FORMS {
-        let req = build(
+    let cases = TRAILER_FORMS.map(|form| {
+        let req = put_data(
             form,
-            "PUT",
-            PATH,
-            DATA,
             &[("x-amz-trailer", "x-amz-checksum-foo".into())],
             &[("x-amz-checksum-foo", "AAAAAA==".into())],
         );
-        s.check(
-            &format!("{form:?} x-amz-checksum-foo"),
-            &req,
-            Expect::Refused(ErrorCode::InvalidRequest),
-        )
-        .await;
-    }
+        (format!("{form:?} x-amz-checksum-foo"), req)
+    });
+    s.check_all(cases, INVALID).await;
     let a = ChecksumAlgorithm::Crc32;
-    let req = build(
-        Form::Hashed,
-        "PUT",
-        PATH,
-        DATA,
-        &[
-            (a.header_name(), b64(a, DATA)),
-            ("x-amz-sdk-checksum-algorithm", "FOO".into()),
-        ],
-        &[],
-    );
-    s.check("sdk algorithm FOO", &req, Expect::Refused(ErrorCode::InvalidRequest))
-        .await;
+    let req = put_data(Form::Hashed, &[of_data(a), sdk_algorithm("FOO")], &[]);
+    s.check("sdk algorithm FOO", &req, INVALID).await;
 }
 
 #[tokio::test]
 async fn sdk_checksum_algorithm_must_name_the_checksum_sent() {
     let s = servers().await;
     let a = ChecksumAlgorithm::Crc32;
-    let disagreeing = ("x-amz-sdk-checksum-algorithm", "SHA256".to_owned());
-    let req = build(
-        Form::Hashed,
-        "PUT",
-        PATH,
-        DATA,
-        &[(a.header_name(), b64(a, DATA)), disagreeing.clone()],
-        &[],
-    );
-    s.check(
-        "header crc32, sdk SHA256",
-        &req,
-        Expect::Refused(ErrorCode::InvalidRequest),
-    )
-    .await;
-    for form in TRAILER_FORMS {
-        let req = build(
-            form,
-            "PUT",
-            PATH,
-            DATA,
-            &[("x-amz-trailer", a.header_name().to_owned()), disagreeing.clone()],
-            &[(a.header_name(), b64(a, DATA))],
-        );
-        s.check(
-            &format!("{form:?} trailer crc32, sdk SHA256"),
-            &req,
-            Expect::Refused(ErrorCode::InvalidRequest),
-        )
-        .await;
-    }
-    let req = build(
-        Form::Hashed,
-        "PUT",
-        PATH,
-        DATA,
-        &[("x-amz-sdk-checksum-algorithm", "CRC32".into())],
-        &[],
-    );
-    s.check(
-        "sdk algorithm without a checksum",
-        &req,
-        Expect::Refused(ErrorCode::InvalidRequest),
-    )
-    .await;
+    let disagreeing = sdk_algorithm("SHA256");
+    let mut cases = vec![(
+        "header crc32, sdk SHA256".to_owned(),
+        put_data(Form::Hashed, &[of_data(a), disagreeing.clone()], &[]),
+    )];
+    cases.extend(TRAILER_FORMS.map(|form| {
+        let req = put_data(form, &[declares(a), disagreeing.clone()], &[of_data(a)]);
+        (format!("{form:?} trailer crc32, sdk SHA256"), req)
+    }));
+    cases.push((
+        "sdk algorithm without a checksum".to_owned(),
+        put_data(Form::Hashed, &[sdk_algorithm("CRC32")], &[]),
+    ));
+    s.check_all(cases, INVALID).await;
     // Any case, as the SDK settings accept it.
-    let req = build(
-        Form::Hashed,
-        "PUT",
-        PATH,
-        DATA,
-        &[
-            (a.header_name(), b64(a, DATA)),
-            ("x-amz-sdk-checksum-algorithm", "crc32".into()),
-        ],
-        &[],
-    );
+    let req = put_data(Form::Hashed, &[of_data(a), sdk_algorithm("crc32")], &[]);
     s.check(
         "sdk algorithm lower case DATA",
         &req,
@@ -875,55 +764,30 @@ async fn malformed_checksum_values_are_refused() {
     let a = ChecksumAlgorithm::Crc32;
     for bad in ["AAAAAA=", "AAAAAAAAAAA=", "!!!!!!==", "AAAAAB==", "DUoRhQ"] {
         let req = upload_with(Form::Hashed, a, DATA, bad.into());
-        s.check(
-            &format!("header {bad}"),
-            &req,
-            Expect::Refused(ErrorCode::InvalidRequest),
-        )
-        .await;
+        s.check(&format!("header {bad}"), &req, INVALID).await;
         // A trailer value that is no checksum, signed as such or not.
-        for form in TRAILER_FORMS {
-            let req = upload_with(form, a, DATA, bad.into());
-            s.check(
-                &format!("{form:?} trailer {bad}"),
-                &req,
-                Expect::BodyFails(ErrorCode::InvalidRequest),
+        let cases = TRAILER_FORMS.map(|form| {
+            (
+                format!("{form:?} trailer {bad}"),
+                upload_with(form, a, DATA, bad.into()),
             )
-            .await;
-        }
+        });
+        s.check_all(cases, INVALID_BODY).await;
     }
     // A SHA-256 value of a CRC32's length.
     let req = upload_with(Form::Hashed, ChecksumAlgorithm::Sha256, DATA, b64(a, DATA));
-    s.check(
-        "sha256 of crc32 length",
-        &req,
-        Expect::Refused(ErrorCode::InvalidRequest),
-    )
-    .await;
+    s.check("sha256 of crc32 length", &req, INVALID).await;
 }
 
 #[tokio::test]
 async fn unsigned_trailer_upload_without_a_checksum_trailer_is_refused_by_default() {
     let s = servers().await;
-    let bare = build(Form::UnsignedTrailer, "PUT", PATH, DATA, &[], &[]);
-    s.check("no trailer", &bare, Expect::Refused(ErrorCode::InvalidRequest))
-        .await;
+    let bare = put_data(Form::UnsignedTrailer, &[], &[]);
+    s.check("no trailer", &bare, INVALID).await;
     // A checksum header instead does not make it a trailer upload.
     let a = ChecksumAlgorithm::Crc32;
-    let with_header = build(
-        Form::UnsignedTrailer,
-        "PUT",
-        PATH,
-        DATA,
-        &[(a.header_name(), b64(a, DATA))],
-        &[],
-    );
-    s.check(
-        "header, no trailer",
-        &with_header,
-        Expect::Refused(ErrorCode::InvalidRequest),
-    )
-    .await;
+    let with_header = put_data(Form::UnsignedTrailer, &[of_data(a)], &[]);
+    s.check("header, no trailer", &with_header, INVALID).await;
     // The knob lets it in.
     let open = servers_with(|c| c.allow_unsigned_trailer_without_checksum(true)).await;
     open.check("no trailer allowed DATA", &bare, Expect::Accepted(None))
@@ -940,79 +804,20 @@ async fn unsigned_trailer_upload_without_a_checksum_trailer_is_refused_by_defaul
 async fn x_amz_trailer_on_a_payload_without_trailers_is_refused() {
     let s = servers().await;
     let a = ChecksumAlgorithm::Crc32;
-    for form in PLAIN_FORMS {
-        let extra = [
-            ("x-amz-trailer", a.header_name().to_owned()),
-            (a.header_name(), b64(a, DATA)),
-        ];
-        let req = build(form, "PUT", PATH, DATA, &extra, &[]);
-        s.check(
-            &format!("{form:?} x-amz-trailer"),
-            &req,
-            Expect::Refused(ErrorCode::InvalidRequest),
-        )
-        .await;
-    }
+    let cases = PLAIN_FORMS.map(|form| {
+        let req = put_data(form, &[declares(a), of_data(a)], &[]);
+        (format!("{form:?} x-amz-trailer"), req)
+    });
+    s.check_all(cases, INVALID).await;
 }
 
 // ---------------------------------------------------------------------------------------------
 // AWS's published example, bit for bit.
 // ---------------------------------------------------------------------------------------------
 
-/// The S3 documentation's signed-trailer upload ("sigv4-streaming-trailers"), as smithy-rs's
-/// aws-runtime `content_encoding` tests assert its frames: 66560 bytes of `a` in chunks of 64
-/// KiB and 1 KiB, CRC32C trailer. The final chunk's line is followed directly by the trailers.
-mod aws_example {
-    pub const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
-    pub const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
-    /// 20130524T000000Z.
-    pub const UNIX_TIME: u64 = 1_369_353_600;
-    pub const SEED: &str = "106e2a8a18243abcf37539882f36619c00e2dfc72633413f02d3b74544bfeb8e";
-    pub const CHUNK_1: &str = "b474d8862b1487a5145d686f57f013e54db672cee1c953b3010fb58501ef5aa2";
-    pub const CHUNK_2: &str = "1c1344b170168f8e65b41376b44b20fe354e373826ccbbe2c1d40a8cae51e5c7";
-    pub const FINAL: &str = "2ca2aba2005185cf7159c6277faf83795951dd77a3a99e6e65d5c9f85863f992";
-    pub const TRAILER: &str = "x-amz-checksum-crc32c:sOO8/Q==";
-    pub const TRAILER_SIGNATURE: &str = "d81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435";
-    pub const ENCODED_LENGTH: usize = 66946;
-
-    pub fn body() -> Vec<u8> {
-        let mut body = Vec::with_capacity(ENCODED_LENGTH);
-        body.extend_from_slice(format!("10000;chunk-signature={CHUNK_1}\r\n").as_bytes());
-        body.extend(std::iter::repeat_n(b'a', 65536));
-        body.extend_from_slice(format!("\r\n400;chunk-signature={CHUNK_2}\r\n").as_bytes());
-        body.extend(std::iter::repeat_n(b'a', 1024));
-        body.extend_from_slice(format!("\r\n0;chunk-signature={FINAL}\r\n").as_bytes());
-        body.extend_from_slice(format!("{TRAILER}\r\nx-amz-trailer-signature:{TRAILER_SIGNATURE}\r\n\r\n").as_bytes());
-        body
-    }
-
-    pub fn headers() -> Vec<(String, String)> {
-        [
-            ("host", "s3.amazonaws.com".to_owned()),
-            ("content-encoding", "aws-chunked".to_owned()),
-            ("content-length", ENCODED_LENGTH.to_string()),
-            (
-                "x-amz-content-sha256",
-                "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER".to_owned(),
-            ),
-            ("x-amz-date", "20130524T000000Z".to_owned()),
-            ("x-amz-decoded-content-length", "66560".to_owned()),
-            ("x-amz-storage-class", "REDUCED_REDUNDANCY".to_owned()),
-            ("x-amz-trailer", "x-amz-checksum-crc32c".to_owned()),
-            (
-                "authorization",
-                format!(
-                    "AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/20130524/us-east-1/s3/aws4_request, \
-                     SignedHeaders=content-encoding;host;x-amz-content-sha256;x-amz-date;\
-                     x-amz-decoded-content-length;x-amz-storage-class;x-amz-trailer, Signature={SEED}"
-                ),
-            ),
-        ]
-        .into_iter()
-        .map(|(n, v)| (n.to_owned(), v))
-        .collect()
-    }
-}
+/// The S3 documentation's signed-trailer upload ("sigv4-streaming-trailers").
+#[path = "common/s3_example_b.rs"]
+mod aws_example;
 
 #[tokio::test]
 async fn the_aws_signed_trailer_example_verifies_bit_for_bit_and_not_with_one_byte_changed() {
@@ -1100,11 +905,8 @@ async fn the_aws_signed_trailer_example_verifies_bit_for_bit_and_not_with_one_by
 async fn unsigned_trailer_form_refuses_a_declared_non_checksum_trailer() {
     let s = servers().await;
     let a = ChecksumAlgorithm::Crc32;
-    let req = build(
+    let req = put_data(
         Form::UnsignedTrailer,
-        "PUT",
-        PATH,
-        DATA,
         &[("x-amz-trailer", format!("{},x-amz-meta-owner", a.header_name()))],
         &[
             (a.header_name(), b64(a, DATA)),

@@ -362,7 +362,13 @@ mod tests {
     use http_body_util::BodyExt;
     use std::sync::Arc;
 
-    fn example_signer() -> ChunkSigner {
+    /// The seed signature of example A of s3-streaming-example.md (no trailer).
+    const SEED_A: &str = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9";
+    /// The seed signature of example B (signed CRC32C trailer).
+    const SEED_B: &str = "106e2a8a18243abcf37539882f36619c00e2dfc72633413f02d3b74544bfeb8e";
+
+    /// The chunk signature chain of the S3 examples (their key and date), from `seed`.
+    fn example_signer(seed: &str) -> ChunkSigner {
         let key = Arc::new(SigningKey::derive(
             "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
             "20130524",
@@ -370,40 +376,7 @@ mod tests {
             "s3",
         ));
         let date = AmzDate::from_unix(1_369_353_600).unwrap();
-        ChunkSigner::new(
-            key,
-            date,
-            "20130524/us-east-1/s3/aws4_request",
-            "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9",
-        )
-        .unwrap()
-    }
-
-    /// Example A of s3-streaming-example.md, fed in uneven 1000-byte frames.
-    #[tokio::test]
-    async fn example_a_wire_bytes() {
-        let frames: Vec<Result<Frame<Bytes>, std::io::Error>> = vec![b'a'; 66560]
-            .chunks(1000)
-            .map(|c| Ok(Frame::data(Bytes::copy_from_slice(c))))
-            .collect();
-        let inner = http_body_util::StreamBody::new(futures_util::stream::iter(frames));
-        let body = AwsChunkedBody::new(inner, example_signer(), 66560, 65536);
-        assert_eq!(body.size_hint().exact(), Some(66824));
-        let wire = body.collect().await.unwrap().to_bytes();
-        let mut want = Vec::new();
-        want.extend_from_slice(
-            b"10000;chunk-signature=ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648\r\n",
-        );
-        want.extend_from_slice(&[b'a'; 65536]);
-        want.extend_from_slice(
-            b"\r\n400;chunk-signature=0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497\r\n",
-        );
-        want.extend_from_slice(&[b'a'; 1024]);
-        want.extend_from_slice(
-            b"\r\n0;chunk-signature=b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9\r\n\r\n",
-        );
-        assert_eq!(wire.len(), 66824);
-        assert!(wire == want, "wire bytes differ from example A");
+        ChunkSigner::new(key, date, "20130524/us-east-1/s3/aws4_request", seed).unwrap()
     }
 
     fn frames_of(data: &[u8], piece: usize) -> impl Body<Data = Bytes, Error = std::io::Error> + use<> {
@@ -414,44 +387,63 @@ mod tests {
         http_body_util::StreamBody::new(futures_util::stream::iter(frames))
     }
 
-    fn example_b_signer() -> ChunkSigner {
-        let key = Arc::new(SigningKey::derive(
-            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-            "20130524",
-            "us-east-1",
-            "s3",
-        ));
-        let date = AmzDate::from_unix(1_369_353_600).unwrap();
-        ChunkSigner::new(
-            key,
-            date,
-            "20130524/us-east-1/s3/aws4_request",
-            "106e2a8a18243abcf37539882f36619c00e2dfc72633413f02d3b74544bfeb8e",
-        )
-        .unwrap()
+    /// The wire bytes of the examples' 66560 `a`s in chunks of 64 KiB and 1 KiB with these
+    /// three chunk signatures, then `tail` (what follows the final chunk's line).
+    fn example_wire(signatures: [&str; 3], tail: &[u8]) -> Vec<u8> {
+        let [first, second, last] = signatures;
+        let mut want = Vec::new();
+        want.extend_from_slice(format!("10000;chunk-signature={first}\r\n").as_bytes());
+        want.extend_from_slice(&[b'a'; 65536]);
+        want.extend_from_slice(format!("\r\n400;chunk-signature={second}\r\n").as_bytes());
+        want.extend_from_slice(&[b'a'; 1024]);
+        want.extend_from_slice(format!("\r\n0;chunk-signature={last}\r\n").as_bytes());
+        want.extend_from_slice(tail);
+        want
+    }
+
+    /// The encoder of `len` bytes of `inner` in 64 KiB chunks, signed (example A's chain) or not.
+    fn encoder<B>(inner: B, signed: bool, len: u64) -> AwsChunkedBody<B> {
+        if signed {
+            AwsChunkedBody::new(inner, example_signer(SEED_A), len, 65536)
+        } else {
+            AwsChunkedBody::unsigned(inner, len, 65536)
+        }
+    }
+
+    /// Example A of s3-streaming-example.md, fed in uneven 1000-byte frames.
+    #[tokio::test]
+    async fn example_a_wire_bytes() {
+        let body = AwsChunkedBody::new(frames_of(&[b'a'; 66560], 1000), example_signer(SEED_A), 66560, 65536);
+        assert_eq!(body.size_hint().exact(), Some(66824));
+        let wire = body.collect().await.unwrap().to_bytes();
+        let want = example_wire(
+            [
+                "ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648",
+                "0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497",
+                "b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9",
+            ],
+            b"\r\n",
+        );
+        assert_eq!(wire.len(), 66824);
+        assert!(wire == want, "wire bytes differ from example A");
     }
 
     /// Example B of s3-streaming-example.md (the AWS "sigv4-streaming-trailers" example, as
     /// smithy-rs asserts it): CRC32C trailer, signed chunks and trailer, bit for bit.
     #[tokio::test]
     async fn example_b_signed_trailer_wire_bytes() {
-        let body = AwsChunkedBody::new(frames_of(&[b'a'; 66560], 1000), example_b_signer(), 66560, 65536)
+        let body = AwsChunkedBody::new(frames_of(&[b'a'; 66560], 1000), example_signer(SEED_B), 66560, 65536)
             .with_checksum_trailer(ChecksumAlgorithm::Crc32c);
         assert_eq!(body.encoded_length(), 66946);
         assert_eq!(body.size_hint().exact(), Some(66946));
         let wire = body.collect().await.unwrap().to_bytes();
-        let mut want = Vec::new();
-        want.extend_from_slice(
-            b"10000;chunk-signature=b474d8862b1487a5145d686f57f013e54db672cee1c953b3010fb58501ef5aa2\r\n",
-        );
-        want.extend_from_slice(&[b'a'; 65536]);
-        want.extend_from_slice(
-            b"\r\n400;chunk-signature=1c1344b170168f8e65b41376b44b20fe354e373826ccbbe2c1d40a8cae51e5c7\r\n",
-        );
-        want.extend_from_slice(&[b'a'; 1024]);
-        want.extend_from_slice(
-            b"\r\n0;chunk-signature=2ca2aba2005185cf7159c6277faf83795951dd77a3a99e6e65d5c9f85863f992\r\n\
-              x-amz-checksum-crc32c:sOO8/Q==\r\n\
+        let want = example_wire(
+            [
+                "b474d8862b1487a5145d686f57f013e54db672cee1c953b3010fb58501ef5aa2",
+                "1c1344b170168f8e65b41376b44b20fe354e373826ccbbe2c1d40a8cae51e5c7",
+                "2ca2aba2005185cf7159c6277faf83795951dd77a3a99e6e65d5c9f85863f992",
+            ],
+            b"x-amz-checksum-crc32c:sOO8/Q==\r\n\
               x-amz-trailer-signature:d81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435\r\n\
               \r\n",
         );
@@ -498,12 +490,7 @@ mod tests {
     async fn output_frames_are_bounded_by_a_chunk() {
         for signed in [true, false] {
             let inner = http_body_util::Full::new(Bytes::from(vec![7u8; 1 << 20]));
-            let body = if signed {
-                AwsChunkedBody::new(inner, example_signer(), 1 << 20, 65536)
-            } else {
-                AwsChunkedBody::unsigned(inner, 1 << 20, 65536)
-            };
-            let body = body.with_checksum_trailer(ChecksumAlgorithm::Crc32);
+            let body = encoder(inner, signed, 1 << 20).with_checksum_trailer(ChecksumAlgorithm::Crc32);
             let want = body.encoded_length();
             let mut body = std::pin::pin!(body);
             let mut total = 0;
@@ -524,11 +511,7 @@ mod tests {
         let range = input.as_ptr() as usize..input.as_ptr() as usize + input.len();
         for signed in [true, false] {
             let inner = http_body_util::Full::new(input.clone());
-            let body = if signed {
-                AwsChunkedBody::new(inner, example_signer(), 200_000, 65536)
-            } else {
-                AwsChunkedBody::unsigned(inner, 200_000, 65536)
-            };
+            let body = encoder(inner, signed, 200_000);
             let mut body = std::pin::pin!(body.with_checksum_trailer(ChecksumAlgorithm::Sha256));
             let mut data_bytes = 0;
             while let Some(frame) = body.frame().await {
@@ -545,7 +528,7 @@ mod tests {
     async fn short_and_long_bodies_fail_instead_of_ending() {
         for (declared, actual) in [(10u64, 5usize), (5, 10)] {
             let inner = http_body_util::Full::new(Bytes::from(vec![b'x'; actual]));
-            let body = AwsChunkedBody::new(inner, example_signer(), declared, 65536);
+            let body = AwsChunkedBody::new(inner, example_signer(SEED_A), declared, 65536);
             let err = body.collect().await.unwrap_err();
             let err = err.downcast::<Error>().unwrap();
             assert!(matches!(*err, Error::LengthMismatch { .. }), "{err}");

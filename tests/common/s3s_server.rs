@@ -1,8 +1,12 @@
 //! An s3s-fs S3 server on 127.0.0.1 (a free port), in-process, storing into a temp dir and
 //! verifying SigV4 with one access key. It records the method, URI and headers of every request
-//! it receives. Shared by tests/client_s3s.rs and the client examples.
+//! it receives. Its data dir is reachable, so that a test can change a stored object behind the
+//! server's back (s3s-fs keeps the object's bytes in `<root>/<bucket>/<key>` and the checksum it
+//! verified on upload beside them, and returns that checksum with the changed bytes). Shared by
+//! every test that talks to s3s-fs.
 #![allow(dead_code)]
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -27,7 +31,7 @@ pub struct S3Server {
     pub endpoint: String,
     seen: Arc<Mutex<Vec<Seen>>>,
     task: tokio::task::JoinHandle<()>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl S3Server {
@@ -67,7 +71,7 @@ impl S3Server {
             endpoint: format!("http://{addr}"),
             seen,
             task,
-            _dir: dir,
+            dir,
         }
     }
 
@@ -76,9 +80,24 @@ impl S3Server {
         self.seen.lock().unwrap().clone()
     }
 
+    /// The last request received with `method`.
+    pub fn last_seen(&self, method: &http::Method) -> Option<Seen> {
+        self.seen().into_iter().rev().find(|s| s.method == method)
+    }
+
     /// How many requests were received so far.
     pub fn count(&self) -> usize {
         self.seen.lock().unwrap().len()
+    }
+
+    /// Where s3s-fs keeps its buckets.
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Where s3s-fs keeps the bytes of `bucket/key` (a plain key, no percent-encoding).
+    pub fn object_path(&self, bucket: &str, key: &str) -> PathBuf {
+        self.root().join(bucket).join(key)
     }
 }
 
