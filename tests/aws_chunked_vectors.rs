@@ -1,5 +1,5 @@
 //! The aws-chunked signature chain (seed, chunks, final chunk, trailer) against the S3 worked
-//! examples in `../shared/testdata/s3-streaming-example.md`. Expected values are read from that
+//! examples in `tests/data/s3-streaming-example.md`. Expected values are read from that
 //! file's tables, so the test follows the data rather than a copy of it.
 
 #[path = "common/s3_example_b.rs"]
@@ -21,7 +21,7 @@ struct Example {
 }
 
 fn doc() -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/s3-streaming-example.md");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/s3-streaming-example.md");
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 

@@ -606,7 +606,7 @@ async fn frames_out_are_bounded_by_a_chunk() {
 }
 
 /// The AWS example for signed chunks with a signed trailer
-/// (`../shared/testdata/s3-streaming-example.md`, example B, as smithy-rs asserts it): the seed
+/// (`tests/data/s3-streaming-example.md`, example B, as smithy-rs asserts it): the seed
 /// request signed by the core with the example's exact headers, then the body through the
 /// encoder, bit for bit.
 #[tokio::test]

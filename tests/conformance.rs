@@ -1,5 +1,5 @@
-//! Conformance with the AWS SigV4 test suites in `../shared/testdata` (read from there, never
-//! copied). Every case is its own test, named after it. Header and query (presigned) variants
+//! Conformance with the AWS SigV4 test suites vendored in `tests/data` (provenance and odd cases
+//! in its README). Every case is its own test, named after it. Header and query (presigned) variants
 //! compare the canonical request, the string to sign, the signature and the signed request.
 //!
 //! Cases that cannot pass as stored are listed in [`V4_DEVIATIONS`] and [`LEGACY_DEVIATIONS`]
@@ -351,7 +351,7 @@ fn run_legacy(case: &str) -> Mismatches {
     let steps = out.steps().unwrap();
     let quirk = LEGACY_SREQ_QUIRKS.iter().find(|(c, _)| *c == case).map(|(_, q)| *q);
     let mut m = Vec::new();
-    // This .creq contradicts its own .sts/.authz (see the testdata README): those are the truth.
+    // This .creq contradicts its own .sts/.authz (see tests/data/README.md): those are the truth.
     if name != "post-x-www-form-urlencoded" {
         compare(
             "canonical request",

@@ -1,5 +1,5 @@
-//! Conformance with the SigV4a suite in `../shared/testdata/aws-signing-test-suite/v4a` (read
-//! from there, never copied). Every case is its own test, header and query variants.
+//! Conformance with the SigV4a suite in `tests/data/aws-signing-test-suite/v4a` (vendored;
+//! provenance in `tests/data/README.md`). Every case is its own test, header and query variants.
 //!
 //! ECDSA signatures cannot be compared byte for byte (the suite's were made with a random
 //! nonce), so each variant checks:
@@ -28,7 +28,7 @@ use sigv4_middleware::verify::{ErrorCode, PathPolicy, Secret, Verifier, VerifyCo
 
 const SUITE_AKID: &str = "AKIDEXAMPLE";
 const SUITE_SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-/// The private scalar the SigV4a KDF yields for the suite credentials (testdata README; asserted
+/// The private scalar the SigV4a KDF yields for the suite credentials (tests/data/README.md; asserted
 /// by a unit test of aws-sigv4 1.6.4 and consistent with `public-key.json`).
 const SUITE_SCALAR: &str = "7efc8c0e65a324242818c5a50c891c6060b6a00717b7ba3cbe3c5d765be9259c";
 

@@ -53,7 +53,7 @@ fn run(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Run {
 }
 
 fn suite_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/aws-signing-test-suite/v4")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/aws-signing-test-suite/v4")
 }
 
 fn suite_bytes(case: &str, file: &str) -> Vec<u8> {

@@ -1,6 +1,6 @@
 //! Server-side verification: requests signed by our core and by `aws-sigv4` are accepted;
 //! tampered and malformed requests are refused with the AWS error code S3 would give; the
-//! aws-chunked vectors of `testdata/s3-streaming-example.md` verify; nothing a client sends
+//! aws-chunked vectors of `tests/data/s3-streaming-example.md` verify; nothing a client sends
 //! can panic the parsers or the service.
 #![cfg(feature = "verify")]
 
@@ -440,7 +440,7 @@ async fn accepts_aws_chunked_in_both_body_modes() {
     }
 }
 
-/// `testdata/s3-streaming-example.md`, example A: values published by AWS and asserted by
+/// `tests/data/s3-streaming-example.md`, example A: values published by AWS and asserted by
 /// smithy-rs, not computed by us.
 #[tokio::test]
 async fn accepts_the_documented_s3_streaming_example() {

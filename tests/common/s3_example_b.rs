@@ -1,4 +1,4 @@
-//! Example B of `../shared/testdata/s3-streaming-example.md` (AWS's "sigv4-streaming-trailers"
+//! Example B of `tests/data/s3-streaming-example.md` (AWS's "sigv4-streaming-trailers"
 //! upload, as smithy-rs's aws-runtime `content_encoding` tests assert its frames): 66560 bytes
 //! of `a` in chunks of 64 KiB and 1 KiB, signed chunks and a signed CRC32C trailer. The final
 //! chunk's line is followed directly by the trailers.

@@ -1,4 +1,4 @@
-//! Reading the AWS signing test suites in `../shared/testdata` (never copied into the repo):
+//! Reading the AWS signing test suites vendored in `tests/data` (see its README for provenance):
 //! the data directory, expected files, and a case's `context.json`.
 
 #![allow(dead_code)] // each suite test uses its own subset
@@ -12,12 +12,8 @@ use sigv4_middleware::signing::{
 };
 
 pub fn testdata() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata");
-    assert!(
-        dir.is_dir(),
-        "test data not found at {} (shared/ must sit beside the repository)",
-        dir.display()
-    );
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    assert!(dir.is_dir(), "test data not found at {}", dir.display());
     dir
 }
 
