@@ -296,7 +296,12 @@ enum Reading {
 }
 
 impl Reading {
-    fn of(config: &super::VerifyConfig, pending: &PendingRequest, headers: &http::HeaderMap, checks: &PayloadChecks) -> Self {
+    fn of(
+        config: &super::VerifyConfig,
+        pending: &PendingRequest,
+        headers: &http::HeaderMap,
+        checks: &PayloadChecks,
+    ) -> Self {
         let unchecked = matches!(checks.kind, BodyCheck::Nothing) && checks.checksum.is_none();
         if config.body_mode != BodyMode::Buffered || unchecked {
             return Reading::Stream;
