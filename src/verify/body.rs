@@ -139,10 +139,10 @@ impl<B> VerifiedBody<B> {
         self
     }
 
-    pub(crate) fn chunked(body: B, verifier: ChunkVerifier) -> Self {
+    pub(crate) fn chunked(body: B, verifier: Box<ChunkVerifier>) -> Self {
         Self::of(Kind::Chunked {
             body: Fused::new(body),
-            verifier: Box::new(verifier),
+            verifier,
             ready: VecDeque::new(),
             trailers: None,
             error: None,

@@ -252,7 +252,8 @@ struct PayloadChecks {
 enum BodyCheck {
     Nothing,
     Sha256([u8; 32]),
-    Chunks(ChunkVerifier),
+    // Boxed: a verifier is a few hundred bytes, and the body keeps it boxed.
+    Chunks(Box<ChunkVerifier>),
 }
 
 impl PayloadChecks {
@@ -277,7 +278,7 @@ fn payload_checks<P>(
     let signer = verifier.verify_signature(pending, method, uri, headers, &secret, None)?;
     let kind = match pending.payload() {
         PayloadCheck::Sha256(expected) => BodyCheck::Sha256(*expected),
-        PayloadCheck::Chunked(_) => BodyCheck::Chunks(verifier.chunk_verifier(pending, headers, signer)?),
+        PayloadCheck::Chunked(_) => BodyCheck::Chunks(Box::new(verifier.chunk_verifier(pending, headers, signer)?)),
         _ => BodyCheck::Nothing,
     };
     let identity = verifier.identity(pending, secret);
