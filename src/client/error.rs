@@ -16,9 +16,14 @@ pub enum Error {
     /// The signing core refused the request (bad header value, missing host, bad scope...).
     #[error("could not sign the request: {0}")]
     Signing(#[from] SigningError),
-    /// The body had to be read into memory to be hashed and is larger than the limit.
+    /// The body had to be read into memory to be hashed and is larger than the limit: a
+    /// stream of unknown length (for S3 a stream of known length goes out as aws-chunked
+    /// instead), or any body under [`BodyPolicy::Buffer`](super::BodyPolicy::Buffer).
     #[error(
-        "the request body is larger than the {limit}-byte buffer limit (use aws-chunked, a precomputed hash or a larger limit)"
+        "the request body is larger than the {limit}-byte buffer limit and its length is unknown, so it had to be read into memory to be hashed; \
+         for S3, give it a length (a `content-length` header, an exact size hint: `client::SizedBody`, `client::file_body` for a file) so it streams as aws-chunked, \
+         or use `BodyPolicy::AwsChunked` (needs the length), `BodyPolicy::Precomputed` with its SHA-256, `BodyPolicy::UnsignedPayload` where accepted, \
+         or a larger `buffer_limit`"
     )]
     BodyTooLarge {
         /// The limit, in bytes.
@@ -29,7 +34,10 @@ pub enum Error {
     BodyStream(#[source] BoxError),
     /// aws-chunked signing needs the decoded length up front: the body's exact size hint or a
     /// `content-length` header.
-    #[error("aws-chunked signing needs the body length (an exact size hint or a content-length header)")]
+    #[error(
+        "aws-chunked signing needs the decoded body length up front: set a `content-length` header or give the body an exact size hint \
+         (`client::SizedBody`, `client::file_body` for a file), or use `BodyPolicy::Auto`/`Buffer` to read it into memory and hash it"
+    )]
     MissingLength,
     /// The body yielded a different number of bytes than declared for aws-chunked.
     #[error("the request body yielded {actual} bytes but {declared} were declared")]

@@ -158,6 +158,8 @@ mod clock;
 #[cfg(feature = "tower")]
 mod error;
 #[cfg(feature = "tower")]
+mod file_body;
+#[cfg(feature = "tower")]
 mod future;
 #[cfg(feature = "tower")]
 mod headers;
@@ -185,6 +187,8 @@ mod skew;
 #[cfg(all(test, feature = "tower"))]
 mod test_support;
 
+#[cfg(feature = "reqwest")]
+pub use file_body::file_body;
 pub use presign::{PresignChecksumConflict, PresignLifetimeError, PresignedRequest, check_presign_lifetime};
 #[cfg(feature = "reqwest")]
 pub use reqwest::{SigV4Middleware, same_origin_redirects};
@@ -202,6 +206,7 @@ pub use {
         is_clock_skew_error,
     },
     error::Error,
+    file_body::SizedBody,
     future::ResponseFuture,
     layer::SigV4Layer,
     policy::{Algorithm, BodyPolicy, DEFAULT_BUFFER_LIMIT, DEFAULT_CHUNK_SIZE, SigningOverrides},

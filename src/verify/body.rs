@@ -90,10 +90,10 @@ pin_project! {
     #[project = KindProj]
     enum Kind<B> {
         Full { data: Option<Bytes>, trailers: Option<HeaderMap> },
-        Passthrough { #[pin] body: B },
-        Sha256 { #[pin] body: B, hasher: Sha256, expected: [u8; 32], done: bool },
+        Passthrough { #[pin] body: Fused<B> },
+        Sha256 { #[pin] body: Fused<B>, hasher: Sha256, expected: [u8; 32], done: bool },
         Chunked {
-            #[pin] body: B,
+            #[pin] body: Fused<B>,
             verifier: Box<ChunkVerifier>,
             ready: VecDeque<Bytes>,
             trailers: Option<HeaderMap>,
@@ -121,12 +121,12 @@ impl<B> VerifiedBody<B> {
     }
 
     pub(crate) fn passthrough(body: B) -> Self {
-        Self::of(Kind::Passthrough { body })
+        Self::of(Kind::Passthrough { body: Fused::new(body) })
     }
 
     pub(crate) fn sha256(body: B, expected: [u8; 32]) -> Self {
         Self::of(Kind::Sha256 {
-            body,
+            body: Fused::new(body),
             hasher: Sha256::new(),
             expected,
             done: false,
@@ -139,10 +139,10 @@ impl<B> VerifiedBody<B> {
         self
     }
 
-    pub(crate) fn chunked(body: B, verifier: ChunkVerifier) -> Self {
+    pub(crate) fn chunked(body: B, verifier: Box<ChunkVerifier>) -> Self {
         Self::of(Kind::Chunked {
-            body,
-            verifier: Box::new(verifier),
+            body: Fused::new(body),
+            verifier,
             ready: VecDeque::new(),
             trailers: None,
             error: None,
@@ -345,6 +345,86 @@ where
             Kind::Full { data, .. } => SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64)),
             Kind::Passthrough { body } | Kind::Sha256 { body, .. } => body.size_hint(),
             Kind::Chunked { .. } => SizeHint::default(),
+        }
+    }
+}
+
+impl<B> VerifiedBody<B>
+where
+    B: Body<Data = Bytes>,
+{
+    /// Reads and discards what the client still sends of the underlying body, up to `limit`
+    /// bytes, so that a refusal reaches a client that is still sending: a server that answers
+    /// and closes with unread bytes makes the client's kernel see a reset, and the client a
+    /// broken pipe instead of the answer. Returns whether the body ended within `limit`.
+    pub(crate) async fn drain(self: Pin<&mut Self>, limit: u64) -> bool {
+        let mut this = self;
+        let mut left = limit;
+        std::future::poll_fn(|cx| this.as_mut().poll_drain(cx, &mut left)).await
+    }
+
+    fn poll_drain(self: Pin<&mut Self>, cx: &mut Context<'_>, left: &mut u64) -> Poll<bool> {
+        let mut body = match self.project().kind.project() {
+            KindProj::Full { .. } => return Poll::Ready(true),
+            KindProj::Passthrough { body } | KindProj::Sha256 { body, .. } | KindProj::Chunked { body, .. } => body,
+        };
+        loop {
+            match ready!(body.as_mut().poll_frame(cx)) {
+                None => return Poll::Ready(true),
+                Some(Err(_)) => return Poll::Ready(false),
+                Some(Ok(frame)) => {
+                    let len = frame.data_ref().map_or(0, |d| d.len() as u64);
+                    match left.checked_sub(len) {
+                        Some(rest) => *left = rest,
+                        None => return Poll::Ready(false),
+                    }
+                }
+            }
+        }
+    }
+}
+
+pin_project! {
+    /// The client's body, which answers `None` once it ended or failed: [`VerifiedBody::drain`]
+    /// may come after either, and a body polled past its end may panic.
+    struct Fused<B> {
+        #[pin]
+        body: B,
+        ended: bool,
+    }
+}
+
+impl<B> Fused<B> {
+    fn new(body: B) -> Self {
+        Self { body, ended: false }
+    }
+}
+
+impl<B: Body> Body for Fused<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
+        let this = self.project();
+        if *this.ended {
+            return Poll::Ready(None);
+        }
+        let polled = ready!(this.body.poll_frame(cx));
+        if !matches!(polled, Some(Ok(_))) {
+            *this.ended = true;
+        }
+        Poll::Ready(polled)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.ended || self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        if self.ended {
+            SizeHint::with_exact(0)
+        } else {
+            self.body.size_hint()
         }
     }
 }

@@ -13,13 +13,35 @@ use crate::signing::SigningSettings;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum BodyMode {
-    /// Read and verify the whole body before calling the handler (up to the buffer limit).
+    /// Read and verify the whole body before calling the handler, up to
+    /// [`VerifyConfig::buffer_limit`]: the handler sees no byte before all of them are verified,
+    /// and a failure is the AWS error response.
+    ///
+    /// An aws-chunked body larger than the limit (by its `x-amz-decoded-content-length`) is
+    /// not refused but streamed, in constant memory, as in [`BodyMode::Streaming`]:
+    /// - signed chunks (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`, `...-TRAILER`): each chunk's
+    ///   bytes are released only after its signature is checked, so every byte the handler
+    ///   sees is verified; what can still fail is the end (a truncated stream, a bad later
+    ///   chunk, the trailer's signature or checksum), as an error of the body stream;
+    /// - unsigned chunks with a checksum trailer (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`, what
+    ///   the AWS SDKs and this crate's client send over https): nothing but the checksum covers
+    ///   these bytes, and it is checked at the end, so the handler sees bytes that may turn out
+    ///   corrupt when the stream fails with `BadDigest`. Buffering them would not protect them
+    ///   from anyone in the path (who can recompute the trailer); TLS does.
+    ///
+    /// So a handler must treat a large body as verified only once it ended without error, as
+    /// it must in streaming mode (axum's `Bytes` extractor does). Any other body over the limit
+    /// (a SHA-256 in `x-amz-content-sha256`, a checksum header on `UNSIGNED-PAYLOAD`), whose
+    /// check needs all of it, is refused with `EntityTooLarge`.
     #[default]
     Buffered,
     /// Pass bytes through as they arrive and fail the body stream at its end on a mismatch.
     /// aws-chunked bytes are still released only after their chunk's signature is checked.
     Streaming,
 }
+
+/// The default of [`VerifyConfig::drain_limit`]: 64 MiB.
+const DEFAULT_DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
 
 /// Everything the verifier checks and how.
 #[derive(Clone)]
@@ -31,6 +53,7 @@ pub struct VerifyConfig {
     pub(super) body_mode: BodyMode,
     pub(super) buffer_limit: usize,
     pub(super) hashed_body_limit: usize,
+    pub(super) drain_limit: u64,
     pub(super) unsigned_payload: Option<bool>,
     pub(super) path_policy: PathPolicy,
     pub(super) aws_chunked: bool,
@@ -57,6 +80,7 @@ impl std::fmt::Debug for VerifyConfig {
             .field("body_mode", &self.body_mode)
             .field("buffer_limit", &self.buffer_limit)
             .field("hashed_body_limit", &self.hashed_body_limit)
+            .field("drain_limit", &self.drain_limit)
             .field("unsigned_payload", &self.unsigned_payload)
             .field("path_policy", &self.path_policy)
             .field("aws_chunked", &self.aws_chunked)
@@ -78,7 +102,9 @@ impl VerifyConfig {
     /// Accepts requests signed for `region` and `service`, with that service's
     /// canonicalization rules ([`SigningSettings::for_service`]). Defaults: ±15 minutes of
     /// clock skew, buffered bodies up to 10 MiB (1 MiB for a body whose hash is part of the
-    /// signature), `UNSIGNED-PAYLOAD` allowed only under S3 rules, aws-chunked allowed, header
+    /// signature; larger aws-chunked bodies streamed, see [`BodyMode::Buffered`]), the rest of
+    /// a refused body read and discarded up to 64 MiB ([`VerifyConfig::drain_limit`]),
+    /// `UNSIGNED-PAYLOAD` allowed only under S3 rules, aws-chunked allowed, header
     /// and presigned forms allowed, `host` and every `x-amz-*` header must be signed,
     /// unnormalized paths refused ([`PathPolicy::Refuse`]), chunks up to 16 MiB, XML errors,
     /// no debug output.
@@ -91,6 +117,7 @@ impl VerifyConfig {
             body_mode: BodyMode::Buffered,
             buffer_limit: 10 * 1024 * 1024,
             hashed_body_limit: 1024 * 1024,
+            drain_limit: DEFAULT_DRAIN_LIMIT,
             unsigned_payload: None,
             path_policy: PathPolicy::Refuse,
             aws_chunked: true,
@@ -139,10 +166,23 @@ impl VerifyConfig {
         self
     }
 
-    /// The largest body buffered for verification (default 10 MiB); larger bodies get
+    /// The largest body buffered for verification (default 10 MiB). A larger aws-chunked body
+    /// is streamed chunk by chunk ([`BodyMode::Buffered`]); any other larger body gets
     /// `EntityTooLarge`.
     pub fn buffer_limit(mut self, bytes: usize) -> Self {
         self.buffer_limit = bytes;
+        self
+    }
+
+    /// The most bytes of a refused request's body read and discarded before the error response
+    /// is sent (default 64 MiB). A client that is still sending when the verifier refuses
+    /// (a bad signature, an unknown key, a body over the limit) would otherwise see its upload
+    /// fail with a broken pipe or a reset instead of the status and error code (the server
+    /// closes the connection with bytes unread). Only a body whose `content-length` is at most
+    /// this much is drained: past it, or without a `content-length`, the response is sent
+    /// at once and the connection closed.
+    pub fn drain_limit(mut self, bytes: u64) -> Self {
+        self.drain_limit = bytes;
         self
     }
 

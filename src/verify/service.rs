@@ -14,7 +14,10 @@ use super::error::{ErrorCode, VerifyError};
 use super::future::ResponseFuture;
 use super::handoff::hand_off;
 use super::lookup::SecretLookup;
-use super::{BodyMode, INVALID_ACCESS_KEY, PayloadCheck, Verifier};
+use super::{
+    BodyChecksum, BodyMode, ChunkVerifier, INVALID_ACCESS_KEY, PayloadCheck, PendingRequest, Secret, VerifiedIdentity,
+    Verifier,
+};
 use crate::body_limit::{Collected, collect_limited, declared_length};
 
 use crate::BoxError;
@@ -129,7 +132,26 @@ where
     B::Error: Into<BoxError>,
 {
     let verifier = &shared.verifier;
-    let config = verifier.config();
+    let drain = Drain::of(verifier.config(), &parts.headers);
+    let (pending, secret) = match admit(shared, &parts).await {
+        Ok(admitted) => admitted,
+        Err(e) => return Err(drain.refuse(std::pin::pin!(VerifiedBody::passthrough(body)), e).await),
+    };
+    let (identity, body, decoded_length) = match pending.payload() {
+        PayloadCheck::HashIntoSignature => read_and_sign(verifier, &parts, &pending, secret, body, drain).await?,
+        _ => verify_payload(verifier, &parts, &pending, secret, body, drain).await?,
+    };
+    hand_off(&mut parts, &pending, decoded_length)?;
+    parts.extensions.insert(identity);
+    Ok(Request::from_parts(parts, body))
+}
+
+/// Everything checked before the body: the head, the key, the secret.
+async fn admit<L: SecretLookup>(
+    shared: &Shared<L>,
+    parts: &http::request::Parts,
+) -> Result<(PendingRequest, Secret<L::Principal>), VerifyError> {
+    let verifier = &shared.verifier;
     let now = verifier.now();
     let pending = verifier.check_head(&parts.method, &parts.uri, &parts.headers, now)?;
     let secret = match shared.lookup.lookup(pending.access_key_id()).await {
@@ -144,64 +166,197 @@ where
         }
     };
     verifier.check_secret(&pending, &secret, now)?;
-    let limit = config.buffer_limit;
-    let buffered = config.body_mode == BodyMode::Buffered;
-    let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
-    let (identity, body, decoded_length) = match pending.payload() {
-        PayloadCheck::HashIntoSignature => {
-            let limit = config.hashed_body_limit;
-            if declared_length(headers).is_some_and(|l| l > limit as u64) {
-                return Err(too_large(limit));
-            }
-            let (data, _) = read_verified(VerifiedBody::passthrough(body), limit).await?;
-            verifier.verify_signature(&pending, method, uri, headers, &secret, Some(&data))?;
-            let identity = verifier.identity(&pending, secret);
-            if let Some(mut checksum) = verifier.body_checksum(&pending, &identity) {
-                checksum.update(&data);
-                checksum.finish(None)?;
-            }
-            (identity, VerifiedBody::full(data, None), None)
-        }
-        payload => {
-            let signer = verifier.verify_signature(&pending, method, uri, headers, &secret, None)?;
-            let identity = verifier.identity(&pending, secret);
-            let checksum = verifier.body_checksum(&pending, &identity);
-            let chunked = matches!(payload, PayloadCheck::Chunked(_));
-            // Nothing to check in an unsigned payload without a checksum: never buffered.
-            let nothing_to_check = *payload == PayloadCheck::Unsigned && checksum.is_none();
-            let streaming = match payload {
-                PayloadCheck::Sha256(expected) => VerifiedBody::sha256(body, *expected),
-                PayloadCheck::Chunked(_) => {
-                    VerifiedBody::chunked(body, verifier.chunk_verifier(&pending, headers, signer)?)
-                }
-                _ => VerifiedBody::passthrough(body),
-            }
-            .with_checksum(checksum);
-            if !buffered || nothing_to_check {
-                (identity, streaming, pending.decoded_length())
-            } else {
-                let declared = if chunked {
-                    pending.decoded_length()
-                } else {
-                    declared_length(headers)
-                };
-                if declared.is_some_and(|l| l > limit as u64) {
-                    return Err(too_large(limit));
-                }
-                let (data, trailers) = read_verified(streaming, limit).await?;
-                let decoded_length = chunked.then_some(data.len() as u64);
-                (identity, VerifiedBody::full(data, trailers), decoded_length)
-            }
-        }
+    Ok((pending, secret))
+}
+
+type Verified<B, P> = (VerifiedIdentity<P>, VerifiedBody<B>, Option<u64>);
+
+/// A body whose hash is part of the signature: read first (up to the hashed-body limit), then
+/// the signature and any checksum are checked over it.
+async fn read_and_sign<B, P>(
+    verifier: &Verifier,
+    parts: &http::request::Parts,
+    pending: &PendingRequest,
+    secret: Secret<P>,
+    body: B,
+    drain: Drain,
+) -> Result<Verified<B, P>, VerifyError>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    let limit = verifier.config().hashed_body_limit;
+    let mut body = std::pin::pin!(VerifiedBody::passthrough(body));
+    if declared_length(&parts.headers).is_some_and(|l| l > limit as u64) {
+        return Err(drain.refuse(body, too_large(limit)).await);
+    }
+    let data = match read_verified(body.as_mut(), limit).await {
+        Ok((data, _)) => data,
+        Err(e) => return Err(drain.refuse(body, e).await),
     };
-    hand_off(&mut parts, &pending, decoded_length)?;
-    parts.extensions.insert(identity);
-    Ok(Request::from_parts(parts, body))
+    let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
+    verifier.verify_signature(pending, method, uri, headers, &secret, Some(&data))?;
+    let identity = verifier.identity(pending, secret);
+    if let Some(mut checksum) = verifier.body_checksum(pending, &identity) {
+        checksum.update(&data);
+        checksum.finish(None)?;
+    }
+    Ok((identity, VerifiedBody::full(data, None), None))
+}
+
+/// Any other payload: the signature is checked from the head, then the body is verified as it
+/// streams or read and verified whole first, as [`BodyMode`] and the buffer limit say.
+async fn verify_payload<B, P>(
+    verifier: &Verifier,
+    parts: &http::request::Parts,
+    pending: &PendingRequest,
+    secret: Secret<P>,
+    body: B,
+    drain: Drain,
+) -> Result<Verified<B, P>, VerifyError>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    let (identity, checks) = match payload_checks(verifier, parts, pending, secret) {
+        Ok(checked) => checked,
+        Err(e) => return Err(drain.refuse(std::pin::pin!(VerifiedBody::passthrough(body)), e).await),
+    };
+    let reading = Reading::of(verifier.config(), pending, &parts.headers, &checks);
+    let streaming = checks.wrap(body);
+    let limit = verifier.config().buffer_limit;
+    match reading {
+        Reading::Stream => Ok((identity, streaming, pending.decoded_length())),
+        Reading::TooLarge => Err(drain.refuse(std::pin::pin!(streaming), too_large(limit)).await),
+        Reading::Buffer => {
+            let mut streaming = std::pin::pin!(streaming);
+            match read_verified(streaming.as_mut(), limit).await {
+                Ok((data, trailers)) => {
+                    let chunked = matches!(pending.payload(), PayloadCheck::Chunked(_));
+                    let decoded_length = chunked.then_some(data.len() as u64);
+                    Ok((identity, VerifiedBody::full(data, trailers), decoded_length))
+                }
+                Err(e) => Err(drain.refuse(streaming, e).await),
+            }
+        }
+    }
+}
+
+/// What the body of a payload with its own check (not hashed into the signature) is checked
+/// with, once the signature is.
+struct PayloadChecks {
+    kind: BodyCheck,
+    checksum: Option<BodyChecksum>,
+}
+
+enum BodyCheck {
+    Nothing,
+    Sha256([u8; 32]),
+    // Boxed: a verifier is a few hundred bytes, and the body keeps it boxed.
+    Chunks(Box<ChunkVerifier>),
+}
+
+impl PayloadChecks {
+    /// The client's body, verified by these checks as it is read.
+    fn wrap<B>(self, body: B) -> VerifiedBody<B> {
+        match self.kind {
+            BodyCheck::Nothing => VerifiedBody::passthrough(body),
+            BodyCheck::Sha256(expected) => VerifiedBody::sha256(body, expected),
+            BodyCheck::Chunks(verifier) => VerifiedBody::chunked(body, verifier),
+        }
+        .with_checksum(self.checksum)
+    }
+}
+
+fn payload_checks<P>(
+    verifier: &Verifier,
+    parts: &http::request::Parts,
+    pending: &PendingRequest,
+    secret: Secret<P>,
+) -> Result<(VerifiedIdentity<P>, PayloadChecks), VerifyError> {
+    let (method, uri, headers) = (&parts.method, &parts.uri, &parts.headers);
+    let signer = verifier.verify_signature(pending, method, uri, headers, &secret, None)?;
+    let kind = match pending.payload() {
+        PayloadCheck::Sha256(expected) => BodyCheck::Sha256(*expected),
+        PayloadCheck::Chunked(_) => BodyCheck::Chunks(Box::new(verifier.chunk_verifier(pending, headers, signer)?)),
+        _ => BodyCheck::Nothing,
+    };
+    let identity = verifier.identity(pending, secret);
+    let checksum = verifier.body_checksum(pending, &identity);
+    Ok((identity, PayloadChecks { kind, checksum }))
+}
+
+/// How the body reaches the handler.
+enum Reading {
+    /// As it arrives, each piece verified as the kind allows.
+    Stream,
+    /// Read and verified whole first.
+    Buffer,
+    /// Refused: it must be read whole and is larger than the buffer limit.
+    TooLarge,
+}
+
+impl Reading {
+    fn of(
+        config: &super::VerifyConfig,
+        pending: &PendingRequest,
+        headers: &http::HeaderMap,
+        checks: &PayloadChecks,
+    ) -> Self {
+        let unchecked = matches!(checks.kind, BodyCheck::Nothing) && checks.checksum.is_none();
+        if config.body_mode != BodyMode::Buffered || unchecked {
+            return Reading::Stream;
+        }
+        let chunked = matches!(checks.kind, BodyCheck::Chunks(_));
+        let declared = if chunked {
+            pending.decoded_length()
+        } else {
+            declared_length(headers)
+        };
+        match declared {
+            Some(len) if len > config.buffer_limit as u64 => {
+                // aws-chunked releases nothing before its chunk is decoded (and, signed,
+                // checked); see `BodyMode::Buffered` for why the unsigned form streams too.
+                if chunked { Reading::Stream } else { Reading::TooLarge }
+            }
+            _ => Reading::Buffer,
+        }
+    }
+}
+
+/// How much of a refused request's body to read and discard before answering.
+#[derive(Debug, Clone, Copy)]
+struct Drain {
+    limit: Option<u64>,
+}
+
+impl Drain {
+    /// Only a body of declared length within the drain limit: an endless or huge body is not
+    /// worth reading to deliver one error.
+    fn of(config: &super::VerifyConfig, headers: &http::HeaderMap) -> Self {
+        let limit = config.drain_limit;
+        Drain {
+            limit: declared_length(headers).filter(|&l| l <= limit).map(|_| limit),
+        }
+    }
+
+    /// Drains what is left of `body`, then gives `e` back.
+    async fn refuse<B>(self, body: std::pin::Pin<&mut VerifiedBody<B>>, e: VerifyError) -> VerifyError
+    where
+        B: Body<Data = Bytes>,
+    {
+        if let Some(limit) = self.limit
+            && !body.drain(limit).await
+        {
+            tracing::debug!("the refused request's body did not end within the drain limit");
+        }
+        e
+    }
 }
 
 /// Reads a verified body into memory, up to `limit` bytes; its failure is the request's.
 async fn read_verified<B>(
-    body: VerifiedBody<B>,
+    body: std::pin::Pin<&mut VerifiedBody<B>>,
     limit: usize,
 ) -> Result<(bytes::Bytes, Option<http::HeaderMap>), VerifyError>
 where
