@@ -65,6 +65,7 @@
 //! ```
 //!
 //! The signing core on its own is shown in [`signing`].
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 #![forbid(unsafe_code)]
@@ -95,6 +96,7 @@ pub use deprecated::reqwest;
 #[doc(hidden)]
 pub use deprecated::{sign, signer};
 #[cfg(feature = "verify")]
+#[cfg_attr(docsrs, doc(cfg(feature = "verify")))]
 pub mod verify;
 
 /// The README's `rust` code blocks, compiled as doc tests (those marked `ignore` have compiled
