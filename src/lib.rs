@@ -99,8 +99,7 @@ pub use deprecated::{sign, signer};
 #[cfg_attr(docsrs, doc(cfg(feature = "verify")))]
 pub mod verify;
 
-/// The README's `rust` code blocks, compiled as doc tests (those marked `ignore` have compiled
-/// copies above, in the crate documentation).
-#[cfg(all(doctest, feature = "tower"))]
+/// The README's `rust` code blocks, compiled as doc tests: every feature a snippet uses is on.
+#[cfg(all(doctest, feature = "reqwest", feature = "verify", feature = "providers", feature = "sigv4a"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
