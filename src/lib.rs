@@ -152,6 +152,12 @@ pub use deprecated::{sign, signer};
 pub mod verify;
 
 /// The README's `rust` code blocks, compiled as doc tests: every feature a snippet uses is on.
-#[cfg(all(doctest, feature = "reqwest", feature = "verify", feature = "providers", feature = "sigv4a"))]
+#[cfg(all(
+    doctest,
+    feature = "reqwest",
+    feature = "verify",
+    feature = "providers",
+    feature = "sigv4a"
+))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
