@@ -208,6 +208,7 @@ impl ChecksumPolicy {
     /// variables of `profile`'s environment, else the keys `request_checksum_calculation` and
     /// `response_checksum_validation` of its selected profile.
     #[cfg(feature = "providers")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "providers")))]
     pub async fn from_env_and_profile(
         profile: &crate::credentials::profile::ProfileProvider,
     ) -> Result<Self, InvalidChecksumSetting> {

@@ -191,8 +191,10 @@ mod test_support;
 pub use file_body::file_body;
 pub use presign::{PresignChecksumConflict, PresignLifetimeError, PresignedRequest, check_presign_lifetime};
 #[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 pub use reqwest::{SigV4Middleware, same_origin_redirects};
 #[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub use {
     body::SignedBody,
     checksums::{

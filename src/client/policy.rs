@@ -90,6 +90,7 @@ pub enum Algorithm {
     /// (comma-separated, or `*`): multi-region access points and global endpoints. Bodies are
     /// buffered and hashed, or sent as `UNSIGNED-PAYLOAD`: signed aws-chunked is not available.
     #[cfg(feature = "sigv4a")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sigv4a")))]
     SigV4a {
         /// The regions the signature is valid in.
         region_set: String,
@@ -164,6 +165,7 @@ impl SigningOverrides {
 
     /// Signs with SigV4a for `region_set` (comma-separated regions, or `*`).
     #[cfg(feature = "sigv4a")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sigv4a")))]
     pub fn sigv4a(self, region_set: impl Into<String>) -> Self {
         self.algorithm(Algorithm::SigV4a {
             region_set: region_set.into(),

@@ -172,6 +172,7 @@ impl SignerBuilder {
     /// Signs with SigV4a for `region_set` (comma-separated regions, or `*`); see
     /// [`Algorithm::SigV4a`]. The builder's region is then used only by [`Signer::region`].
     #[cfg(feature = "sigv4a")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sigv4a")))]
     pub fn sigv4a(self, region_set: impl Into<String>) -> Self {
         self.algorithm(Algorithm::SigV4a {
             region_set: region_set.into(),

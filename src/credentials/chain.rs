@@ -73,6 +73,7 @@ pub(crate) fn copy_error(e: &CredentialsError) -> CredentialsError {
 }
 
 #[cfg(feature = "providers")]
+#[cfg_attr(docsrs, doc(cfg(feature = "providers")))]
 pub use default_chain::*;
 
 #[cfg(feature = "providers")]

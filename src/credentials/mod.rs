@@ -49,24 +49,33 @@ pub use env::EnvironmentProvider;
 #[allow(deprecated)]
 pub use crate::deprecated::presign::{PresignLifetimeError, check_presign_lifetime};
 #[cfg(feature = "aws-config")]
+#[cfg_attr(docsrs, doc(cfg(feature = "aws-config")))]
 pub use aws_config::AwsConfigProvider;
 #[cfg(feature = "providers")]
+#[cfg_attr(docsrs, doc(cfg(feature = "providers")))]
 pub use cache::{CachedProvider, CachedProviderBuilder};
 pub use chain::CredentialsProviderChain;
 #[cfg(feature = "providers")]
+#[cfg_attr(docsrs, doc(cfg(feature = "providers")))]
 pub use chain::{DefaultCredentialsChain, DefaultCredentialsChainBuilder, default_provider};
 #[cfg(feature = "providers")]
+#[cfg_attr(docsrs, doc(cfg(feature = "providers")))]
 pub use container::{ContainerProvider, ContainerProviderBuilder};
 #[cfg(feature = "providers")]
+#[cfg_attr(docsrs, doc(cfg(feature = "providers")))]
 pub use imds::{ImdsProvider, ImdsProviderBuilder};
 #[cfg(feature = "providers")]
+#[cfg_attr(docsrs, doc(cfg(feature = "providers")))]
 pub use process::{MAX_PROCESS_OUTPUT, ProcessProvider};
 #[cfg(feature = "providers")]
+#[cfg_attr(docsrs, doc(cfg(feature = "providers")))]
 pub use profile::{ProfileProvider, ProfileProviderBuilder};
 pub use provider_env::ProviderEnv;
 #[cfg(feature = "providers")]
+#[cfg_attr(docsrs, doc(cfg(feature = "providers")))]
 pub use sts::{AssumeRoleProvider, StsConfig};
 #[cfg(feature = "providers")]
+#[cfg_attr(docsrs, doc(cfg(feature = "providers")))]
 pub use web_identity::WebIdentityProvider;
 
 /// AWS credentials: access key id, secret, optional session token and expiry.

@@ -155,6 +155,7 @@ impl SigningKeyCache {
     /// The SigV4a key pair of `credentials`, derived on a miss. Cached by the credentials
     /// fingerprint: the key does not depend on the date, region or service.
     #[cfg(feature = "sigv4a")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sigv4a")))]
     pub fn get_or_derive_v4a(
         &self,
         credentials: &Credentials,

@@ -37,6 +37,7 @@ mod request;
 mod settings;
 mod sign;
 #[cfg(feature = "sigv4a")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sigv4a")))]
 pub mod sigv4a;
 mod time;
 

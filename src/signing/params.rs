@@ -92,6 +92,7 @@ impl<'a> SigningParams<'a> {
     /// ECDSA P-256 signature. The `region` given to [`SigningParams::new`] is not used.
     /// Signed aws-chunked bodies are refused ([`SigningError::UnsupportedWithSigV4a`](crate::SigningError::UnsupportedWithSigV4a)).
     #[cfg(feature = "sigv4a")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sigv4a")))]
     pub fn with_sigv4a(mut self, region_set: &'a str) -> Self {
         self.region_set = Some(region_set);
         self

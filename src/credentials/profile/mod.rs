@@ -24,6 +24,7 @@ mod resolve;
 
 pub use parse::{FileKind, Location, Profile, ProfileParseError, ProfileSet};
 #[cfg(feature = "providers")]
+#[cfg_attr(docsrs, doc(cfg(feature = "providers")))]
 pub use provider::{ProfileProvider, ProfileProviderBuilder};
 pub use resolve::{BaseCredentials, CredentialSource, MAX_SOURCE_PROFILE_CHAIN, ResolvedProfile, RoleStep};
 

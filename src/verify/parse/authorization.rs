@@ -113,6 +113,7 @@ fn split_authorization<'a>(
 /// Parses a SigV4a signature: the lower-case hex of a DER signature (at most 72 bytes). The
 /// DER structure itself is checked when the signature is verified.
 #[cfg(feature = "sigv4a")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sigv4a")))]
 pub fn parse_signature_v4a(value: &str) -> Result<Vec<u8>, ParseError> {
     let max = crate::signing::sigv4a::MAX_DER_SIGNATURE_LEN * 2;
     if value.is_empty()
@@ -129,6 +130,7 @@ pub fn parse_signature_v4a(value: &str) -> Result<Vec<u8>, ParseError> {
 
 /// A parsed `Authorization: AWS4-ECDSA-P256-SHA256 ...` header (SigV4a).
 #[cfg(feature = "sigv4a")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sigv4a")))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorizationV4a<'a> {
     /// `Credential=`: `AKID/YYYYMMDD/service/aws4_request`; its `region` is empty (the region
@@ -144,6 +146,7 @@ pub struct AuthorizationV4a<'a> {
 /// `AWS4-ECDSA-P256-SHA256 Credential=AKID/YYYYMMDD/service/aws4_request, SignedHeaders=...,
 /// Signature=<hex DER>`, with the same rules as [`parse_authorization`].
 #[cfg(feature = "sigv4a")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sigv4a")))]
 pub fn parse_authorization_v4a<'a>(value: &'a [u8], limits: &ParseLimits) -> Result<AuthorizationV4a<'a>, ParseError> {
     let (credential, signed_headers, signature) = split_authorization(value, limits, ALGORITHM_V4A)?;
     Ok(AuthorizationV4a {

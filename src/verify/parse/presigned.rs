@@ -87,6 +87,7 @@ pub fn parse_presigned_query(
 
 /// The authentication parameters of a SigV4a presigned URL.
 #[cfg(feature = "sigv4a")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sigv4a")))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PresignedQueryV4a {
     /// `X-Amz-Credential`, decoded; its `region` is empty.
@@ -111,6 +112,7 @@ pub struct PresignedQueryV4a {
 /// `X-Amz-Algorithm=AWS4-ECDSA-P256-SHA256`, a region-less credential and a required
 /// `X-Amz-Region-Set`.
 #[cfg(feature = "sigv4a")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sigv4a")))]
 pub fn parse_presigned_query_v4a(
     query: &str,
     token_param: &str,
