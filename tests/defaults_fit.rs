@@ -114,6 +114,22 @@ async fn default_reqwest_client_streams_20_mib_to_default_verifier() {
     assert_eq!(response.text().await.unwrap(), expected_report(&data));
 }
 
+/// Bytes already in memory, over the client's buffer limit: hashed whole they would be over
+/// the verifier's too; they go as aws-chunked and are checked chunk by chunk.
+#[tokio::test]
+async fn default_reqwest_client_sends_20_mib_in_memory_to_default_verifier() {
+    let addr = serve_default(SECRET).await;
+    let data = data();
+    let response = reqwest_client()
+        .put(format!("http://{addr}/bucket/big.bin"))
+        .body(data.clone())
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), expected_report(&data));
+}
+
 #[tokio::test]
 async fn default_tower_client_over_hyper_streams_20_mib_to_default_verifier() {
     let addr = serve_default(SECRET).await;

@@ -36,7 +36,9 @@ pub const DEFAULT_CHUNK_SIZE: usize = 64 * 1024;
 #[non_exhaustive]
 pub enum BodyPolicy {
     /// Bytes already in memory (an empty or `Full` body, a reqwest byte body) are hashed and
-    /// sent unchanged. A stream of known length (exact size hint or `content-length` header)
+    /// sent unchanged; for a service with S3 rules, more than `buffer_limit` of them go as
+    /// aws-chunked like a stream, which a server checks chunk by chunk instead of holding the
+    /// whole body (the default verifier holds at most 10 MiB). A stream of known length (exact size hint or `content-length` header)
     /// for a service with S3 rules is sent as aws-chunked: signed chunks, or unsigned chunks
     /// with a checksum trailer over https (see above). Any other stream is read into memory up
     /// to `buffer_limit` bytes and hashed; past that the request fails before anything is

@@ -207,6 +207,12 @@ where
                     return Ok(Prepared::bytes(buffer(body, buffer_limit).await?, &plan, chunk_size));
                 };
                 match probe(body, chunk_size)? {
+                    // A server buffers a hashed body to check it (the default verifier up to
+                    // 10 MiB); as aws-chunked it checks a large one chunk by chunk instead.
+                    Probe::InMemory(bytes) if bytes.len() > buffer_limit => match plan.stream_form(config, len) {
+                        Some(form) => Ok(Prepared::chunked(None, vec![bytes], len, chunk_size, form)),
+                        None => Ok(Prepared::bytes(bytes, &plan, chunk_size)),
+                    },
                     Probe::InMemory(bytes) => Ok(Prepared::bytes(bytes, &plan, chunk_size)),
                     Probe::Stream { body, prefix } => match plan.stream_form(config, len) {
                         Some(form) => Ok(Prepared::chunked(Some(body), prefix, len, chunk_size, form)),

@@ -41,8 +41,12 @@
 //!   (and the trailer signature) is checked before its bytes are released, and the chunks must add up to
 //!   `x-amz-decoded-content-length`. The handler sees the decoded body (`content-length` set
 //!   to the decoded length, `aws-chunked` removed from `content-encoding`) and the trailers as
-//!   HTTP trailers. In buffered mode the whole decoded body is verified first; in streaming
-//!   mode a bad chunk or a truncated stream ends the body stream with an error.
+//!   HTTP trailers. In buffered mode the whole decoded body is verified first, up to the
+//!   buffer limit; a larger aws-chunked body is streamed as described on
+//!   [`BodyMode::Buffered`]. In streaming mode (and for those larger bodies) a bad chunk, a
+//!   checksum mismatch or a truncated stream ends the body stream with an error. A request
+//!   refused before the handler runs has the rest of its body read and discarded, up to
+//!   [`VerifyConfig::drain_limit`], so the client receives the error response.
 //!
 //! # Checksums
 //!
