@@ -100,6 +100,8 @@ mod checksums;
 mod chunked;
 mod config;
 mod error;
+#[cfg(feature = "axum")]
+mod extract;
 mod future;
 mod handoff;
 mod head;
@@ -118,6 +120,8 @@ pub use checksums::BodyChecksum;
 pub use chunked::ChunkVerifier;
 pub use config::{BodyMode, VerifyConfig};
 pub use error::{ErrorCode, ErrorFormat, VerifyError};
+#[cfg(feature = "axum")]
+pub use extract::MissingIdentity;
 pub use future::ResponseFuture;
 pub use head::{AuthForm, PayloadCheck, PendingRequest};
 pub use identity::{CredentialScope, VerifiedIdentity};
