@@ -9,6 +9,8 @@
 //!   ([`ContainerProvider`]), EC2 instance metadata ([`ImdsProvider`]), `credential_process`
 //!   ([`ProcessProvider`]), the SDKs' default chain ([`DefaultCredentialsChain`],
 //!   [`default_provider`]) and the refreshing [`CachedProvider`].
+//! - [`provide_credentials_fn`] makes a provider of a closure ([`ProvideCredentialsFn`]), for
+//!   sources of your own.
 //! - [`CredentialsProviderChain`] tries providers in order; with the `aws-config` feature,
 //!   [`AwsConfigProvider`] adapts any aws-config provider.
 
@@ -26,6 +28,7 @@ mod imds;
 mod process;
 pub mod profile;
 mod provider_env;
+mod provider_fn;
 mod redact;
 #[cfg(feature = "providers")]
 mod sts;
@@ -64,6 +67,7 @@ pub use process::{MAX_PROCESS_OUTPUT, ProcessProvider};
 #[cfg(feature = "providers")]
 pub use profile::{ProfileProvider, ProfileProviderBuilder};
 pub use provider_env::ProviderEnv;
+pub use provider_fn::{ProvideCredentialsFn, provide_credentials_fn};
 #[cfg(feature = "providers")]
 pub use sts::{AssumeRoleProvider, StsConfig};
 #[cfg(feature = "providers")]
@@ -298,6 +302,8 @@ pub type ProvideCredentialsFuture<'a> =
 /// Async, because most sources do I/O (files, STS, IMDS); object safe, so layers hold any
 /// provider as a [`SharedCredentialsProvider`]. Providers whose credentials expire return them
 /// with [`Credentials::with_expiry`]; a caching wrapper decides when to call again.
+///
+/// A closure returning a future is a provider through [`provide_credentials_fn`].
 pub trait ProvideCredentials: Send + Sync + std::fmt::Debug {
     /// Produces credentials, or says why not.
     fn provide_credentials(&self) -> ProvideCredentialsFuture<'_>;
