@@ -367,3 +367,34 @@ async fn inner_service_error_is_not_the_crate_error() {
     assert!(Error::from_box_error(&e).is_none());
     assert!(e.downcast_ref::<std::io::Error>().is_some());
 }
+
+// ---- 3. Clone where cheap ---------------------------------------------------------------------
+
+#[tokio::test]
+async fn cloned_signer_builder_builds_signers_sharing_one_provider() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    let base_builder = Signer::builder(REGION, SERVICE).credentials(provide_credentials_fn(move || {
+        counter.fetch_add(1, Ordering::SeqCst);
+        async { Ok(creds()) }
+    }));
+    let (first, second) = (base_builder.clone().build(), base_builder.build());
+    let base = serve(whoami_app(SERVICE)).await;
+    for signer in [first, second] {
+        let response = client(signer).get(format!("{base}/whoami")).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "both signers call the one closure");
+}
+
+#[test]
+fn error_types_are_clone() {
+    fn clone<T: Clone>(t: &T) -> T {
+        t.clone()
+    }
+    let e = CredentialsError::provider_failed("vault", "sealed").with_source(std::io::Error::other("io"));
+    assert_eq!(clone(&e).to_string(), e.to_string());
+    let _ = clone::<sigv4_middleware::SigningError>;
+    let _ = clone::<sigv4_middleware::verify::VerifyError>;
+    let _ = clone::<MissingIdentity>;
+}

@@ -7,7 +7,13 @@ use super::checksums::InvalidChecksumSetting;
 use super::presign::{PresignChecksumConflict, PresignLifetimeError};
 
 /// Why a request could not be signed or sent.
-#[derive(Debug, thiserror::Error)]
+///
+/// The tower [`SigV4`](super::SigV4) service returns it boxed in its `BoxError`, the
+/// reqwest [`SigV4Middleware`](super::SigV4Middleware) inside a `reqwest_middleware::Error`:
+/// [`Error::from_box_error`] and [`Error::from_reqwest_middleware`] find it there.
+///
+/// Not `Clone`: [`Error::BodyStream`] holds the request body's own error, a `BoxError`, which
+/// cannot be cloned. Every other error of the crate is `Clone`.
 #[non_exhaustive]
 pub enum Error {
     /// The credentials provider failed.

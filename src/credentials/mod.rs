@@ -240,14 +240,28 @@ pub enum CredentialsErrorKind {
 
 /// A provider could not produce credentials. The message names the source (variable, file and
 /// line, endpoint); it never holds a secret.
-#[derive(Debug, thiserror::Error)]
-#[error("{provider}: {message}")]
+///
+/// Cheap to clone: the underlying error is shared.
+#[derive(Debug, Clone)]
 pub struct CredentialsError {
     kind: CredentialsErrorKind,
     provider: Cow<'static, str>,
     message: String,
-    #[source]
-    source: Option<crate::BoxError>,
+    // Shared, not boxed, so the error is `Clone`; `source()` still hands out the error itself,
+    // so a caller can downcast it.
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl std::fmt::Display for CredentialsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.provider, self.message)
+    }
+}
+
+impl std::error::Error for CredentialsError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
 }
 
 impl CredentialsError {
@@ -278,7 +292,7 @@ impl CredentialsError {
 
     /// Attaches the underlying error.
     pub fn with_source(mut self, source: impl Into<crate::BoxError>) -> Self {
-        self.source = Some(source.into());
+        self.source = Some(Arc::from(source.into()));
         self
     }
 
@@ -401,6 +415,17 @@ mod tests {
         let c = Credentials::new("AKID", "s");
         let p = SharedCredentialsProvider::from(c.clone());
         assert_eq!(p.provide_credentials().await.unwrap(), c);
+    }
+
+    #[test]
+    fn cloned_error_keeps_a_downcastable_source() {
+        let e = CredentialsError::provider_failed("sts", "unreachable")
+            .with_source(std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused"));
+        let c = e.clone();
+        assert_eq!(c.to_string(), e.to_string());
+        let source = std::error::Error::source(&c).unwrap();
+        let io = source.downcast_ref::<std::io::Error>().unwrap();
+        assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused);
     }
 
     #[test]
