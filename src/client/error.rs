@@ -13,7 +13,10 @@ use super::presign::{PresignChecksumConflict, PresignLifetimeError};
 /// [`Error::from_box_error`] and [`Error::from_reqwest_middleware`] find it there.
 ///
 /// Not `Clone`: [`Error::BodyStream`] holds the request body's own error, a `BoxError`, which
-/// cannot be cloned. Every other error of the crate is `Clone`.
+/// cannot be cloned (sharing it in an `Arc` would hide it from `source()` downcasts, or need a
+/// manual `Error` impl and another public field type). [`CredentialsError`],
+/// [`SigningError`] and the verifier's `VerifyError` are `Clone`.
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The credentials provider failed.
