@@ -7,6 +7,15 @@ use super::checksums::InvalidChecksumSetting;
 use super::presign::{PresignChecksumConflict, PresignLifetimeError};
 
 /// Why a request could not be signed or sent.
+///
+/// The tower [`SigV4`](super::SigV4) service returns it boxed in its `BoxError`, the
+/// reqwest [`SigV4Middleware`](super::SigV4Middleware) inside a `reqwest_middleware::Error`:
+/// [`Error::from_box_error`] and [`Error::from_reqwest_middleware`] find it there.
+///
+/// Not `Clone`: [`Error::BodyStream`] holds the request body's own error, a `BoxError`, which
+/// cannot be cloned (sharing it in an `Arc` would hide it from `source()` downcasts, or need a
+/// manual `Error` impl and another public field type). [`CredentialsError`],
+/// [`SigningError`] and the verifier's `VerifyError` are `Clone`.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -61,4 +70,59 @@ pub enum Error {
     /// The headers to presign name another checksum than the one to sign.
     #[error(transparent)]
     PresignChecksumConflict(#[from] PresignChecksumConflict),
+}
+
+impl Error {
+    /// The crate's error inside the error of the tower [`SigV4`](super::SigV4) service (a
+    /// `BoxError`), or `None` when the error is the inner service's.
+    ///
+    /// The error itself, or one in its [`source`](std::error::Error::source) chain: an outer
+    /// layer that wraps errors (tower's `Buffer`) keeps it reachable, and so does a transport
+    /// that failed while reading a body the signer produced (aws-chunked).
+    ///
+    /// ```
+    /// use sigv4_middleware::BoxError;
+    /// use sigv4_middleware::client::Error;
+    ///
+    /// fn describe(e: &BoxError) -> String {
+    ///     match Error::from_box_error(e) {
+    ///         Some(Error::Credentials(c)) => format!("no credentials from {}", c.provider()),
+    ///         Some(other) => format!("signing failed: {other}"),
+    ///         None => format!("transport failed: {e}"),
+    ///     }
+    /// }
+    /// ```
+    pub fn from_box_error(e: &BoxError) -> Option<&Error> {
+        Self::in_chain(&**e)
+    }
+
+    /// The crate's error inside the error of a `reqwest_middleware::ClientWithMiddleware` that
+    /// sends through [`SigV4Middleware`](super::SigV4Middleware), or `None` when the error
+    /// is another middleware's or reqwest's own.
+    ///
+    /// Signing failures are `reqwest_middleware::Error::Middleware`; a failure while reqwest
+    /// reads a body the signer produced (aws-chunked) is a `reqwest_middleware::Error::Reqwest`
+    /// with the crate's error in its [`source`](std::error::Error::source) chain; both are found.
+    ///
+    /// ```
+    /// use sigv4_middleware::client::Error;
+    ///
+    /// fn is_credentials_failure(e: &reqwest_middleware::Error) -> bool {
+    ///     matches!(Error::from_reqwest_middleware(e), Some(Error::Credentials(_)))
+    /// }
+    /// ```
+    #[cfg(feature = "reqwest")]
+    pub fn from_reqwest_middleware(e: &reqwest_middleware::Error) -> Option<&Error> {
+        // Not through `e` as a `dyn Error`: both variants are `#[error(transparent)]`, whose
+        // `source` skips the wrapped error itself.
+        match e {
+            reqwest_middleware::Error::Middleware(e) => Self::in_chain(&**e),
+            reqwest_middleware::Error::Reqwest(e) => Self::in_chain(e),
+        }
+    }
+
+    /// The first `Error` in `e`'s source chain, `e` included.
+    fn in_chain<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a Error> {
+        std::iter::successors(Some(e), |e| e.source()).find_map(|e| e.downcast_ref::<Error>())
+    }
 }

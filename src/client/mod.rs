@@ -51,6 +51,39 @@
 //! extensions (for reqwest-middleware, also in the middleware extensions,
 //! `RequestBuilder::with_extension`) change the scope, rules or policy of that request.
 //!
+//! # Types in and out
+//!
+//! The tower service [`SigV4<S>`](SigV4) takes `http::Request<B>` (`B: http_body::Body<Data =
+//! Bytes>`, its error `Into<BoxError>`) and changes the types on both sides of the inner
+//! service `S`:
+//!
+//! | | type |
+//! |---|---|
+//! | request the inner service receives | `http::Request<`[`SignedBody<B>`](SignedBody)`>` (body error: `BoxError`) |
+//! | response | `http::Response<`[`ResponseBody<RB>`](ResponseBody)`>` for the inner `http::Response<RB>` (body error: `BoxError`, a [`ResponseChecksumError`] on a checksum mismatch, else `RB`'s error) |
+//! | error | [`BoxError`](crate::BoxError): a signing failure is a boxed [`Error`], a failure of the inner service is its error, boxed |
+//!
+//! The reqwest [`SigV4Middleware`] keeps reqwest's types: its errors are
+//! `reqwest_middleware::Error`, a signing failure in the `Middleware` variant, a body the
+//! signer streamed (aws-chunked) failing in the `Reqwest` variant with the crate's error in its
+//! source chain.
+//!
+//! To get the crate's [`Error`] back, whichever adapter: [`Error::from_box_error`] and
+//! [`Error::from_reqwest_middleware`] (`None`: the error is not the signer's).
+//!
+//! ```
+//! # #[cfg(feature = "tower")]
+//! # fn f(e: sigv4_middleware::BoxError) {
+//! use sigv4_middleware::client::Error;
+//!
+//! match Error::from_box_error(&e) {
+//!     Some(Error::Credentials(c)) => eprintln!("no credentials from {}: {c}", c.provider()),
+//!     Some(signing) => eprintln!("not signed: {signing}"),
+//!     None => eprintln!("the inner service failed: {e}"),
+//! }
+//! # }
+//! ```
+//!
 //! # Retries
 //!
 //! Put the retry layer *outside* the signer, so that each attempt passes through it and is

@@ -113,6 +113,10 @@ fn default_credentials() -> SharedCredentialsProvider {
 }
 
 /// Builds a [`Signer`].
+///
+/// `Clone`, so one partly configured builder can make several signers (another service or
+/// region; the credentials provider is shared, not copied).
+#[derive(Clone)]
 pub struct SignerBuilder {
     credentials: Option<SharedCredentialsProvider>,
     region: String,

@@ -9,6 +9,8 @@
 //!   ([`ContainerProvider`]), EC2 instance metadata ([`ImdsProvider`]), `credential_process`
 //!   ([`ProcessProvider`]), the SDKs' default chain ([`DefaultCredentialsChain`],
 //!   [`default_provider`]) and the refreshing [`CachedProvider`].
+//! - [`provide_credentials_fn`] makes a provider of a closure ([`ProvideCredentialsFn`]), for
+//!   sources of your own.
 //! - [`CredentialsProviderChain`] tries providers in order; with the `aws-config` feature,
 //!   [`AwsConfigProvider`] adapts any aws-config provider.
 
@@ -26,6 +28,7 @@ mod imds;
 mod process;
 pub mod profile;
 mod provider_env;
+mod provider_fn;
 mod redact;
 #[cfg(feature = "providers")]
 mod sts;
@@ -71,6 +74,7 @@ pub use process::{MAX_PROCESS_OUTPUT, ProcessProvider};
 #[cfg_attr(docsrs, doc(cfg(feature = "providers")))]
 pub use profile::{ProfileProvider, ProfileProviderBuilder};
 pub use provider_env::ProviderEnv;
+pub use provider_fn::{ProvideCredentialsFn, provide_credentials_fn};
 #[cfg(feature = "providers")]
 #[cfg_attr(docsrs, doc(cfg(feature = "providers")))]
 pub use sts::{AssumeRoleProvider, StsConfig};
@@ -245,14 +249,28 @@ pub enum CredentialsErrorKind {
 
 /// A provider could not produce credentials. The message names the source (variable, file and
 /// line, endpoint); it never holds a secret.
-#[derive(Debug, thiserror::Error)]
-#[error("{provider}: {message}")]
+///
+/// Cheap to clone: the underlying error is shared.
+#[derive(Debug, Clone)]
 pub struct CredentialsError {
     kind: CredentialsErrorKind,
     provider: Cow<'static, str>,
     message: String,
-    #[source]
-    source: Option<crate::BoxError>,
+    // Shared, not boxed, so the error is `Clone`; `source()` still hands out the error itself,
+    // so a caller can downcast it.
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl std::fmt::Display for CredentialsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.provider, self.message)
+    }
+}
+
+impl std::error::Error for CredentialsError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
 }
 
 impl CredentialsError {
@@ -283,7 +301,7 @@ impl CredentialsError {
 
     /// Attaches the underlying error.
     pub fn with_source(mut self, source: impl Into<crate::BoxError>) -> Self {
-        self.source = Some(source.into());
+        self.source = Some(Arc::from(source.into()));
         self
     }
 
@@ -307,6 +325,8 @@ pub type ProvideCredentialsFuture<'a> =
 /// Async, because most sources do I/O (files, STS, IMDS); object safe, so layers hold any
 /// provider as a [`SharedCredentialsProvider`]. Providers whose credentials expire return them
 /// with [`Credentials::with_expiry`]; a caching wrapper decides when to call again.
+///
+/// A closure returning a future is a provider through [`provide_credentials_fn`].
 pub trait ProvideCredentials: Send + Sync + std::fmt::Debug {
     /// Produces credentials, or says why not.
     fn provide_credentials(&self) -> ProvideCredentialsFuture<'_>;
@@ -404,6 +424,17 @@ mod tests {
         let c = Credentials::new("AKID", "s");
         let p = SharedCredentialsProvider::from(c.clone());
         assert_eq!(p.provide_credentials().await.unwrap(), c);
+    }
+
+    #[test]
+    fn cloned_error_keeps_a_downcastable_source() {
+        let e = CredentialsError::provider_failed("sts", "unreachable")
+            .with_source(std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused"));
+        let c = e.clone();
+        assert_eq!(c.to_string(), e.to_string());
+        let source = std::error::Error::source(&c).unwrap();
+        let io = source.downcast_ref::<std::io::Error>().unwrap();
+        assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused);
     }
 
     #[test]

@@ -15,6 +15,49 @@
 //! On success the handler finds a [`VerifiedIdentity`] in the request extensions. On failure
 //! the client gets an AWS-style error ([`ErrorCode`]) in XML or JSON.
 //!
+//! # The identity and its principal type
+//!
+//! Extensions are found by their exact type: the handler must ask for
+//! `VerifiedIdentity<P>` with `P` the [`SecretLookup::Principal`] of the layer's lookup.
+//! `VerifiedIdentity` alone is `VerifiedIdentity<()>`, what [`StaticSecrets::new`] and
+//! [`Secret::new`] give; [`StaticSecrets::with_principal`] and [`Secret::with_principal`] give
+//! the type of the principal they were handed (`"alice".to_owned()`: `VerifiedIdentity<String>`).
+//! With the `axum` feature, `VerifiedIdentity<P>` is an axum extractor: a handler taking
+//! `id: VerifiedIdentity<P>` whose `P` does not match, or on a route the layer does not cover,
+//! is rejected with [`MissingIdentity`], which names the type it looked for (logged with
+//! `tracing::error!`; the client gets a plain 500). `Extension<VerifiedIdentity<P>>` works too,
+//! with axum's bare "missing extension" rejection.
+//!
+//! ```
+//! # #[cfg(feature = "axum")]
+//! # {
+//! use sigv4_middleware::verify::VerifiedIdentity;
+//!
+//! // Behind `StaticSecrets::new().with(credentials)`: no type annotation needed.
+//! async fn whoami(id: VerifiedIdentity) -> String {
+//!     id.access_key_id().to_owned()
+//! }
+//! // Behind `StaticSecrets::default().with_principal(credentials, "alice".to_owned())`.
+//! async fn hello(id: VerifiedIdentity<String>) -> String {
+//!     format!("hello {}", id.principal())
+//! }
+//! # }
+//! ```
+//!
+//! # Types in and out
+//!
+//! The service [`VerifySigV4<S, L>`](VerifySigV4) takes `http::Request<B>` (`B:
+//! http_body::Body<Data = Bytes>`, its error `Into<BoxError>`) and wraps an inner service `S`:
+//!
+//! | | type |
+//! |---|---|
+//! | request the inner service receives | `http::Request<`[`VerifiedBody<B>`](VerifiedBody)`>` (body error: [`BodyError`], a [`VerifyError`] from streaming verification or `B`'s error) with a [`VerifiedIdentity<L::Principal>`](VerifiedIdentity) in its extensions |
+//! | response | `http::Response<`[`ResponseBody<RB>`](ResponseBody)`>` for the inner `http::Response<RB>` (body error: `RB`'s) |
+//! | error | `S::Error`, unchanged (`Infallible` for an axum `Router`) |
+//!
+//! A refused request is a response (the AWS error document, with the status of its
+//! [`ErrorCode`]), never an error of the service: the inner service is not called.
+//!
 //! # Payloads
 //!
 //! - `UNSIGNED-PAYLOAD` (allowed under S3 rules unless [`VerifyConfig::allow_unsigned_payload`]
@@ -104,6 +147,8 @@ mod checksums;
 mod chunked;
 mod config;
 mod error;
+#[cfg(feature = "axum")]
+mod extract;
 mod future;
 mod handoff;
 mod head;
@@ -122,6 +167,8 @@ pub use checksums::BodyChecksum;
 pub use chunked::ChunkVerifier;
 pub use config::{BodyMode, VerifyConfig};
 pub use error::{ErrorCode, ErrorFormat, VerifyError};
+#[cfg(feature = "axum")]
+pub use extract::MissingIdentity;
 pub use future::ResponseFuture;
 pub use head::{AuthForm, PayloadCheck, PendingRequest};
 pub use identity::{CredentialScope, VerifiedIdentity};
