@@ -305,3 +305,38 @@ fn chain(e: &reqwest_middleware::Error) -> Vec<&(dyn std::error::Error + 'static
 fn find<E: std::error::Error + 'static>(e: &reqwest_middleware::Error) -> Option<&E> {
     chain(e).into_iter().find_map(|e| e.downcast_ref::<E>())
 }
+
+/// A stream shorter than its `content-length`, read into memory to be hashed, used to be sent
+/// with the caller's longer length: the server waited for the rest, the client for the answer.
+#[tokio::test]
+async fn stream_shorter_than_its_content_length_fails_instead_of_hanging() {
+    let addr = serve_default(SECRET).await;
+    for service in ["s3", "execute-api"] {
+        let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+            .with(SigV4Middleware::new(
+                Signer::builder(REGION, service).credentials(creds()).build(),
+            ))
+            .build();
+        let send = client
+            .put(format!("http://{addr}/bucket/short.bin"))
+            .header("content-length", "10")
+            .body(reqwest::Body::wrap_stream(frames(b"hello")))
+            .send();
+        // Generous: only a hang takes anywhere near this long.
+        let result = tokio::time::timeout(std::time::Duration::from_secs(30), send)
+            .await
+            .unwrap_or_else(|_| panic!("{service}: the request hung"));
+        let err = result.expect_err("a body shorter than its content-length must not be sent");
+        let ours = sigv4_middleware::client::Error::from_reqwest_middleware(&err).expect("the crate's error");
+        assert!(
+            matches!(
+                ours,
+                sigv4_middleware::client::Error::LengthMismatch {
+                    declared: 10,
+                    actual: 5
+                }
+            ),
+            "{service}: {ours}"
+        );
+    }
+}

@@ -171,6 +171,31 @@ where
         parts: &Parts,
         caller_hash: bool,
     ) -> Result<Self, Error> {
+        let prepared = Self::apply_policies(body, config, parts, caller_hash).await?;
+        prepared.check_declared_length(&parts.headers)?;
+        Ok(prepared)
+    }
+
+    /// Bytes read into memory must be as many as the caller's `content-length` says: sent
+    /// with a longer one, the server would wait for the rest and the client for its answer.
+    fn check_declared_length(&self, headers: &HeaderMap) -> Result<(), Error> {
+        match (self, declared_length(headers)) {
+            (Prepared::Bytes { data, .. }, Some(declared)) if declared != data.len() as u64 => {
+                Err(Error::LengthMismatch {
+                    declared,
+                    actual: data.len() as u64,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    async fn apply_policies(
+        body: B,
+        config: &RequestConfig<'_>,
+        parts: &Parts,
+        caller_hash: bool,
+    ) -> Result<Self, Error> {
         let plan = ChecksumPlan::new(config, parts)?;
         let headers = &parts.headers;
         match config.policy {
