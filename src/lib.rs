@@ -77,13 +77,13 @@
 //!
 //! # Quick start: axum server
 //!
-//! Cargo.toml: `sigv4-middleware = { version = "0.1", features = ["verify"] }`, `axum = "0.8"`,
+//! Cargo.toml: `sigv4-middleware = { version = "0.1", features = ["axum"] }`, `axum = "0.8"`,
 //! `tokio = { version = "1", features = ["net"] }`.
 //!
 //! ```no_run
-//! # #[cfg(feature = "verify")]
+//! # #[cfg(feature = "axum")]
 //! # async fn run() -> std::io::Result<()> {
-//! use axum::{Extension, Router, routing::get};
+//! use axum::{Router, routing::get};
 //! use sigv4_middleware::credentials::Credentials;
 //! use sigv4_middleware::verify::{StaticSecrets, VerifiedIdentity, VerifyConfig, VerifySigV4Layer};
 //!
@@ -91,7 +91,8 @@
 //! let alice = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
 //! let secrets = StaticSecrets::default().with_principal(alice, "alice".to_owned());
 //! let app = Router::new()
-//!     .route("/hello", get(|Extension(id): Extension<VerifiedIdentity<String>>| async move {
+//!     // The extractor names the principal type; a mismatch is a logged 500, never a guess.
+//!     .route("/hello", get(|id: VerifiedIdentity<String>| async move {
 //!         format!("hello {}", id.principal())
 //!     }))
 //!     // On the outermost router: `Router::nest` strips the prefix before inner layers run.
@@ -157,7 +158,8 @@ pub mod verify;
     feature = "reqwest",
     feature = "verify",
     feature = "providers",
-    feature = "sigv4a"
+    feature = "sigv4a",
+    feature = "axum"
 ))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
