@@ -12,59 +12,17 @@
 //!
 //! Under `cargo bench` (no case named) every case runs once, as a smoke test.
 
-use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+#[path = "common/chunked_input.rs"]
+mod input;
 
 use bytes::Bytes;
-use http_body::{Body, Frame};
+use input::{BODY_LEN, CHUNK, Frames, chain, drain};
 use sha2::{Digest, Sha256};
 use sigv4_middleware::checksum::ChecksumAlgorithm;
 use sigv4_middleware::client::AwsChunkedBody;
-use sigv4_middleware::signing::{AmzDate, ChunkSigner, SigningKey};
 
-const BODY_LEN: usize = 8 << 20;
-const CHUNK: usize = 64 << 10;
-const FRAME: usize = 16 << 10;
 const PASSES: usize = 4;
 const CASES: [&str; 5] = ["none", "sha2", "signed", "signed_crc32", "unsigned_crc32"];
-
-/// The body's frames: 16 KiB slices of one buffer, always ready.
-struct Frames(Bytes);
-
-impl Body for Frames {
-    type Data = Bytes;
-    type Error = std::convert::Infallible;
-    fn poll_frame(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        if self.0.is_empty() {
-            return Poll::Ready(None);
-        }
-        let n = FRAME.min(self.0.len());
-        Poll::Ready(Some(Ok(Frame::data(self.0.split_to(n)))))
-    }
-}
-
-fn drain(body: AwsChunkedBody<Frames>) -> u64 {
-    let mut body = std::pin::pin!(body);
-    let mut cx = Context::from_waker(Waker::noop());
-    let mut total = 0;
-    while let Poll::Ready(Some(frame)) = body.as_mut().poll_frame(&mut cx) {
-        total += frame.unwrap().into_data().unwrap().len() as u64;
-    }
-    total
-}
-
-fn chain() -> ChunkSigner {
-    let key = Arc::new(SigningKey::derive(
-        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        "20130524",
-        "us-east-1",
-        "s3",
-    ));
-    let date = AmzDate::from_unix(1_369_353_600).unwrap();
-    let seed = "106e2a8a18243abcf37539882f36619c00e2dfc72633413f02d3b74544bfeb8e";
-    ChunkSigner::new(key, date, "20130524/us-east-1/s3/aws4_request", seed).unwrap()
-}
 
 fn run(case: &str, data: &Bytes) -> u64 {
     let len = BODY_LEN as u64;
@@ -84,7 +42,7 @@ fn run(case: &str, data: &Bytes) -> u64 {
 }
 
 fn main() {
-    let data = Bytes::from((0..BODY_LEN).map(|i| (i % 251) as u8).collect::<Vec<u8>>());
+    let data = input::body();
     // `cargo bench` passes `--bench`; a case name is the only other argument.
     match std::env::args().skip(1).find(|a| !a.starts_with('-')) {
         Some(case) => {

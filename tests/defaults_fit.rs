@@ -99,35 +99,35 @@ fn expected_report(data: &[u8]) -> String {
     )
 }
 
-#[tokio::test]
-async fn default_reqwest_client_streams_20_mib_to_default_verifier() {
+/// PUTs `request` (a default reqwest client's request builder) to a default verifier and checks
+/// the handler received `data` as the client's default aws-chunked upload.
+async fn assert_uploaded(
+    request: impl FnOnce(&reqwest_middleware::ClientWithMiddleware, String) -> reqwest_middleware::RequestBuilder,
+    data: &[u8],
+) {
     let addr = serve_default(SECRET).await;
-    let data = data();
-    let response = reqwest_client()
-        .put(format!("http://{addr}/bucket/big.bin"))
-        .header("content-length", SIZE)
-        .body(reqwest::Body::wrap_stream(frames(&data)))
+    let response = request(&reqwest_client(), format!("http://{addr}/bucket/big.bin"))
         .send()
         .await
         .expect("sent");
     assert_eq!(response.status(), 200);
-    assert_eq!(response.text().await.unwrap(), expected_report(&data));
+    assert_eq!(response.text().await.unwrap(), expected_report(data));
+}
+
+#[tokio::test]
+async fn default_reqwest_client_streams_20_mib_to_default_verifier() {
+    let data = data();
+    let body = reqwest::Body::wrap_stream(frames(&data));
+    assert_uploaded(|c, url| c.put(url).header("content-length", SIZE).body(body), &data).await;
 }
 
 /// Bytes already in memory, over the client's buffer limit: hashed whole they would be over
 /// the verifier's too; they go as aws-chunked and are checked chunk by chunk.
 #[tokio::test]
 async fn default_reqwest_client_sends_20_mib_in_memory_to_default_verifier() {
-    let addr = serve_default(SECRET).await;
     let data = data();
-    let response = reqwest_client()
-        .put(format!("http://{addr}/bucket/big.bin"))
-        .body(data.clone())
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.text().await.unwrap(), expected_report(&data));
+    let body = data.clone();
+    assert_uploaded(|c, url| c.put(url).body(body), &data).await;
 }
 
 #[tokio::test]
@@ -153,20 +153,12 @@ async fn default_tower_client_over_hyper_streams_20_mib_to_default_verifier() {
 
 #[tokio::test]
 async fn file_body_uploads_20_mib_file_as_aws_chunked() {
-    let addr = serve_default(SECRET).await;
     let data = data();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.bin");
     std::fs::write(&path, &data).unwrap();
     let body = file_body(tokio::fs::File::open(&path).await.unwrap()).await.unwrap();
-    let response = reqwest_client()
-        .put(format!("http://{addr}/bucket/file.bin"))
-        .body(body)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.text().await.unwrap(), expected_report(&data));
+    assert_uploaded(|c, url| c.put(url).body(body), &data).await;
 }
 
 #[tokio::test]
