@@ -21,6 +21,8 @@ mod cache;
 mod chain;
 #[cfg(feature = "providers")]
 mod container;
+#[cfg(feature = "providers")]
+mod endpoint;
 mod env;
 #[cfg(feature = "providers")]
 mod imds;

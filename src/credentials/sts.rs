@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use quick_xml::events::Event;
 
+use super::endpoint::service_endpoint;
 use super::time::parse_rfc3339;
 use super::transport::{self, truncate};
 use super::{
@@ -64,24 +65,7 @@ impl StsConfig {
             .or_else(|| profile_region.map(str::to_owned))
             .map(|r| r.trim().to_owned())
             .unwrap_or_else(|| "us-east-1".to_owned());
-        let ignore = env
-            .var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
-        let configured = if ignore {
-            None
-        } else {
-            env.var("AWS_ENDPOINT_URL_STS")
-                .or_else(|| env.var("AWS_ENDPOINT_URL"))
-                .or_else(|| profile_endpoint.map(str::to_owned))
-        };
-        let endpoint = configured.map(|e| e.trim().to_owned()).unwrap_or_else(|| {
-            let suffix = if region.starts_with("cn-") {
-                "amazonaws.com.cn"
-            } else {
-                "amazonaws.com"
-            };
-            format!("https://sts.{region}.{suffix}")
-        });
+        let endpoint = service_endpoint(env, "STS", profile_endpoint, "sts", &region);
         Self::new(endpoint, region)
     }
 

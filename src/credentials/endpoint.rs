@@ -1,0 +1,81 @@
+//! Where a credentials service lives, as the AWS SDKs resolve it: a configured endpoint
+//! (`AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`, then the profile's `endpoint_url`,
+//! all ignored when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`), else the regional AWS
+//! endpoint. STS, SSO, SSO OIDC and the sign-in service share it.
+
+use super::ProviderEnv;
+
+/// The endpoint for the service whose SDK environment suffix is `service` (`STS`, `SSO`,
+/// `SSO_OIDC`, `SIGNIN`): a configured one, else `https://{host_prefix}.{region}.{domain}`.
+pub(crate) fn service_endpoint(
+    env: &ProviderEnv,
+    service: &str,
+    profile_endpoint: Option<&str>,
+    host_prefix: &str,
+    region: &str,
+) -> String {
+    configured_endpoint(env, service, profile_endpoint)
+        .unwrap_or_else(|| format!("https://{host_prefix}.{region}.{}", aws_domain(region)))
+}
+
+/// `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`, then `profile_endpoint`, unless
+/// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`.
+fn configured_endpoint(env: &ProviderEnv, service: &str, profile_endpoint: Option<&str>) -> Option<String> {
+    let ignore = env
+        .var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    if ignore {
+        return None;
+    }
+    env.var(&format!("AWS_ENDPOINT_URL_{service}"))
+        .or_else(|| env.var("AWS_ENDPOINT_URL"))
+        .or_else(|| profile_endpoint.map(str::to_owned))
+        .map(|e| e.trim().to_owned())
+}
+
+/// The DNS suffix of a region's partition (the China regions have their own).
+fn aws_domain(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_variable_wins_over_the_general_one_and_the_profile() {
+        let env = ProviderEnv::from_vars([
+            ("AWS_ENDPOINT_URL_SSO_OIDC", "http://oidc.local"),
+            ("AWS_ENDPOINT_URL", "http://all.local"),
+        ]);
+        assert_eq!(
+            service_endpoint(&env, "SSO_OIDC", Some("http://p"), "oidc", "eu-west-1"),
+            "http://oidc.local"
+        );
+        assert_eq!(
+            service_endpoint(&env, "SSO", Some("http://p"), "portal.sso", "eu-west-1"),
+            "http://all.local"
+        );
+    }
+
+    #[test]
+    fn regional_endpoint_when_nothing_is_configured_or_configuration_is_ignored() {
+        let env = ProviderEnv::from_vars([
+            ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
+            ("AWS_ENDPOINT_URL", "http://x"),
+        ]);
+        assert_eq!(
+            service_endpoint(&env, "SIGNIN", Some("http://p"), "signin", "us-west-2"),
+            "https://signin.us-west-2.amazonaws.com"
+        );
+        let env = ProviderEnv::from_vars::<[(&str, &str); 0], _, _>([]);
+        assert_eq!(
+            service_endpoint(&env, "SSO", None, "portal.sso", "cn-north-1"),
+            "https://portal.sso.cn-north-1.amazonaws.com.cn"
+        );
+    }
+}
