@@ -18,6 +18,8 @@
 mod aws_config;
 #[cfg(feature = "providers")]
 mod cache;
+#[cfg(feature = "providers")]
+mod cache_file;
 mod chain;
 #[cfg(feature = "providers")]
 mod container;
