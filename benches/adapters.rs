@@ -25,7 +25,7 @@
 //! `unsigned` (same iteration, so the same conditions): the overhead. It writes them to
 //! `<target>/criterion/adapters_paired.json`, which `benches/report.py adapters` prints.
 //!
-//! `cargo bench --bench adapters --features reqwest`
+//! `cargo bench -p sigv4-benches --bench adapters`
 //!
 //! With `ADAPTERS_BENCH_POLL_IDLE=1` (Linux, root) the bench holds `/dev/cpu_dma_latency` at 0
 //! while it runs, so idle CPUs poll instead of halting. On a virtual machine, a vCPU that halts
@@ -374,7 +374,7 @@ fn adapters(c: &mut Criterion) {
     tower_paired.report(&mut results);
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target")));
     let path = target.join("criterion").join("adapters_paired.json");
     let document = serde_json::json!({ "poll_idle": idle_guard.is_some(), "kinds": results });
     if let Err(e) = std::fs::create_dir_all(path.parent().expect("a parent"))

@@ -11,7 +11,7 @@
 //!   over https);
 //! - `crc32_only`: the CRC32 alone over the 8 MiB.
 //!
-//! `cargo bench --bench chunked --features tower`.
+//! `cargo bench -p sigv4-benches --bench chunked`.
 
 use std::hint::black_box;
 

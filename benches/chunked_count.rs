@@ -4,7 +4,7 @@
 //! setup):
 //!
 //! ```sh
-//! cargo bench --features tower --bench chunked_count --no-run
+//! cargo bench -p sigv4-benches --bench chunked_count --no-run
 //! for m in none sha2 signed signed_crc32 unsigned_crc32; do
 //!   valgrind --tool=callgrind --callgrind-out-file=/dev/null target/release/deps/chunked_count-* $m 2>&1 | grep Collected
 //! done

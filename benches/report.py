@@ -2,9 +2,9 @@
 """Prints bench results as Markdown tables (python3 stdlib only).
 
 `python3 benches/report.py [CRITERION_DIR]`: the `signing` bench, from
-<group>/<function>/new/{benchmark,estimates}.json (written by `cargo bench --bench signing`).
+<group>/<function>/new/{benchmark,estimates}.json (written by `cargo bench -p sigv4-benches --bench signing`).
 `python3 benches/report.py adapters [CRITERION_DIR]`: the `adapters` bench's paired overheads,
-from adapters_paired.json (written by `cargo bench --bench adapters --features reqwest`).
+from adapters_paired.json (written by `cargo bench -p sigv4-benches --bench adapters`).
 CRITERION_DIR defaults to $CARGO_TARGET_DIR/criterion, else target/criterion next to this crate.
 """
 
@@ -57,7 +57,7 @@ def adapters(root: Path) -> int:
     try:
         doc = json.loads(path.read_text())
     except (OSError, ValueError) as e:
-        print(f"cannot read {path} ({e}); run `cargo bench --bench adapters --features reqwest` first", file=sys.stderr)
+        print(f"cannot read {path} ({e}); run `cargo bench -p sigv4-benches --bench adapters` first", file=sys.stderr)
         return 1
     idle = "polling (/dev/cpu_dma_latency 0)" if doc.get("poll_idle") else "the machine's default"
     print(f"idle CPUs: {idle}")
@@ -78,7 +78,7 @@ def main() -> int:
     root = criterion_dir(args)
     results = load(root)
     if not results:
-        print(f"no criterion results under {root}; run `cargo bench --bench signing` first", file=sys.stderr)
+        print(f"no criterion results under {root}; run `cargo bench -p sigv4-benches --bench signing` first", file=sys.stderr)
         return 1
     groups = [g for g in ORDER if g in results] + sorted(g for g in results if g not in ORDER)
     print("| case | ours (median) | aws-sigv4 (median) | ratio (aws/ours) | notes |")

@@ -6,7 +6,7 @@
 //! the parameters and signs, as a client does per request; the clock is fixed so both sides
 //! sign the same thing, and a setup check asserts they produce the same signature.
 //!
-//! `cargo bench --bench signing`, then `python3 benches/report.py` for a Markdown table.
+//! `cargo bench -p sigv4-benches --bench signing`, then `python3 benches/report.py` for a Markdown table.
 
 use std::hint::black_box;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -1,24 +1,10 @@
-//! Runs the examples the README tells people to run: each must exit 0 offline.
+//! Runs the examples the README tells people to run: each must exit 0 offline. (The examples
+//! against s3s-fs run in interop/tests/examples_run.rs.)
 
 #[path = "common/examples.rs"]
 mod examples;
 
-use std::process::Command;
-
-fn run(name: &str, args: &[&str]) -> String {
-    let out = Command::new(examples::example_bin(name))
-        .args(args)
-        .output()
-        .expect("example runs");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "example {name} failed ({}):\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
+use examples::run_example as run;
 
 #[test]
 fn quickstart_accepts_signed_and_refuses_tampered_and_expired() {
@@ -29,16 +15,6 @@ fn quickstart_accepts_signed_and_refuses_tampered_and_expired() {
     );
     assert!(transcript.contains("XAmzContentSHA256Mismatch"), "{transcript}");
     assert!(transcript.contains("AccessDenied: Request has expired"), "{transcript}");
-}
-
-#[test]
-fn reqwest_client_example_runs() {
-    run("reqwest_client", &[]);
-}
-
-#[test]
-fn tower_client_example_runs() {
-    run("tower_client", &[]);
 }
 
 #[test]

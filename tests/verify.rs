@@ -1,25 +1,19 @@
-//! Server-side verification: requests signed by our core and by `aws-sigv4` are accepted;
-//! tampered and malformed requests are refused with the AWS error code S3 would give; the
-//! aws-chunked vectors of `tests/data/s3-streaming-example.md` verify; nothing a client sends
-//! can panic the parsers or the service.
+//! Server-side verification: requests signed by our core are accepted; tampered and malformed
+//! requests are refused with the AWS error code S3 would give; the aws-chunked vectors of
+//! `tests/data/s3-streaming-example.md` verify. (Requests signed by `aws-sigv4` and the property
+//! tests live with the other peer tests in `interop/tests/verify_differential.rs` and
+//! `verify_properties.rs`.)
 #![cfg(feature = "verify")]
 
 use std::convert::Infallible;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_sigv4::http_request as aws;
-use aws_sigv4::sign::v4 as aws_v4;
-use aws_smithy_runtime_api::client::identity::Identity;
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
-use proptest::prelude::*;
 use sigv4_middleware::credentials::Credentials;
 use sigv4_middleware::signing::{
     ChunkSigner, EMPTY_SHA256, SignableBody, SignableRequest, SigningParams, UNSIGNED_PAYLOAD, sign,
-};
-use sigv4_middleware::verify::parse::{
-    ChunkDecoder, ChunkDecoderConfig, ChunkSignatures, ParseLimits, parse_authorization, parse_presigned_query,
 };
 use sigv4_middleware::verify::{
     BodyError, BodyMode, ErrorCode, ErrorFormat, Secret, StaticSecrets, VerifiedBody, VerifiedIdentity, VerifyConfig,
@@ -27,130 +21,14 @@ use sigv4_middleware::verify::{
 };
 use tower::{Layer, ServiceExt, service_fn};
 
-const AKID: &str = "AKIDEXAMPLE";
-const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-const TEMP_AKID: &str = "ASIATEMPORARY";
-const TEMP_SECRET: &str = "temporary/secret+key";
-const TOKEN: &str = "IQoJb3JpZ2luX2VjEXAMPLE//token+with/odd=chars";
-const REGION: &str = "us-east-1";
-/// 2023-11-14T22:13:20Z, the server's fixed clock.
-const NOW_SECS: u64 = 1_700_000_000;
+#[path = "common/verify_harness.rs"]
+mod verify_harness;
 
-fn now() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(NOW_SECS)
-}
-
-fn creds() -> Credentials {
-    Credentials::new(AKID, SECRET)
-}
-
-fn temp_creds() -> Credentials {
-    Credentials::new(TEMP_AKID, TEMP_SECRET).with_session_token(TOKEN)
-}
-
-fn secrets() -> StaticSecrets<String> {
-    StaticSecrets::default()
-        .with_principal(creds(), "alice".to_owned())
-        .with_principal(temp_creds(), "temporary-bob".to_owned())
-        .with_principal(
-            Credentials::new("ASIAEXPIRED", "expired-secret")
-                .with_session_token("expired-token")
-                .with_expiry(now() - Duration::from_secs(1)),
-            "expired".to_owned(),
-        )
-}
-
-fn config(service: &str) -> VerifyConfig {
-    VerifyConfig::new(REGION, service).clock(now)
-}
-
-/// What the handler saw, or the error the client got.
-#[derive(Debug)]
-struct Outcome {
-    status: StatusCode,
-    body: String,
-}
-
-impl Outcome {
-    fn code(&self) -> Option<&str> {
-        let start = self.body.find("<Code>")? + 6;
-        let end = self.body[start..].find("</Code>")? + start;
-        Some(&self.body[start..end])
-    }
-}
-
-/// The protected handler: answers `akid|principal|presigned|body` after reading the whole
-/// verified body. A body error (streaming mode) becomes the error response the client sees.
-async fn handler(request: Request<VerifiedBody<Full<Bytes>>>) -> Result<Response<Full<Bytes>>, Infallible> {
-    let id = request.extensions().get::<VerifiedIdentity<String>>().cloned();
-    let Some(id) = id else {
-        return Ok(Response::builder()
-            .status(500)
-            .body(Full::new(Bytes::from("no identity")))
-            .unwrap());
-    };
-    let content_length = request.headers().get("content-length").cloned();
-    let body = match request.into_body().collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(BodyError::Verify(e)) => return Ok(e.to_response(ErrorFormat::Xml).map(Full::new)),
-        Err(e) => {
-            return Ok(Response::builder()
-                .status(500)
-                .body(Full::new(Bytes::from(e.to_string())))
-                .unwrap());
-        }
-    };
-    if let Some(cl) = content_length {
-        assert_eq!(
-            cl.to_str().unwrap(),
-            body.len().to_string(),
-            "content-length describes the body"
-        );
-    }
-    let text = format!(
-        "{}|{}|{}|{}",
-        id.access_key_id(),
-        id.principal(),
-        id.is_presigned(),
-        String::from_utf8_lossy(&body)
-    );
-    Ok(Response::new(Full::new(Bytes::from(text))))
-}
-
-async fn send(config: VerifyConfig, request: Request<Vec<u8>>) -> Outcome {
-    let service = VerifySigV4Layer::new(secrets(), config).layer(service_fn(handler));
-    let response = service
-        .oneshot(request.map(|b| Full::new(Bytes::from(b))))
-        .await
-        .unwrap();
-    let status = response.status();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    Outcome {
-        status,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    }
-}
-
-fn assert_accepted(outcome: &Outcome, akid: &str, body: &[u8]) {
-    assert_eq!(outcome.status, StatusCode::OK, "{}", outcome.body);
-    let mut parts = outcome.body.splitn(4, '|');
-    assert_eq!(parts.next(), Some(akid));
-    parts.next();
-    parts.next();
-    assert_eq!(parts.next().map(str::as_bytes), Some(body));
-}
+use verify_harness::*;
 
 // ---------------------------------------------------------------------------------------------
 // Signing helpers
 // ---------------------------------------------------------------------------------------------
-
-/// Signs with our core; for S3 the body hash goes in `x-amz-content-sha256`.
-fn sign_ours(request: &mut Request<Vec<u8>>, creds: &Credentials, region: &str, service: &str, time: SystemTime) {
-    let body = request.body().clone();
-    let signable = SignableRequest::from_http(request, SignableBody::Bytes(&body));
-    let out = sign(&signable, &SigningParams::new(creds, region, service, time)).unwrap();
-    out.apply_to_request(request).unwrap();
-}
 
 fn sign_ours_with(request: &mut Request<Vec<u8>>, creds: &Credentials, service: &str, body: SignableBody<'_>) {
     let signable = SignableRequest::from_http(request, body);
@@ -164,98 +42,6 @@ fn presign_ours(request: &mut Request<Vec<u8>>, creds: &Credentials, service: &s
     let params = SigningParams::new(creds, REGION, service, time).presigned(Duration::from_secs(secs));
     let out = sign(&signable, &params).unwrap();
     out.apply_to_request(request).unwrap();
-}
-
-fn their_identity(creds: &Credentials) -> Identity {
-    aws_credential_types::Credentials::new(
-        creds.access_key_id(),
-        creds.secret_access_key(),
-        creds.session_token().map(str::to_owned),
-        None,
-        "verify-test",
-    )
-    .into()
-}
-
-/// Signs with `aws-sigv4` configured as the AWS SDKs configure it for `service`.
-fn sign_theirs(request: &mut Request<Vec<u8>>, creds: &Credentials, service: &str, presign: Option<u64>) {
-    let identity = their_identity(creds);
-    let mut settings = aws::SigningSettings::default();
-    let s3 = service == "s3";
-    if s3 {
-        settings.percent_encoding_mode = aws::PercentEncodingMode::Single;
-        settings.uri_path_normalization_mode = aws::UriPathNormalizationMode::Disabled;
-        if presign.is_none() {
-            settings.payload_checksum_kind = aws::PayloadChecksumKind::XAmzSha256;
-        }
-    }
-    if let Some(secs) = presign {
-        settings.signature_location = aws::SignatureLocation::QueryParams;
-        settings.expires_in = Some(Duration::from_secs(secs));
-    }
-    let params: aws::SigningParams<'_> = aws_v4::SigningParams::builder()
-        .identity(&identity)
-        .region(REGION)
-        .name(service)
-        .time(now())
-        .settings(settings)
-        .build()
-        .unwrap()
-        .into();
-    let body = request.body().clone();
-    let signable_body = if s3 && presign.is_some() {
-        aws::SignableBody::UnsignedPayload
-    } else {
-        aws::SignableBody::Bytes(&body)
-    };
-    let uri = request.uri().to_string();
-    let headers: Vec<(String, String)> = request
-        .headers()
-        .iter()
-        .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap().to_owned()))
-        .collect();
-    let signable = aws::SignableRequest::new(
-        request.method().as_str(),
-        uri,
-        headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-        signable_body,
-    )
-    .unwrap();
-    let (instructions, _) = aws::sign(signable, &params).unwrap().into_parts();
-    instructions.apply_to_request_http1x(request);
-}
-
-fn s3_put() -> Request<Vec<u8>> {
-    Request::put("https://bucket.s3.amazonaws.com/photos/a%3Db/cat%20photo.jpg?a=1&b=two")
-        .header("content-type", "image/jpeg")
-        .header("x-amz-meta-color", "orange")
-        .body(b"meow meow meow".to_vec())
-        .unwrap()
-}
-
-fn api_post() -> Request<Vec<u8>> {
-    Request::post("https://abc.execute-api.us-east-1.amazonaws.com/prod/items/x%20y?list=1")
-        .header("content-type", "application/json")
-        .body(br#"{"id":1}"#.to_vec())
-        .unwrap()
-}
-
-fn s3_get_path() -> Request<Vec<u8>> {
-    Request::get("https://bucket.s3.amazonaws.com/docs/report.pdf?versionId=3")
-        .body(Vec::new())
-        .unwrap()
-}
-
-fn signed_s3_put() -> Request<Vec<u8>> {
-    let mut r = s3_put();
-    sign_ours(&mut r, &creds(), REGION, "s3", now());
-    r
-}
-
-fn signed_api_post() -> Request<Vec<u8>> {
-    let mut r = api_post();
-    sign_ours(&mut r, &creds(), REGION, "execute-api", now());
-    r
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -404,31 +190,6 @@ async fn accepts_presigned_urls_signed_by_our_core() {
     presign_ours(&mut r, &creds(), "s3", now(), 60);
     *r.body_mut() = b"whatever the holder uploads".to_vec();
     assert_accepted(&send(config("s3"), r).await, AKID, b"whatever the holder uploads");
-}
-
-#[tokio::test]
-async fn accepts_requests_signed_by_aws_sigv4() {
-    for c in [creds(), temp_creds()] {
-        let akid = c.access_key_id().to_owned();
-        let mut r = s3_put();
-        sign_theirs(&mut r, &c, "s3", None);
-        assert_accepted(&send(config("s3"), r).await, &akid, b"meow meow meow");
-
-        let mut r = api_post();
-        sign_theirs(&mut r, &c, "execute-api", None);
-        assert_accepted(&send(config("execute-api"), r).await, &akid, br#"{"id":1}"#);
-
-        let mut r = s3_get_path();
-        sign_theirs(&mut r, &c, "s3", Some(900));
-        assert!(r.uri().query().unwrap().contains("X-Amz-Signature="));
-        assert_accepted(&send(config("s3"), r).await, &akid, b"");
-
-        let mut r = Request::get("https://abc.execute-api.us-east-1.amazonaws.com/prod/items?list=1")
-            .body(Vec::new())
-            .unwrap();
-        sign_theirs(&mut r, &c, "execute-api", Some(900));
-        assert_accepted(&send(config("execute-api"), r).await, &akid, b"");
-    }
 }
 
 #[tokio::test]
@@ -1270,141 +1031,6 @@ fn verify_buffered_works_without_tower() {
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidAccessKeyId);
     assert_eq!(EMPTY_SHA256.len(), 64);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Property tests: nothing a client sends panics anything.
-// ---------------------------------------------------------------------------------------------
-
-fn auth_like() -> impl Strategy<Value = Vec<u8>> {
-    prop_oneof![
-        proptest::collection::vec(any::<u8>(), 0..300),
-        "(AWS4-HMAC-SHA256)? ?(Credential=[A-Za-z0-9/_-]{0,60})?,? ?(SignedHeaders=[a-z;-]{0,40})?,? ?(Signature=[0-9a-fA-F]{0,70})?"
-            .prop_map(String::into_bytes),
-    ]
-}
-
-fn query_like() -> impl Strategy<Value = String> {
-    prop_oneof![
-        ".{0,300}",
-        "((X-Amz-(Algorithm|Credential|Date|Expires|SignedHeaders|Signature|Security-Token)|[a-z%+]{1,6})=[A-Za-z0-9%+/=._-]{0,40}&){0,10}",
-    ]
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
-
-    #[test]
-    fn authorization_parser_never_panics(input in auth_like()) {
-        let _ = parse_authorization(&input, &ParseLimits::default());
-    }
-
-    #[test]
-    fn presigned_query_parser_never_panics(input in query_like()) {
-        let _ = parse_presigned_query(&input, "X-Amz-Security-Token", &ParseLimits::default());
-        let _ = sigv4_middleware::verify::parse::is_presigned(&input);
-    }
-
-    #[test]
-    fn chunk_decoder_never_panics(
-        input in prop_oneof![
-            proptest::collection::vec(any::<u8>(), 0..400),
-            "([0-9A-Fa-f]{1,9}(;chunk-signature=[0-9a-f]{0,66})?\r\n[a-z]{0,20}\r\n){0,4}(0\r\n)?([a-z-]{0,10}:[ -~]{0,10}\r\n)?(\r\n)?"
-                .prop_map(String::into_bytes),
-        ],
-        split in 1usize..50,
-        signed in any::<bool>(),
-        trailers in any::<bool>(),
-        declared in proptest::option::of(0u64..200),
-    ) {
-        let sigs = if signed { ChunkSignatures::Signed } else { ChunkSignatures::Unsigned };
-        let cfg = ChunkDecoderConfig::new(sigs).with_trailers(trailers).with_decoded_length(declared);
-        let mut decoder = ChunkDecoder::new(cfg);
-        let mut data = 0usize;
-        'outer: for piece in input.chunks(split) {
-            let mut piece = piece;
-            while !piece.is_empty() {
-                match decoder.decode(piece) {
-                    Ok(step) => {
-                        prop_assert!(step.consumed <= piece.len());
-                        if let Some(sigv4_middleware::verify::parse::ChunkEvent::Data(d)) = &step.event {
-                            data += d.len();
-                        }
-                        if step.consumed == 0 && step.event.is_none() { break 'outer; }
-                        piece = &piece[step.consumed..];
-                    }
-                    Err(_) => break 'outer,
-                }
-            }
-        }
-        if decoder.finish().is_ok() {
-            prop_assert_eq!(data as u64, decoder.decoded_so_far());
-            if let Some(d) = declared { prop_assert_eq!(d, decoder.decoded_so_far()); }
-        }
-    }
-}
-
-fn arbitrary_request() -> impl Strategy<Value = Request<Vec<u8>>> {
-    let method = prop_oneof![Just("GET"), Just("PUT"), Just("POST")];
-    let path = "(/[a-zA-Z0-9%._~=+-]{0,12}){1,3}";
-    let query = proptest::option::of(query_like());
-    let headers = proptest::collection::vec(
-        (
-            prop_oneof![
-                Just("authorization"),
-                Just("x-amz-date"),
-                Just("x-amz-content-sha256"),
-                Just("x-amz-security-token"),
-                Just("x-amz-decoded-content-length"),
-                Just("x-amz-trailer"),
-                Just("content-encoding"),
-                Just("date"),
-                Just("x-amz-meta-a")
-            ],
-            prop_oneof![
-                "[ -~]{0,80}",
-                Just("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20231114/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=0000000000000000000000000000000000000000000000000000000000000000".to_owned()),
-                Just("20231114T221320Z".to_owned()),
-                Just("STREAMING-AWS4-HMAC-SHA256-PAYLOAD".to_owned()),
-                Just("UNSIGNED-PAYLOAD".to_owned()),
-                Just("10".to_owned()),
-            ],
-        ),
-        0..8,
-    );
-    let body = proptest::collection::vec(any::<u8>(), 0..200);
-    (method, path, query, headers, body).prop_map(|(m, p, q, hs, body)| {
-        let uri = match q {
-            Some(q) => format!("https://bucket.s3.amazonaws.com{p}?{q}"),
-            None => format!("https://bucket.s3.amazonaws.com{p}"),
-        };
-        let uri: http::Uri = uri
-            .parse()
-            .unwrap_or_else(|_| http::Uri::from_static("https://bucket.s3.amazonaws.com/"));
-        let mut r = Request::new(body);
-        *r.method_mut() = m.parse().unwrap();
-        *r.uri_mut() = uri;
-        for (n, v) in hs {
-            if let Ok(v) = HeaderValue::from_str(&v) {
-                r.headers_mut().append(n, v);
-            }
-        }
-        r
-    })
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
-
-    #[test]
-    fn the_verifier_service_never_panics_and_refuses_garbage(request in arbitrary_request(), streaming in any::<bool>()) {
-        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        let mode = if streaming { BodyMode::Streaming } else { BodyMode::Buffered };
-        let out = runtime.block_on(send(config("s3").body_mode(mode), request));
-        // None of these requests carries a valid signature.
-        prop_assert_ne!(out.status, StatusCode::OK, "{}", out.body);
-        prop_assert!(out.code().is_some(), "{}", out.body);
-    }
 }
 
 /// The layer is axum middleware: `Router::layer`, identity through `Extension`.

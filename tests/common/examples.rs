@@ -1,6 +1,8 @@
 //! Builds an example once per test process and returns its path as cargo reports it, so a
 //! custom target dir or profile is followed. The example is built with this test binary's
-//! features, so the library is not rebuilt a second way.
+//! features, so the library is not rebuilt a second way. Shared with interop/, whose package has
+//! no features of its own (its examples depend on the crate with the features they need).
+#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -20,6 +22,7 @@ pub fn example_bin(name: &str) -> PathBuf {
     if !cfg!(debug_assertions) {
         cmd.arg("--release");
     }
+    #[allow(unexpected_cfgs)] // the interop package declares no features
     let features: Vec<&str> = [
         ("tower", cfg!(feature = "tower")),
         ("reqwest", cfg!(feature = "reqwest")),
@@ -51,4 +54,20 @@ pub fn example_bin(name: &str) -> PathBuf {
         .expect("initialized above")
         .insert(name.to_owned(), path.clone());
     path
+}
+
+/// Runs an example with `args` and returns its standard output; it must exit 0.
+pub fn run_example(name: &str, args: &[&str]) -> String {
+    let out = Command::new(example_bin(name))
+        .args(args)
+        .output()
+        .expect("example runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "example {name} failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
 }

@@ -11,10 +11,15 @@ use sigv4_middleware::signing::{
     AmzDate, ContentSha256Header, PathNormalization, SessionTokenMode, SigningSettings, UriEncoding,
 };
 
+/// The crate's `tests/data`, found from the package being tested: the crate itself, or a
+/// workspace member below it (`interop/`).
 pub fn testdata() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
-    assert!(dir.is_dir(), "test data not found at {}", dir.display());
-    dir
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .ancestors()
+        .map(|dir| dir.join("tests/data"))
+        .find(|dir| dir.join("aws-signing-test-suite").is_dir())
+        .unwrap_or_else(|| panic!("tests/data not found in or above {}", manifest_dir.display()))
 }
 
 /// Expected files are compared without trailing line ends and with CRLF read as LF.

@@ -2,7 +2,6 @@
 //! (reqwest-middleware and the tower layer under hyper-util's client), against real servers on
 //! loopback: bogus `Date` headers on clock-skew refusals, presigned URLs sent through the
 //! signing client, redirects to another origin, error bodies that stall.
-#![cfg(feature = "reqwest")]
 
 #[path = "common/recording_server.rs"]
 mod recording_server;
@@ -357,7 +356,7 @@ async fn same_origin_redirects_follow_within_the_origin_and_stop_before_another(
     assert_eq!(elsewhere.count(), 0);
 }
 
-#[path = "common/examples.rs"]
+#[path = "../../tests/common/examples.rs"]
 mod examples;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

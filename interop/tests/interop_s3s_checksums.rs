@@ -10,7 +10,6 @@
 //! included (crc-fast), and answers `400 BadDigest` when a value differs; it answers a `GET`
 //! with the checksum it verified on upload. It writes the object before it compares, so a
 //! refused upload may still leave its bytes behind (a limit of s3s-fs, not asserted here).
-#![cfg(feature = "reqwest")]
 
 #[path = "common/reqwest_service.rs"]
 mod reqwest_service;

@@ -2,7 +2,7 @@
 //! against an in-process S3 server (s3s-fs on 127.0.0.1, which verifies every signature):
 //! a buffered PUT, a streamed 1 MiB PUT sent as signed aws-chunked, and a GET.
 //!
-//! Run: `cargo run --example tower_client --features tower`
+//! Run: `cargo run -p sigv4-interop --example tower_client`
 
 #[path = "../tests/common/s3s_server.rs"]
 mod s3s_server;

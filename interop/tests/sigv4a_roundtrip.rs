@@ -13,7 +13,7 @@ use sigv4_middleware::credentials::Credentials;
 use sigv4_middleware::verify::{StaticSecrets, VerifiedIdentity, VerifyConfig, VerifySigV4Layer};
 use tower::{Layer, ServiceExt, service_fn};
 
-#[path = "common/examples.rs"]
+#[path = "../../tests/common/examples.rs"]
 mod examples;
 
 const AKID: &str = "AKIDV4AROUNDTRIP";

@@ -1,7 +1,7 @@
 //! Signs reqwest requests with `SigV4Middleware` against an in-process S3 server (s3s-fs on
 //! 127.0.0.1, which verifies every signature): create a bucket, put, get, presign.
 //!
-//! Run: `cargo run --example reqwest_client --features reqwest`
+//! Run: `cargo run -p sigv4-interop --example reqwest_client`
 
 #[path = "../tests/common/s3s_server.rs"]
 mod s3s_server;

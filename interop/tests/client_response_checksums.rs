@@ -2,7 +2,6 @@
 //! middleware), against a loopback server that answers with a right or a wrong
 //! `x-amz-checksum-*` header: the body streams through, and a wrong one fails at its end. And
 //! against s3s-fs, whose stored bytes a refused upload can replace.
-#![cfg(feature = "reqwest")]
 
 #[path = "common/recording_server.rs"]
 mod recording_server;

@@ -1,7 +1,6 @@
 //! Both client adapters with retries (reqwest-retry, tower's retry) and clock-skew correction,
 //! against small local servers that record every request; what tracing sees while signing;
 //! the awscurl example end to end against s3s-fs; the awscurl host inference table.
-#![cfg(feature = "reqwest")]
 
 #[path = "common/recording_server.rs"]
 mod recording_server;
@@ -765,7 +764,7 @@ fn awscurl_infers_service_and_region_from_aws_host_names() {
     }
 }
 
-#[path = "common/examples.rs"]
+#[path = "../../tests/common/examples.rs"]
 mod examples;
 
 fn awscurl_binary() -> std::path::PathBuf {

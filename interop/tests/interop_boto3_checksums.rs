@@ -6,9 +6,8 @@
 //! prove which payload form boto3 really sent.
 //!
 //! Needs `python3` with boto3 and `cryptography` (both installed with moto by `.ci/run`).
-#![cfg(feature = "verify")]
 
-#[path = "common/raw_http.rs"]
+#[path = "../../tests/common/raw_http.rs"]
 mod raw_http;
 
 use std::sync::{Arc, Mutex};

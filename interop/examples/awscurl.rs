@@ -1,7 +1,7 @@
 //! `awscurl`: curl for AWS, on top of `SigV4Middleware`.
 //!
 //! ```text
-//! cargo run --example awscurl --features reqwest -- [-X METHOD] [-H 'Name: value']...
+//! cargo run -p sigv4-interop --example awscurl -- [-X METHOD] [-H 'Name: value']...
 //!     [-d DATA | --data-binary @FILE] [-T FILE] [--service S] [--region R] [--profile NAME]
 //!     [--presign SECONDS] [--unsigned-payload] [--sigv4a [--region-set R1,R2]]
 //!     [--checksum-algorithm CRC32|CRC32C|CRC64NVME|SHA1|SHA256]
@@ -17,7 +17,7 @@
 //!   `AWS_DEFAULT_REGION`.
 //! - `-d DATA` (or `-d @FILE`, `--data-binary @FILE`) sends bytes, POST by default; `-T FILE`
 //!   streams a file, PUT by default, in constant memory (signed aws-chunked under S3 rules).
-//! - `--sigv4a` (built with the `sigv4a` feature) signs with SigV4a for `--region-set`
+//! - `--sigv4a` signs with SigV4a for `--region-set`
 //!   (default: the region), as multi-region access points and global endpoints require;
 //!   uploads are then buffered or sent with `--unsigned-payload` (no signed aws-chunked).
 //! - Flexible checksums follow the AWS SDKs' settings: `AWS_REQUEST_CHECKSUM_CALCULATION` /
@@ -244,9 +244,6 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
         return Err(format!(
             "--checksum-algorithm needs a body to upload: -d or -T ({USAGE})"
         ));
-    }
-    if out.sigv4a && !cfg!(feature = "sigv4a") {
-        return Err("--sigv4a needs the example built with the `sigv4a` feature".to_owned());
     }
     Ok(out)
 }
@@ -477,7 +474,6 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     if args.verbose {
         let _ = tracing::subscriber::set_global_default(verbose::Stderr);
     }
-    #[cfg(feature = "sigv4a")]
     let region_set = args
         .sigv4a
         .then(|| args.region_set.clone().unwrap_or_else(|| region.clone()));
@@ -489,7 +485,6 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     let builder = Signer::builder(region, service)
         .credentials_provider(credentials)
         .checksums(checksums.clone());
-    #[cfg(feature = "sigv4a")]
     let builder = match region_set {
         Some(set) => builder.sigv4a(set),
         None => builder,

@@ -3,7 +3,6 @@
 //! and the right body is accepted and the object keeps that checksum; another body, or the
 //! request without the checksum headers, is refused. Then awscurl's checksum options and
 //! settings end to end against s3s-fs.
-#![cfg(feature = "reqwest")]
 
 #[path = "common/s3s_server.rs"]
 mod s3s_server;
@@ -194,15 +193,10 @@ async fn headers_naming_another_checksum_are_refused_before_signing() {
 
 // ---------------------------------------------------------------------------------------------
 // awscurl
-
-#[cfg(feature = "providers")]
-#[path = "common/examples.rs"]
+#[path = "../../tests/common/examples.rs"]
 mod examples;
-#[cfg(feature = "providers")]
 #[path = "common/recording_server.rs"]
 mod recording_server;
-
-#[cfg(feature = "providers")]
 mod awscurl {
     use super::*;
     use super::{examples, recording_server};

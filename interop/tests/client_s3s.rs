@@ -1,7 +1,6 @@
 //! Both client adapters (reqwest-middleware and the tower layer under hyper-util's client)
 //! against s3s-fs, a third-party S3 server that verifies header signatures, payload hashes,
 //! aws-chunked chunk signatures and presigned URLs.
-#![cfg(feature = "reqwest")]
 
 #[path = "common/s3s_client.rs"]
 mod s3s_client;
