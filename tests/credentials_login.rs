@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use sigv4_middleware::credentials::{CredentialsError, LoginProvider, ProvideCredentials, ProviderEnv};
 use signin_server::{Answer, SigninServer, make_proof};
+use sigv4_middleware::credentials::{CredentialsError, LoginProvider, ProvideCredentials, ProviderEnv};
 
 const SESSION: &str = "arn:aws:iam::0123456789012:user/Admin";
 // aws-config's test keys (login/dpop.rs and login/cache.rs).
@@ -33,7 +33,12 @@ fn rfc3339(t: SystemTime) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// A cache document as the CLI writes it, expiring `expires_in` from now (negative: in the past).
@@ -109,7 +114,10 @@ async fn server(answer: Answer) -> SigninServer {
 async fn cached_credentials_still_valid_are_used_without_a_call() {
     let s = server(Answer::Tokens { expires_in: 900 }).await;
     let setup = setup(cache_doc(600, KEY_A).to_string().as_bytes());
-    let creds = provider(&setup.home, &s.base, "default", &[]).provide_credentials().await.unwrap();
+    let creds = provider(&setup.home, &s.base, "default", &[])
+        .provide_credentials()
+        .await
+        .unwrap();
     assert_eq!(creds.access_key_id(), "ASIACACHED");
     assert_eq!(creds.secret_access_key(), CACHED_SECRET);
     assert_eq!(creds.session_token(), Some(CACHED_SESSION_TOKEN));
@@ -151,7 +159,10 @@ async fn near_expiry_credentials_are_refreshed_with_a_verified_dpop_proof_and_wr
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&setup.file).unwrap().permissions().mode() & 0o777, 0o640);
+        assert_eq!(
+            std::fs::metadata(&setup.file).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
     }
     let names: Vec<_> = std::fs::read_dir(setup.file.parent().unwrap()).unwrap().collect();
     assert_eq!(names.len(), 1, "no temporary file left beside the cache file");
@@ -166,8 +177,14 @@ async fn two_refreshes_use_different_jti_and_the_rotated_refresh_token() {
     // Answers valid for one minute only, so the next provider refreshes again.
     let s = server(Answer::Tokens { expires_in: 60 }).await;
     let setup = setup(cache_doc(120, KEY_A).to_string().as_bytes());
-    let first = provider(&setup.home, &s.base, "default", &[]).provide_credentials().await.unwrap();
-    let second = provider(&setup.home, &s.base, "default", &[]).provide_credentials().await.unwrap();
+    let first = provider(&setup.home, &s.base, "default", &[])
+        .provide_credentials()
+        .await
+        .unwrap();
+    let second = provider(&setup.home, &s.base, "default", &[])
+        .provide_credentials()
+        .await
+        .unwrap();
     assert_eq!(first.access_key_id(), "ASIAREFRESHED1");
     assert_eq!(second.access_key_id(), "ASIAREFRESHED2");
     let calls = s.calls();
@@ -198,7 +215,10 @@ async fn refresh_failure_with_still_valid_credentials_serves_them() {
     .await;
     let doc = cache_doc(120, KEY_A).to_string();
     let setup = setup(doc.as_bytes());
-    let creds = provider(&setup.home, &s.base, "default", &[]).provide_credentials().await.unwrap();
+    let creds = provider(&setup.home, &s.base, "default", &[])
+        .provide_credentials()
+        .await
+        .unwrap();
     assert_eq!(creds.access_key_id(), "ASIACACHED");
     assert_eq!(s.calls().len(), 1);
     assert_eq!(std::fs::read_to_string(&setup.file).unwrap(), doc, "file untouched");
@@ -225,7 +245,10 @@ async fn expired_session_is_a_clear_error_naming_the_file_and_aws_login() {
     })
     .await;
     let setup = setup(cache_doc(-60, KEY_A).to_string().as_bytes());
-    let e = provider(&setup.home, &s.base, "dev", &[]).provide_credentials().await.unwrap_err();
+    let e = provider(&setup.home, &s.base, "dev", &[])
+        .provide_credentials()
+        .await
+        .unwrap_err();
     assert_says_run_aws_login(&e, &setup.file, "dev");
     assert!(e.to_string().contains("session has expired"), "{e}");
     assert!(e.to_string().contains("TOKEN_EXPIRED"), "{e}");
@@ -240,7 +263,10 @@ async fn changed_password_is_a_clear_error_naming_the_file_and_aws_login() {
     })
     .await;
     let setup = setup(cache_doc(-60, KEY_A).to_string().as_bytes());
-    let e = provider(&setup.home, &s.base, "default", &[]).provide_credentials().await.unwrap_err();
+    let e = provider(&setup.home, &s.base, "default", &[])
+        .provide_credentials()
+        .await
+        .unwrap_err();
     assert_says_run_aws_login(&e, &setup.file, "default");
     assert!(e.to_string().contains("password changed"), "{e}");
 }
@@ -250,7 +276,10 @@ async fn missing_cache_file_says_to_run_aws_login() {
     let s = server(Answer::Tokens { expires_in: 900 }).await;
     let setup = setup(b"{}");
     std::fs::remove_file(&setup.file).unwrap();
-    let e = provider(&setup.home, &s.base, "dev", &[]).provide_credentials().await.unwrap_err();
+    let e = provider(&setup.home, &s.base, "dev", &[])
+        .provide_credentials()
+        .await
+        .unwrap_err();
     assert_says_run_aws_login(&e, &setup.file, "dev");
     assert!(s.calls().is_empty());
 }
@@ -259,21 +288,30 @@ async fn missing_cache_file_says_to_run_aws_login() {
 async fn malformed_json_names_the_file_and_field() {
     let s = server(Answer::Tokens { expires_in: 900 }).await;
     let setup = setup(b"{\"accessToken\": ");
-    let e = provider(&setup.home, &s.base, "dev", &[]).provide_credentials().await.unwrap_err();
+    let e = provider(&setup.home, &s.base, "dev", &[])
+        .provide_credentials()
+        .await
+        .unwrap_err();
     assert_says_run_aws_login(&e, &setup.file, "dev");
     assert!(e.to_string().contains("invalid JSON"), "{e}");
 
     let mut doc = cache_doc(600, KEY_A);
     doc.as_object_mut().unwrap().remove("dpopKey");
     std::fs::write(&setup.file, doc.to_string()).unwrap();
-    let e = provider(&setup.home, &s.base, "dev", &[]).provide_credentials().await.unwrap_err();
+    let e = provider(&setup.home, &s.base, "dev", &[])
+        .provide_credentials()
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("missing field `dpopKey`"), "{e}");
     assert!(e.to_string().contains(&setup.file.display().to_string()), "{e}");
 
     let mut doc = cache_doc(600, KEY_A);
     doc["accessToken"]["expiresAt"] = json!("tomorrow");
     std::fs::write(&setup.file, doc.to_string()).unwrap();
-    let e = provider(&setup.home, &s.base, "dev", &[]).provide_credentials().await.unwrap_err();
+    let e = provider(&setup.home, &s.base, "dev", &[])
+        .provide_credentials()
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("`accessToken.expiresAt`"), "{e}");
     assert!(s.calls().is_empty());
 }
@@ -310,15 +348,24 @@ async fn secrets_never_appear_in_debug_or_errors() {
         assert!(!shown.contains(secret), "{secret} shown in {shown}");
     }
     // A key that does not parse is not quoted either.
-    let mut doc = cache_doc(-60, "-----BEGIN EC PRIVATE KEY-----\nNOTAKEY-SECRET\n-----END EC PRIVATE KEY-----\n");
+    let mut doc = cache_doc(
+        -60,
+        "-----BEGIN EC PRIVATE KEY-----\nNOTAKEY-SECRET\n-----END EC PRIVATE KEY-----\n",
+    );
     doc["refreshToken"] = json!(REFRESH_TOKEN);
     std::fs::write(&setup.file, doc.to_string()).unwrap();
-    let e = provider(&setup.home, &s.base, "default", &[]).provide_credentials().await.unwrap_err();
+    let e = provider(&setup.home, &s.base, "default", &[])
+        .provide_credentials()
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("dpopKey"), "{e}");
     assert!(!format!("{e} {e:?}").contains("SECRET"), "{e}");
     // The served credentials' Debug hides secret and token.
     let setup = self::setup(cache_doc(600, KEY_A).to_string().as_bytes());
-    let creds = provider(&setup.home, &s.base, "default", &[]).provide_credentials().await.unwrap();
+    let creds = provider(&setup.home, &s.base, "default", &[])
+        .provide_credentials()
+        .await
+        .unwrap();
     assert!(!format!("{creds:?}").contains("SECRET"));
 }
 
@@ -340,10 +387,26 @@ async fn a_tampered_dpop_proof_is_refused_by_the_test_server() {
             .send()
     };
     let cases = [
-        ("another key", make_proof(KEY_B, KEY_B, &url, now, "j1"), "jwk is not the session's key"),
-        ("forged signature", make_proof(KEY_B, KEY_A, &url, now, "j2"), "signature does not verify"),
-        ("other url", make_proof(KEY_A, KEY_A, "http://127.0.0.1:1/v1/token", now, "j3"), "htu"),
-        ("stale", make_proof(KEY_A, KEY_A, &url, now - 3600, "j4"), "iat not recent"),
+        (
+            "another key",
+            make_proof(KEY_B, KEY_B, &url, now, "j1"),
+            "jwk is not the session's key",
+        ),
+        (
+            "forged signature",
+            make_proof(KEY_B, KEY_A, &url, now, "j2"),
+            "signature does not verify",
+        ),
+        (
+            "other url",
+            make_proof(KEY_A, KEY_A, "http://127.0.0.1:1/v1/token", now, "j3"),
+            "htu",
+        ),
+        (
+            "stale",
+            make_proof(KEY_A, KEY_A, &url, now - 3600, "j4"),
+            "iat not recent",
+        ),
     ];
     for (name, proof, why) in cases {
         let r = send(proof).await.unwrap();
@@ -360,7 +423,10 @@ async fn a_tampered_dpop_proof_is_refused_by_the_test_server() {
     // And the provider, given a cache whose key is not the session's, is refused too.
     let s = server(Answer::Tokens { expires_in: 900 }).await;
     let setup = setup(cache_doc(-60, KEY_B).to_string().as_bytes());
-    let e = provider(&setup.home, &s.base, "default", &[]).provide_credentials().await.unwrap_err();
+    let e = provider(&setup.home, &s.base, "default", &[])
+        .provide_credentials()
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("invalid DPoP proof"), "{e}");
     assert_eq!(s.calls()[0].proof, Err("jwk is not the session's key".to_owned()));
 }

@@ -23,7 +23,11 @@ pub(crate) fn service_endpoint(
 /// `{region}.signin.{partition domain}` rather than `signin.{region}.amazonaws.com` (the
 /// service model's `partitionSpecialCases`: `aws.amazon.com`, `amazonaws.cn`,
 /// `amazonaws-us-gov.com`). `None` when nothing is configured and there is no region.
-pub(crate) fn signin_endpoint(env: &ProviderEnv, profile_endpoint: Option<&str>, region: Option<&str>) -> Option<String> {
+pub(crate) fn signin_endpoint(
+    env: &ProviderEnv,
+    profile_endpoint: Option<&str>,
+    region: Option<&str>,
+) -> Option<String> {
     configured_endpoint(env, "SIGNIN", profile_endpoint).or_else(|| {
         let region = region?.trim();
         let domain = if region.starts_with("cn-") {

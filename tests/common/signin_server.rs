@@ -137,7 +137,11 @@ async fn token(State(inner): State<Arc<Mutex<Inner>>>, headers: HeaderMap, uri: 
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or_default();
     let htu = format!("http://{host}{}", uri.path());
-    let proof = headers.get("dpop").and_then(|h| h.to_str().ok()).unwrap_or_default().to_owned();
+    let proof = headers
+        .get("dpop")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
     let (jti, verdict) = match verify(&s, &proof, &htu) {
         Ok(jti) => (Some(jti), Ok(())),
         Err(e) => (None, Err(e)),
@@ -148,7 +152,12 @@ async fn token(State(inner): State<Arc<Mutex<Inner>>>, headers: HeaderMap, uri: 
         proof: verdict.clone(),
     });
     if let Err(why) = verdict {
-        return error(400, "ValidationException", "INVALID_REQUEST", &format!("invalid DPoP proof: {why}"));
+        return error(
+            400,
+            "ValidationException",
+            "INVALID_REQUEST",
+            &format!("invalid DPoP proof: {why}"),
+        );
     }
     s.seen_jti.insert(jti.unwrap());
     let content_type = headers.get("content-type").and_then(|h| h.to_str().ok());
@@ -160,7 +169,12 @@ async fn token(State(inner): State<Arc<Mutex<Inner>>>, headers: HeaderMap, uri: 
         return error(400, "ValidationException", "INVALID_REQUEST", "malformed request");
     }
     if body["refreshToken"] != s.refresh_token.as_str() {
-        return error(401, "AccessDeniedException", "TOKEN_EXPIRED", "Refresh token is invalid or expired");
+        return error(
+            401,
+            "AccessDeniedException",
+            "TOKEN_EXPIRED",
+            "Refresh token is invalid or expired",
+        );
     }
     match s.answer.clone() {
         Answer::Error {

@@ -55,9 +55,12 @@ fn malformed(what: impl Into<String>) -> Malformed {
 
 /// The member of `object` named `name`, ignoring case.
 fn member<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    object
-        .get(name)
-        .or_else(|| object.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
+    object.get(name).or_else(|| {
+        object
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    })
 }
 
 fn string<'a>(object: &'a Map<String, Value>, name: &str, path: &str) -> Result<&'a str, Malformed> {
@@ -87,8 +90,8 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<CachedLogin, Malformed> {
     // Required by aws-config too; written back unchanged.
     string(access, "accountId", "accessToken.accountId")?;
     let expires_text = string(access, "expiresAt", "accessToken.expiresAt")?;
-    let expires_at = parse_rfc3339(expires_text)
-        .ok_or_else(|| malformed("`accessToken.expiresAt` is not an RFC 3339 timestamp"))?;
+    let expires_at =
+        parse_rfc3339(expires_text).ok_or_else(|| malformed("`accessToken.expiresAt` is not an RFC 3339 timestamp"))?;
     let refresh_token = Zeroizing::new(string(&document, "refreshToken", "refreshToken")?.to_owned());
     let client_id = string(&document, "clientId", "clientId")?.to_owned();
     let dpop_key = Zeroizing::new(string(&document, "dpopKey", "dpopKey")?.replace("\\n", "\n"));
@@ -164,7 +167,8 @@ mod tests {
     #[test]
     fn cache_file_names_are_the_sha256_of_the_trimmed_session_as_in_aws_config() {
         let env = ProviderEnv::from_vars([("HOME", "/home/someuser")]);
-        let expected = "/home/someuser/.aws/login/cache/36db1d138ff460920374e4c3d8e01f53f9f73537e89c88d639f68393df0e2726.json";
+        let expected =
+            "/home/someuser/.aws/login/cache/36db1d138ff460920374e4c3d8e01f53f9f73537e89c88d639f68393df0e2726.json";
         for session in [
             "arn:aws:iam::0123456789012:user/Admin",
             "  arn:aws:iam::0123456789012:user/Admin  ",

@@ -45,7 +45,10 @@ impl DpopKey {
         let point = self.key.verifying_key().to_sec1_point(false);
         // An uncompressed SEC1 point is 0x04 || x (32 bytes) || y (32 bytes).
         let bytes = point.as_bytes();
-        (URL_SAFE_NO_PAD.encode(&bytes[1..33]), URL_SAFE_NO_PAD.encode(&bytes[33..65]))
+        (
+            URL_SAFE_NO_PAD.encode(&bytes[1..33]),
+            URL_SAFE_NO_PAD.encode(&bytes[33..65]),
+        )
     }
 
     /// The `DPoP` header value for a `POST` to `htu` at `now`, with the unique id `jti`.
@@ -78,7 +81,14 @@ pub(crate) fn new_jti() -> Option<String> {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h = hex::encode(b);
-    Some(format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..]))
+    Some(format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    ))
 }
 
 #[cfg(test)]

@@ -15,7 +15,9 @@ use std::time::{Duration, SystemTime};
 
 use super::endpoint::signin_endpoint;
 use super::time::format_rfc3339;
-use super::{Credentials, CredentialsError, ProvideCredentials, ProvideCredentialsFuture, ProviderEnv, cache_file, transport};
+use super::{
+    Credentials, CredentialsError, ProvideCredentials, ProvideCredentialsFuture, ProviderEnv, cache_file, transport,
+};
 use cache::{CachedLogin, show};
 use dpop::DpopKey;
 use token::{RefreshError, Refreshed};
@@ -149,7 +151,12 @@ impl LoginProvider {
         }
     }
 
-    fn serve_unless_expired(&self, login: CachedLogin, path: &Path, why: &str) -> Result<Credentials, CredentialsError> {
+    fn serve_unless_expired(
+        &self,
+        login: CachedLogin,
+        path: &Path,
+        why: &str,
+    ) -> Result<Credentials, CredentialsError> {
         if login.expires_at > SystemTime::now() {
             return Ok(login.credentials);
         }
@@ -165,7 +172,10 @@ impl LoginProvider {
 
     fn cache_path(&self) -> Result<PathBuf, CredentialsError> {
         let Some(session) = &self.inner.login_session else {
-            return Err(self.error(CredentialsError::invalid_configuration, "`login_session` is empty".into()));
+            return Err(self.error(
+                CredentialsError::invalid_configuration,
+                "`login_session` is empty".into(),
+            ));
         };
         cache::path(&self.inner.env, session).ok_or_else(|| {
             self.error(

@@ -125,7 +125,10 @@ mod tests {
 
     #[test]
     fn the_token_url_is_the_endpoint_and_v1_token() {
-        assert_eq!(token_url("https://us-east-1.signin.aws.amazon.com"), "https://us-east-1.signin.aws.amazon.com/v1/token");
+        assert_eq!(
+            token_url("https://us-east-1.signin.aws.amazon.com"),
+            "https://us-east-1.signin.aws.amazon.com/v1/token"
+        );
         assert_eq!(token_url("http://127.0.0.1:1/"), "http://127.0.0.1:1/v1/token");
     }
 }
