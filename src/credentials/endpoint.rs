@@ -22,7 +22,7 @@ pub(crate) fn service_endpoint(
 /// (`AWS_ENDPOINT_URL_SIGNIN`, ...), else the regional data-plane host, which is named
 /// `{region}.signin.{partition domain}` rather than `signin.{region}.amazonaws.com` (the
 /// service model's `partitionSpecialCases`: `aws.amazon.com`, `amazonaws.cn`,
-/// `amazonaws-us-gov.com`). `None` when nothing is configured and there is no region.
+/// `amazonaws-us-gov.com`, and the ISO partitions' hosts). `None` when nothing is configured and there is no region.
 pub(crate) fn signin_endpoint(
     env: &ProviderEnv,
     profile_endpoint: Option<&str>,
@@ -34,6 +34,10 @@ pub(crate) fn signin_endpoint(
             "amazonaws.cn"
         } else if region.starts_with("us-gov-") {
             "amazonaws-us-gov.com"
+        } else if region.starts_with("us-isob-") {
+            "sc2shome.sgov.gov"
+        } else if region.starts_with("us-iso-") {
+            "c2shome.ic.gov"
         } else {
             "aws.amazon.com"
         };
@@ -109,6 +113,8 @@ mod tests {
             ("us-east-1", "https://us-east-1.signin.aws.amazon.com"),
             ("cn-north-1", "https://cn-north-1.signin.amazonaws.cn"),
             ("us-gov-west-1", "https://us-gov-west-1.signin.amazonaws-us-gov.com"),
+            ("us-iso-east-1", "https://us-iso-east-1.signin.c2shome.ic.gov"),
+            ("us-isob-east-1", "https://us-isob-east-1.signin.sc2shome.sgov.gov"),
         ] {
             assert_eq!(signin_endpoint(&env, None, Some(region)).as_deref(), Some(url));
         }
