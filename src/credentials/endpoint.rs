@@ -18,6 +18,33 @@ pub(crate) fn service_endpoint(
         .unwrap_or_else(|| format!("https://{host_prefix}.{region}.{}", aws_domain(region)))
 }
 
+/// The sign-in service's endpoint (`aws login` refreshes): a configured one
+/// (`AWS_ENDPOINT_URL_SIGNIN`, ...), else the regional data-plane host, which is named
+/// `{region}.signin.{partition domain}` rather than `signin.{region}.amazonaws.com` (the
+/// service model's `partitionSpecialCases`: `aws.amazon.com`, `amazonaws.cn`,
+/// `amazonaws-us-gov.com`, and the ISO partitions' hosts). `None` when nothing is configured and there is no region.
+pub(crate) fn signin_endpoint(
+    env: &ProviderEnv,
+    profile_endpoint: Option<&str>,
+    region: Option<&str>,
+) -> Option<String> {
+    configured_endpoint(env, "SIGNIN", profile_endpoint).or_else(|| {
+        let region = region?.trim();
+        let domain = if region.starts_with("cn-") {
+            "amazonaws.cn"
+        } else if region.starts_with("us-gov-") {
+            "amazonaws-us-gov.com"
+        } else if region.starts_with("us-isob-") {
+            "sc2shome.sgov.gov"
+        } else if region.starts_with("us-iso-") {
+            "c2shome.ic.gov"
+        } else {
+            "aws.amazon.com"
+        };
+        Some(format!("https://{region}.signin.{domain}"))
+    })
+}
+
 /// `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`, then `profile_endpoint`, unless
 /// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`.
 fn configured_endpoint(env: &ProviderEnv, service: &str, profile_endpoint: Option<&str>) -> Option<String> {
@@ -77,5 +104,22 @@ mod tests {
             service_endpoint(&env, "SSO", None, "portal.sso", "cn-north-1"),
             "https://portal.sso.cn-north-1.amazonaws.com.cn"
         );
+    }
+
+    #[test]
+    fn signin_endpoints_follow_the_service_models_partition_hosts() {
+        let env = ProviderEnv::from_vars::<[(&str, &str); 0], _, _>([]);
+        for (region, url) in [
+            ("us-east-1", "https://us-east-1.signin.aws.amazon.com"),
+            ("cn-north-1", "https://cn-north-1.signin.amazonaws.cn"),
+            ("us-gov-west-1", "https://us-gov-west-1.signin.amazonaws-us-gov.com"),
+            ("us-iso-east-1", "https://us-iso-east-1.signin.c2shome.ic.gov"),
+            ("us-isob-east-1", "https://us-isob-east-1.signin.sc2shome.sgov.gov"),
+        ] {
+            assert_eq!(signin_endpoint(&env, None, Some(region)).as_deref(), Some(url));
+        }
+        assert_eq!(signin_endpoint(&env, None, None), None);
+        let env = ProviderEnv::from_vars([("AWS_ENDPOINT_URL_SIGNIN", "http://127.0.0.1:9")]);
+        assert_eq!(signin_endpoint(&env, None, None).as_deref(), Some("http://127.0.0.1:9"));
     }
 }

@@ -29,6 +29,8 @@ mod env;
 #[cfg(feature = "providers")]
 mod imds;
 #[cfg(feature = "providers")]
+mod login;
+#[cfg(feature = "providers")]
 mod process;
 pub mod profile;
 mod provider_env;
@@ -71,6 +73,9 @@ pub use container::{ContainerProvider, ContainerProviderBuilder};
 #[cfg(feature = "providers")]
 #[cfg_attr(docsrs, doc(cfg(feature = "providers")))]
 pub use imds::{ImdsProvider, ImdsProviderBuilder};
+#[cfg(feature = "providers")]
+#[cfg_attr(docsrs, doc(cfg(feature = "providers")))]
+pub use login::{LoginProvider, LoginProviderBuilder};
 #[cfg(feature = "providers")]
 #[cfg_attr(docsrs, doc(cfg(feature = "providers")))]
 pub use process::{MAX_PROCESS_OUTPUT, ProcessProvider};

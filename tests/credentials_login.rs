@@ -1,0 +1,432 @@
+//! `aws login` credentials (`LoginProvider`) against a local sign-in service that verifies every
+//! DPoP proof (tests/common/signin_server.rs).
+
+#[path = "common/signin_server.rs"]
+mod signin_server;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use signin_server::{Answer, SigninServer, make_proof};
+use sigv4_middleware::credentials::{CredentialsError, LoginProvider, ProvideCredentials, ProviderEnv};
+
+const SESSION: &str = "arn:aws:iam::0123456789012:user/Admin";
+// aws-config's test keys (login/dpop.rs and login/cache.rs).
+const KEY_A: &str = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBMB/RwQERsVoqWRQG4zK8CnaAa5dfrpbm+9tFdBh3z4oAoGCCqGSM49\nAwEHoUQDQgAEWb1VLi1EA2hJaTz4yYuxSELvY+1GAfL+8rUTCAdiFid87Bf6GY+s\n2+1RpqDv0RpZiDIMCrZrsAh+RK9S3QCaGA==\n-----END EC PRIVATE KEY-----\n";
+const KEY_B: &str = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIFDZHUzOG1Pzq+6F0mjMlOSp1syN9LRPBuHMoCFXTcXhoAoGCCqGSM49\nAwEHoUQDQgAE9qhj+KtcdHj1kVgwxWWWw++tqoh7H7UHs7oXh8jBbgF47rrYGC+t\ndjiIaHK3dBvvdE7MGj5HsepzLm3Kj91bqA==\n-----END EC PRIVATE KEY-----\n";
+const REFRESH_TOKEN: &str = "refresh-token-0-SECRET";
+const CACHED_SECRET: &str = "cached-secret-SECRET";
+const CACHED_SESSION_TOKEN: &str = "cached-session-token-SECRET";
+
+fn rfc3339(t: SystemTime) -> String {
+    // Seconds since the epoch to a UTC timestamp (civil-from-days, Howard Hinnant).
+    let secs = t.duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// A cache document as the CLI writes it, expiring `expires_in` from now (negative: in the past).
+fn cache_doc(expires_in: i64, key: &str) -> Value {
+    let now = SystemTime::now();
+    let expires = if expires_in >= 0 {
+        now + Duration::from_secs(expires_in as u64)
+    } else {
+        now - Duration::from_secs(expires_in.unsigned_abs())
+    };
+    json!({
+        "accessToken": {
+            "accessKeyId": "ASIACACHED",
+            "secretAccessKey": CACHED_SECRET,
+            "sessionToken": CACHED_SESSION_TOKEN,
+            "accountId": "012345678901",
+            "expiresAt": rfc3339(expires),
+        },
+        "tokenType": "aws_sigv4",
+        "refreshToken": REFRESH_TOKEN,
+        "idToken": "id-token-kept",
+        "clientId": "arn:aws:signin:::devtools/same-device",
+        "dpopKey": key,
+        "somethingNew": {"kept": true},
+    })
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    home: PathBuf,
+    file: PathBuf,
+}
+
+/// A home directory with the session's cache file holding `doc` (mode 0640, to see it kept).
+fn setup(doc: &[u8]) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().to_path_buf();
+    let cache = home.join(".aws/login/cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    let file = cache.join(format!("{}.json", hex::encode(Sha256::digest(SESSION.as_bytes()))));
+    std::fs::write(&file, doc).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+    }
+    Setup { _dir: dir, home, file }
+}
+
+fn provider(home: &Path, endpoint: &str, profile: &str, extra: &[(&str, &str)]) -> LoginProvider {
+    let mut vars = vec![
+        ("HOME".to_owned(), home.display().to_string()),
+        ("AWS_ENDPOINT_URL_SIGNIN".to_owned(), endpoint.to_owned()),
+    ];
+    vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    LoginProvider::builder()
+        .env(ProviderEnv::from_vars(vars))
+        .profile_name(profile.to_owned())
+        .login_session(SESSION.to_owned())
+        .region(Some("us-east-1".to_owned()))
+        .build()
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+async fn server(answer: Answer) -> SigninServer {
+    SigninServer::start(KEY_A, REFRESH_TOKEN, answer).await
+}
+
+#[tokio::test]
+async fn cached_credentials_still_valid_are_used_without_a_call() {
+    let s = server(Answer::Tokens { expires_in: 900 }).await;
+    let setup = setup(cache_doc(600, KEY_A).to_string().as_bytes());
+    let creds = provider(&setup.home, &s.base, "default", &[])
+        .provide_credentials()
+        .await
+        .unwrap();
+    assert_eq!(creds.access_key_id(), "ASIACACHED");
+    assert_eq!(creds.secret_access_key(), CACHED_SECRET);
+    assert_eq!(creds.session_token(), Some(CACHED_SESSION_TOKEN));
+    assert!(s.calls().is_empty());
+}
+
+#[tokio::test]
+async fn near_expiry_credentials_are_refreshed_with_a_verified_dpop_proof_and_written_back() {
+    let s = server(Answer::Tokens { expires_in: 900 }).await;
+    let setup = setup(cache_doc(120, KEY_A).to_string().as_bytes());
+    let p = provider(&setup.home, &s.base, "dev", &[]);
+    let before = SystemTime::now();
+    let creds = p.provide_credentials().await.unwrap();
+    assert_eq!(creds.access_key_id(), "ASIAREFRESHED1");
+    assert_eq!(creds.secret_access_key(), "refreshed-secret-1");
+    assert_eq!(creds.session_token(), Some("refreshed-session-1"));
+    let expiry = creds.expiry().unwrap();
+    assert!(expiry >= before + Duration::from_secs(899) && expiry <= SystemTime::now() + Duration::from_secs(900));
+
+    let calls = s.calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].proof, Ok(()));
+    assert_eq!(
+        calls[0].body,
+        json!({"clientId": "arn:aws:signin:::devtools/same-device", "grantType": "refresh_token", "refreshToken": REFRESH_TOKEN})
+    );
+
+    let written = read_json(&setup.file);
+    assert_eq!(written["accessToken"]["accessKeyId"], "ASIAREFRESHED1");
+    assert_eq!(written["accessToken"]["secretAccessKey"], "refreshed-secret-1");
+    assert_eq!(written["accessToken"]["sessionToken"], "refreshed-session-1");
+    assert_eq!(written["accessToken"]["accountId"], "012345678901");
+    assert_eq!(written["accessToken"]["expiresAt"], rfc3339(expiry));
+    assert_eq!(written["refreshToken"], "refresh-token-1");
+    assert_eq!(written["idToken"], "id-token-kept");
+    assert_eq!(written["dpopKey"], KEY_A);
+    assert_eq!(written["clientId"], "arn:aws:signin:::devtools/same-device");
+    assert_eq!(written["somethingNew"], json!({"kept": true}));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&setup.file).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+    }
+    let names: Vec<_> = std::fs::read_dir(setup.file.parent().unwrap()).unwrap().collect();
+    assert_eq!(names.len(), 1, "no temporary file left beside the cache file");
+
+    // The new credentials are good for 15 minutes: no second call.
+    assert_eq!(p.provide_credentials().await.unwrap().access_key_id(), "ASIAREFRESHED1");
+    assert_eq!(s.calls().len(), 1);
+}
+
+#[tokio::test]
+async fn two_refreshes_use_different_jti_and_the_rotated_refresh_token() {
+    // Answers valid for one minute only, so the next provider refreshes again.
+    let s = server(Answer::Tokens { expires_in: 60 }).await;
+    let setup = setup(cache_doc(120, KEY_A).to_string().as_bytes());
+    let first = provider(&setup.home, &s.base, "default", &[])
+        .provide_credentials()
+        .await
+        .unwrap();
+    let second = provider(&setup.home, &s.base, "default", &[])
+        .provide_credentials()
+        .await
+        .unwrap();
+    assert_eq!(first.access_key_id(), "ASIAREFRESHED1");
+    assert_eq!(second.access_key_id(), "ASIAREFRESHED2");
+    let calls = s.calls();
+    assert_eq!(calls.len(), 2);
+    assert!(calls.iter().all(|c| c.proof.is_ok()));
+    assert_ne!(calls[0].jti, calls[1].jti);
+    assert_eq!(calls[1].body["refreshToken"], "refresh-token-1");
+}
+
+#[tokio::test]
+async fn at_most_one_refresh_per_30_seconds() {
+    let s = server(Answer::Tokens { expires_in: 60 }).await;
+    let setup = setup(cache_doc(120, KEY_A).to_string().as_bytes());
+    let p = provider(&setup.home, &s.base, "default", &[]);
+    assert_eq!(p.provide_credentials().await.unwrap().access_key_id(), "ASIAREFRESHED1");
+    // Still within five minutes of expiry, but refreshed just now: served from the file.
+    assert_eq!(p.provide_credentials().await.unwrap().access_key_id(), "ASIAREFRESHED1");
+    assert_eq!(s.calls().len(), 1);
+}
+
+#[tokio::test]
+async fn refresh_failure_with_still_valid_credentials_serves_them() {
+    let s = server(Answer::Error {
+        status: 500,
+        error_type: "InternalServerException",
+        code: "server_error",
+    })
+    .await;
+    let doc = cache_doc(120, KEY_A).to_string();
+    let setup = setup(doc.as_bytes());
+    let creds = provider(&setup.home, &s.base, "default", &[])
+        .provide_credentials()
+        .await
+        .unwrap();
+    assert_eq!(creds.access_key_id(), "ASIACACHED");
+    assert_eq!(s.calls().len(), 1);
+    assert_eq!(std::fs::read_to_string(&setup.file).unwrap(), doc, "file untouched");
+}
+
+fn assert_says_run_aws_login(e: &CredentialsError, file: &Path, profile: &str) {
+    let text = e.to_string();
+    assert!(text.contains(&file.display().to_string()), "{text}");
+    assert!(text.contains(&format!("profile `{profile}`")), "{text}");
+    let command = if profile == "default" {
+        "`aws login`".to_owned()
+    } else {
+        format!("`aws login --profile {profile}`")
+    };
+    assert!(text.contains(&command), "{text}");
+}
+
+#[tokio::test]
+async fn expired_session_is_a_clear_error_naming_the_file_and_aws_login() {
+    let s = server(Answer::Error {
+        status: 401,
+        error_type: "AccessDeniedException",
+        code: "TOKEN_EXPIRED",
+    })
+    .await;
+    let setup = setup(cache_doc(-60, KEY_A).to_string().as_bytes());
+    let e = provider(&setup.home, &s.base, "dev", &[])
+        .provide_credentials()
+        .await
+        .unwrap_err();
+    assert_says_run_aws_login(&e, &setup.file, "dev");
+    assert!(e.to_string().contains("session has expired"), "{e}");
+    assert!(e.to_string().contains("TOKEN_EXPIRED"), "{e}");
+}
+
+#[tokio::test]
+async fn changed_password_is_a_clear_error_naming_the_file_and_aws_login() {
+    let s = server(Answer::Error {
+        status: 403,
+        error_type: "AccessDeniedException",
+        code: "USER_CREDENTIALS_CHANGED",
+    })
+    .await;
+    let setup = setup(cache_doc(-60, KEY_A).to_string().as_bytes());
+    let e = provider(&setup.home, &s.base, "default", &[])
+        .provide_credentials()
+        .await
+        .unwrap_err();
+    assert_says_run_aws_login(&e, &setup.file, "default");
+    assert!(e.to_string().contains("password changed"), "{e}");
+}
+
+#[tokio::test]
+async fn missing_cache_file_says_to_run_aws_login() {
+    let s = server(Answer::Tokens { expires_in: 900 }).await;
+    let setup = setup(b"{}");
+    std::fs::remove_file(&setup.file).unwrap();
+    let e = provider(&setup.home, &s.base, "dev", &[])
+        .provide_credentials()
+        .await
+        .unwrap_err();
+    assert_says_run_aws_login(&e, &setup.file, "dev");
+    assert!(s.calls().is_empty());
+}
+
+#[tokio::test]
+async fn malformed_json_names_the_file_and_field() {
+    let s = server(Answer::Tokens { expires_in: 900 }).await;
+    let setup = setup(b"{\"accessToken\": ");
+    let e = provider(&setup.home, &s.base, "dev", &[])
+        .provide_credentials()
+        .await
+        .unwrap_err();
+    assert_says_run_aws_login(&e, &setup.file, "dev");
+    assert!(e.to_string().contains("invalid JSON"), "{e}");
+
+    let mut doc = cache_doc(600, KEY_A);
+    doc.as_object_mut().unwrap().remove("dpopKey");
+    std::fs::write(&setup.file, doc.to_string()).unwrap();
+    let e = provider(&setup.home, &s.base, "dev", &[])
+        .provide_credentials()
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("missing field `dpopKey`"), "{e}");
+    assert!(e.to_string().contains(&setup.file.display().to_string()), "{e}");
+
+    let mut doc = cache_doc(600, KEY_A);
+    doc["accessToken"]["expiresAt"] = json!("tomorrow");
+    std::fs::write(&setup.file, doc.to_string()).unwrap();
+    let e = provider(&setup.home, &s.base, "dev", &[])
+        .provide_credentials()
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("`accessToken.expiresAt`"), "{e}");
+    assert!(s.calls().is_empty());
+}
+
+#[tokio::test]
+async fn aws_login_cache_directory_is_honoured() {
+    let s = server(Answer::Tokens { expires_in: 900 }).await;
+    let setup = setup(cache_doc(600, KEY_A).to_string().as_bytes());
+    let other = tempfile::tempdir().unwrap();
+    let moved = other.path().join(setup.file.file_name().unwrap());
+    std::fs::rename(&setup.file, &moved).unwrap();
+    let dir = other.path().display().to_string();
+    let creds = provider(&setup.home, &s.base, "default", &[("AWS_LOGIN_CACHE_DIRECTORY", &dir)])
+        .provide_credentials()
+        .await
+        .unwrap();
+    assert_eq!(creds.access_key_id(), "ASIACACHED");
+}
+
+#[tokio::test]
+async fn secrets_never_appear_in_debug_or_errors() {
+    let s = server(Answer::Error {
+        status: 401,
+        error_type: "AccessDeniedException",
+        code: "TOKEN_EXPIRED",
+    })
+    .await;
+    let setup = setup(cache_doc(-60, KEY_A).to_string().as_bytes());
+    let p = provider(&setup.home, &s.base, "default", &[]);
+    let e = p.provide_credentials().await.unwrap_err();
+    let key_body = KEY_A.lines().nth(1).unwrap();
+    let shown = format!("{p:?} {e} {e:?}");
+    for secret in [REFRESH_TOKEN, CACHED_SECRET, CACHED_SESSION_TOKEN, key_body, "SECRET"] {
+        assert!(!shown.contains(secret), "{secret} shown in {shown}");
+    }
+    // A key that does not parse is not quoted either.
+    let mut doc = cache_doc(
+        -60,
+        "-----BEGIN EC PRIVATE KEY-----\nNOTAKEY-SECRET\n-----END EC PRIVATE KEY-----\n",
+    );
+    doc["refreshToken"] = json!(REFRESH_TOKEN);
+    std::fs::write(&setup.file, doc.to_string()).unwrap();
+    let e = provider(&setup.home, &s.base, "default", &[])
+        .provide_credentials()
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("dpopKey"), "{e}");
+    assert!(!format!("{e} {e:?}").contains("SECRET"), "{e}");
+    // The served credentials' Debug hides secret and token.
+    let setup = self::setup(cache_doc(600, KEY_A).to_string().as_bytes());
+    let creds = provider(&setup.home, &s.base, "default", &[])
+        .provide_credentials()
+        .await
+        .unwrap();
+    assert!(!format!("{creds:?}").contains("SECRET"));
+}
+
+/// The server's DPoP checks are real: proofs with another key, a forged signature, another URL
+/// or a replayed jti are refused; one made right is accepted.
+#[tokio::test]
+async fn a_tampered_dpop_proof_is_refused_by_the_test_server() {
+    let s = server(Answer::Tokens { expires_in: 900 }).await;
+    let url = format!("{}/v1/token", s.base);
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let body = json!({"clientId": "arn:aws:signin:::devtools/same-device", "grantType": "refresh_token", "refreshToken": REFRESH_TOKEN}).to_string();
+    let client = reqwest::Client::new();
+    let send = |proof: String| {
+        client
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("dpop", proof)
+            .body(body.clone())
+            .send()
+    };
+    let cases = [
+        (
+            "another key",
+            make_proof(KEY_B, KEY_B, &url, now, "j1"),
+            "jwk is not the session's key",
+        ),
+        (
+            "forged signature",
+            make_proof(KEY_B, KEY_A, &url, now, "j2"),
+            "signature does not verify",
+        ),
+        (
+            "other url",
+            make_proof(KEY_A, KEY_A, "http://127.0.0.1:1/v1/token", now, "j3"),
+            "htu",
+        ),
+        (
+            "stale",
+            make_proof(KEY_A, KEY_A, &url, now - 3600, "j4"),
+            "iat not recent",
+        ),
+    ];
+    for (name, proof, why) in cases {
+        let r = send(proof).await.unwrap();
+        assert_eq!(r.status(), 400, "{name}");
+        let text = r.text().await.unwrap();
+        assert!(text.contains(why), "{name}: {text}");
+    }
+    let good = make_proof(KEY_A, KEY_A, &url, now, "j5");
+    assert_eq!(send(good.clone()).await.unwrap().status(), 200);
+    let replay = send(good).await.unwrap();
+    assert_eq!(replay.status(), 400);
+    assert!(replay.text().await.unwrap().contains("jti replayed"));
+
+    // And the provider, given a cache whose key is not the session's, is refused too.
+    let s = server(Answer::Tokens { expires_in: 900 }).await;
+    let setup = setup(cache_doc(-60, KEY_B).to_string().as_bytes());
+    let e = provider(&setup.home, &s.base, "default", &[])
+        .provide_credentials()
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("invalid DPoP proof"), "{e}");
+    assert_eq!(s.calls()[0].proof, Err("jwk is not the session's key".to_owned()));
+}
