@@ -6,7 +6,8 @@
 use super::ProviderEnv;
 
 /// The endpoint for the service whose SDK environment suffix is `service` (`STS`, `SSO`,
-/// `SSO_OIDC`, `SIGNIN`): a configured one, else `https://{host_prefix}.{region}.{domain}`.
+/// `SSO_OIDC`): a configured one, else `https://{host_prefix}.{region}.{domain}`. (The sign-in
+/// service's hosts are named the other way round: [`signin_endpoint`].)
 pub(crate) fn service_endpoint(
     env: &ProviderEnv,
     service: &str,
@@ -96,8 +97,8 @@ mod tests {
             ("AWS_ENDPOINT_URL", "http://x"),
         ]);
         assert_eq!(
-            service_endpoint(&env, "SIGNIN", Some("http://p"), "signin", "us-west-2"),
-            "https://signin.us-west-2.amazonaws.com"
+            service_endpoint(&env, "STS", Some("http://p"), "sts", "us-west-2"),
+            "https://sts.us-west-2.amazonaws.com"
         );
         let env = ProviderEnv::from_vars::<[(&str, &str); 0], _, _>([]);
         assert_eq!(
