@@ -463,7 +463,10 @@ mod tests {
             "[sso-session other]\nsso_region = y\n",
         )
         .unwrap();
-        assert_eq!(s.sso_session("dev").unwrap().get("sso_start_url"), Some("https://a/start"));
+        assert_eq!(
+            s.sso_session("dev").unwrap().get("sso_start_url"),
+            Some("https://a/start")
+        );
         assert_eq!(s.profile("dev").unwrap().get("sso_start_url"), None);
         assert!(s.sso_session("other").is_none());
         // In the credentials file, `[sso-session other]` is a profile (an odd name, but its own).
