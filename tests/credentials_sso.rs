@@ -38,7 +38,12 @@ fn rfc3339(t: SystemTime) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 fn in_secs(s: i64) -> String {
@@ -150,7 +155,14 @@ fn assert_role_credentials(c: &sigv4_middleware::credentials::Credentials) {
 }
 
 fn assert_no_secret(text: &str) {
-    for secret in [ACCESS_TOKEN, REFRESH_TOKEN, CLIENT_SECRET, ROLE_SECRET, "issued-access-token", "issued-refresh-token"] {
+    for secret in [
+        ACCESS_TOKEN,
+        REFRESH_TOKEN,
+        CLIENT_SECRET,
+        ROLE_SECRET,
+        "issued-access-token",
+        "issued-refresh-token",
+    ] {
         assert!(!text.contains(secret), "{secret} leaked: {text}");
     }
 }
@@ -174,7 +186,11 @@ async fn valid_cached_token_gets_role_credentials_without_refresh() {
     assert_eq!(calls[0].operation, "GetRoleCredentials");
     assert_eq!(calls[0].bearer.as_deref(), Some(ACCESS_TOKEN));
     assert_eq!(calls[0].query, format!("account_id={ACCOUNT}&role_name={ROLE}"));
-    assert_eq!(std::fs::read(home.token_file("corp")).unwrap(), before, "the file is untouched");
+    assert_eq!(
+        std::fs::read(home.token_file("corp")).unwrap(),
+        before,
+        "the file is untouched"
+    );
 }
 
 #[tokio::test]
@@ -202,7 +218,10 @@ async fn token_near_expiry_is_refreshed_and_written_back() {
     );
     let file = home.read_token("corp");
     assert_eq!(file["accessToken"], "issued-access-token-1");
-    assert_eq!(file["refreshToken"], "issued-refresh-token-1", "the rotated refresh token is kept");
+    assert_eq!(
+        file["refreshToken"], "issued-refresh-token-1",
+        "the rotated refresh token is kept"
+    );
     assert_eq!(file["clientId"], "client-id-1");
     assert_eq!(file["clientSecret"], CLIENT_SECRET);
     assert_eq!(file["startUrl"], START_URL);
@@ -210,7 +229,10 @@ async fn token_near_expiry_is_refreshed_and_written_back() {
     assert_eq!(file["cliOnlyField"], json!({"kept": true}), "unknown fields are kept");
     let expires_at = file["expiresAt"].as_str().unwrap();
     let (lo, hi) = (in_secs(3590), in_secs(3610));
-    assert!(lo.as_str() <= expires_at && expires_at <= hi.as_str(), "{expires_at} not in [{lo}, {hi}]");
+    assert!(
+        lo.as_str() <= expires_at && expires_at <= hi.as_str(),
+        "{expires_at} not in [{lo}, {hi}]"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -235,7 +257,11 @@ async fn refresh_failure_with_a_still_valid_token_serves_the_cached_token() {
         server.calls_of("GetRoleCredentials")[0].bearer.as_deref(),
         Some(ACCESS_TOKEN)
     );
-    assert_eq!(std::fs::read(home.token_file("corp")).unwrap(), before, "the file is untouched");
+    assert_eq!(
+        std::fs::read(home.token_file("corp")).unwrap(),
+        before,
+        "the file is untouched"
+    );
 }
 
 #[tokio::test]
@@ -251,7 +277,10 @@ async fn expired_session_is_a_clear_error_naming_profile_file_and_command() {
     assert!(text.contains(&path.display().to_string()), "{text}");
     assert!(text.contains("run `aws sso login --profile my-sso`"), "{text}");
     assert!(text.contains("expired at") && text.contains("invalid_grant"), "{text}");
-    assert!(server.calls_of("GetRoleCredentials").is_empty(), "no call with an expired token");
+    assert!(
+        server.calls_of("GetRoleCredentials").is_empty(),
+        "no call with an expired token"
+    );
 
     // A session the portal no longer knows (signed out elsewhere): UnauthorizedException.
     let home = Home::new(&session_config("corp"));
@@ -273,7 +302,10 @@ async fn legacy_form_reads_the_start_url_cache_and_never_refreshes() {
     assert!(server.calls_of("CreateToken").is_empty());
     home.write_token(START_URL, &token_json(-1));
     let text = error_of(&home.provider("legacy", &server)).await.to_string();
-    assert!(text.contains("expired at") && text.contains("run `aws sso login --profile legacy`"), "{text}");
+    assert!(
+        text.contains("expired at") && text.contains("run `aws sso login --profile legacy`"),
+        "{text}"
+    );
     assert!(server.calls_of("CreateToken").is_empty());
 }
 
@@ -284,7 +316,10 @@ async fn missing_cache_file_says_to_sign_in() {
     let e = error_of(&home.provider("my-sso", &server)).await;
     let text = e.to_string();
     let path = home.token_file("corp");
-    assert!(text.contains(&format!("no cached SSO token at {}", path.display())), "{text}");
+    assert!(
+        text.contains(&format!("no cached SSO token at {}", path.display())),
+        "{text}"
+    );
     assert!(text.contains("run `aws sso login --profile my-sso`"), "{text}");
     assert!(server.calls().is_empty());
 }
@@ -298,12 +333,18 @@ async fn malformed_cache_file_names_the_file_and_the_field() {
     let e = error_of(&home.provider("my-sso", &server)).await;
     assert_eq!(e.kind(), CredentialsErrorKind::InvalidConfiguration);
     let text = e.to_string();
-    assert!(text.contains(&path.display().to_string()) && text.contains("malformed JSON"), "{text}");
+    assert!(
+        text.contains(&path.display().to_string()) && text.contains("malformed JSON"),
+        "{text}"
+    );
     let mut bad = token_json(3600);
     bad["expiresAt"] = json!("next tuesday");
     home.write_token("corp", &bad);
     let text = error_of(&home.provider("my-sso", &server)).await.to_string();
-    assert!(text.contains(&path.display().to_string()) && text.contains("`expiresAt`"), "{text}");
+    assert!(
+        text.contains(&path.display().to_string()) && text.contains("`expiresAt`"),
+        "{text}"
+    );
     let mut bad = token_json(3600);
     bad.as_object_mut().unwrap().remove("accessToken");
     home.write_token("corp", &bad);

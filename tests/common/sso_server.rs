@@ -130,7 +130,10 @@ impl SsoServer {
 fn error(status: StatusCode, code: &str, body: Value) -> Response {
     (
         status,
-        [("x-amzn-errortype", code.to_owned()), ("content-type", "application/json".to_owned())],
+        [
+            ("x-amzn-errortype", code.to_owned()),
+            ("content-type", "application/json".to_owned()),
+        ],
         body.to_string(),
     )
         .into_response()
@@ -197,7 +200,13 @@ async fn create_token(State(inner): State<Arc<Mutex<Inner>>>, body: Bytes) -> Re
         bearer: None,
         body: parsed.clone(),
     });
-    let field = |k: &str| parsed.as_ref().and_then(|v| v.get(k)).and_then(Value::as_str).map(str::to_owned);
+    let field = |k: &str| {
+        parsed
+            .as_ref()
+            .and_then(|v| v.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
     if field("grantType").as_deref() != Some("refresh_token") {
         return error(
             StatusCode::BAD_REQUEST,

@@ -249,7 +249,7 @@ impl SsoProvider {
         };
         let client = transport::client(CONNECT_TIMEOUT, c.timeout, false, NAME)?;
         let endpoint = service_endpoint(&c.env, "SSO_OIDC", c.endpoint_url.as_deref(), "oidc", &c.region);
-        match oidc::create_token(&client, &endpoint, ctx, grant).await {
+        match oidc::create_token(&client, &endpoint, grant).await {
             Ok(new) => {
                 let token = token.refreshed(new, now, &c.region, &c.start_url);
                 let mut json = token.to_json();
@@ -265,10 +265,10 @@ impl SsoProvider {
                 Ok(token)
             }
             Err(e) if !token.is_expired_at(now) => {
-                tracing::warn!(error = %e, "refreshing the SSO token failed; using the cached token until it expires");
+                tracing::warn!(error = %e, file = %ctx.path.display(), "refreshing the SSO token failed; using the cached token until it expires");
                 Ok(token)
             }
-            Err(e) => Err(expired(ctx, &token, &format!(" and refreshing it failed ({e})"))),
+            Err(e) => Err(expired(ctx, &token, &format!(", and refreshing it failed: {e}"))),
         }
     }
 }
@@ -334,49 +334,60 @@ fn expired(ctx: &Ctx, token: &CachedToken, why: &str) -> CredentialsError {
     )
 }
 
-/// The error for a portal or OIDC error answer: the service's error code (`__type`, `error`,
-/// else one named after the status) and message. A refused token (HTTP 401, `InvalidGrant`,
-/// `ExpiredToken`) says to sign in again.
-fn service_error(ctx: &Ctx, what: &str, url: &str, status: u16, body: &[u8]) -> CredentialsError {
-    let json: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
-    let field = |k: &str| json.get(k).and_then(serde_json::Value::as_str).map(str::to_owned);
-    // restJson codes may carry a namespace (`aws.sso#X`) or a URL suffix (`X:http://...`).
-    let code = field("__type")
-        .or_else(|| field("error"))
-        .or_else(|| field("code"))
-        .map(|c| {
-            let c = c.rsplit('#').next().unwrap_or_default();
-            c.split(':').next().unwrap_or_default().to_owned()
-        })
-        .unwrap_or_else(|| status_code_name(status).to_owned());
-    let message = field("message")
-        .or_else(|| field("Message"))
-        .or_else(|| field("error_description"))
-        .unwrap_or_default();
-    let refused = status == 401
-        || [
-            "UnauthorizedException",
-            "InvalidGrantException",
-            "ExpiredTokenException",
-            "invalid_grant",
-        ]
-        .contains(&code.as_str());
-    let hint = if refused {
-        format!(
-            "; the token in {} was refused (session expired or revoked): run `{}`",
-            ctx.path.display(),
-            ctx.login
-        )
-    } else {
-        String::new()
-    };
-    ctx.error(
-        CredentialsErrorKind::ProviderFailed,
-        format!(
-            "{what} at {url}: {code} (HTTP {status}) {}{hint}",
-            truncate(&message, 300)
-        ),
-    )
+/// A portal or OIDC error answer: the service's error code (`__type`, `error`, else the one
+/// the APIs document for the status) and message, and whether it refused the token (HTTP 401,
+/// `InvalidGrant`, `ExpiredToken`: the session is over).
+struct ServiceFailure {
+    detail: String,
+    refused: bool,
+}
+
+impl ServiceFailure {
+    fn of(what: &str, url: &str, status: u16, body: &[u8]) -> Self {
+        let json: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+        let field = |k: &str| json.get(k).and_then(serde_json::Value::as_str).map(str::to_owned);
+        // restJson codes may carry a namespace (`aws.sso#X`) or a URL suffix (`X:http://...`).
+        let code = field("__type")
+            .or_else(|| field("error"))
+            .or_else(|| field("code"))
+            .map(|c| {
+                let c = c.rsplit('#').next().unwrap_or_default();
+                c.split(':').next().unwrap_or_default().to_owned()
+            })
+            .unwrap_or_else(|| status_code_name(status).to_owned());
+        let message = field("message")
+            .or_else(|| field("Message"))
+            .or_else(|| field("error_description"))
+            .unwrap_or_default();
+        let refused = status == 401
+            || [
+                "UnauthorizedException",
+                "InvalidGrantException",
+                "ExpiredTokenException",
+                "invalid_grant",
+            ]
+            .contains(&code.as_str());
+        let detail = format!("{what} at {url}: {code} (HTTP {status}) {}", truncate(&message, 300));
+        Self {
+            detail: detail.trim_end().to_owned(),
+            refused,
+        }
+    }
+}
+
+impl Ctx {
+    /// The error for a failed call; a refused token says to sign in again.
+    fn service_error(&self, f: ServiceFailure) -> CredentialsError {
+        let hint = match f.refused {
+            true => format!(
+                "; the token in {} was refused (session expired or revoked): run `{}`",
+                self.path.display(),
+                self.login
+            ),
+            false => String::new(),
+        };
+        self.error(CredentialsErrorKind::ProviderFailed, format!("{}{hint}", f.detail))
+    }
 }
 
 /// The error the SSO APIs document for a status, when the body names none.
@@ -420,14 +431,14 @@ mod tests {
             path: PathBuf::from("/h/.aws/sso/cache/x.json"),
             login: "aws sso login --profile p".into(),
         };
-        let e = service_error(
-            &ctx,
-            "SSO OIDC CreateToken",
-            "http://o/token",
-            400,
-            br#"{"error":"invalid_grant","error_description":"Refresh token has expired"}"#,
-        )
-        .to_string();
+        let e = ctx
+            .service_error(ServiceFailure::of(
+                "SSO OIDC CreateToken",
+                "http://o/token",
+                400,
+                br#"{"error":"invalid_grant","error_description":"Refresh token has expired"}"#,
+            ))
+            .to_string();
         assert!(
             e.contains("invalid_grant") && e.contains("Refresh token has expired"),
             "{e}"
@@ -436,26 +447,26 @@ mod tests {
             e.contains("run `aws sso login --profile p`") && e.contains("/h/.aws/sso/cache/x.json"),
             "{e}"
         );
-        let e = service_error(
-            &ctx,
-            "SSO GetRoleCredentials",
-            "http://p",
-            401,
-            br#"{"message":"Session token not found or invalid"}"#,
-        )
-        .to_string();
+        let e = ctx
+            .service_error(ServiceFailure::of(
+                "SSO GetRoleCredentials",
+                "http://p",
+                401,
+                br#"{"message":"Session token not found or invalid"}"#,
+            ))
+            .to_string();
         assert!(
             e.contains("UnauthorizedException (HTTP 401) Session token not found"),
             "{e}"
         );
-        let e = service_error(
-            &ctx,
-            "SSO GetRoleCredentials",
-            "http://p",
-            403,
-            br#"{"__type":"aws.sso#ForbiddenException","message":"No access"}"#,
-        )
-        .to_string();
+        let e = ctx
+            .service_error(ServiceFailure::of(
+                "SSO GetRoleCredentials",
+                "http://p",
+                403,
+                br#"{"__type":"aws.sso#ForbiddenException","message":"No access"}"#,
+            ))
+            .to_string();
         assert!(
             e.contains("ForbiddenException (HTTP 403) No access") && !e.contains("sso login"),
             "{e}"

@@ -4,10 +4,8 @@
 use serde_json::Value;
 use zeroize::Zeroizing;
 
+use super::ServiceFailure;
 use super::token::RefreshGrant;
-use super::{Ctx, NAME, service_error};
-use crate::credentials::CredentialsError;
-use crate::credentials::CredentialsErrorKind;
 use crate::credentials::transport;
 
 /// A `CreateToken` answer.
@@ -19,13 +17,14 @@ pub(super) struct NewToken {
     pub(super) refresh_token: Option<Zeroizing<String>>,
 }
 
-/// Exchanges the refresh token for a new access token at `endpoint` (the SSO OIDC origin).
+/// Exchanges the refresh token for a new access token at `endpoint` (the SSO OIDC origin). The
+/// error says what failed, without the caller's context (the caller decides whether a failed
+/// refresh is an error at all).
 pub(super) async fn create_token(
     client: &reqwest::Client,
     endpoint: &str,
-    ctx: &Ctx,
     grant: &RefreshGrant,
-) -> Result<NewToken, CredentialsError> {
+) -> Result<NewToken, String> {
     let url = format!("{}/token", endpoint.trim_end_matches('/'));
     let body = request_body(grant);
     let request = client
@@ -34,25 +33,11 @@ pub(super) async fn create_token(
         .body(body.to_vec());
     let response = transport::send(request, &format!("SSO OIDC CreateToken at {url}"))
         .await
-        .map_err(|f| {
-            let message = f.message.clone();
-            ctx.error(f.into_error(NAME, CredentialsErrorKind::ProviderFailed).kind(), message)
-        })?;
+        .map_err(|f| f.message)?;
     if !response.is_success() {
-        return Err(service_error(
-            ctx,
-            "SSO OIDC CreateToken",
-            &url,
-            response.status,
-            &response.body,
-        ));
+        return Err(ServiceFailure::of("SSO OIDC CreateToken", &url, response.status, &response.body).detail);
     }
-    parse_answer(&response.body).map_err(|m| {
-        ctx.error(
-            CredentialsErrorKind::ProviderFailed,
-            format!("SSO OIDC CreateToken at {url}: {m}"),
-        )
-    })
+    parse_answer(&response.body).map_err(|m| format!("SSO OIDC CreateToken at {url}: {m}"))
 }
 
 /// `{"clientId", "clientSecret", "grantType": "refresh_token", "refreshToken"}`, in a buffer

@@ -6,7 +6,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 
-use super::{Ctx, NAME, service_error};
+use super::{Ctx, NAME, ServiceFailure};
 use crate::credentials::transport;
 use crate::credentials::{Credentials, CredentialsError, CredentialsErrorKind};
 
@@ -50,13 +50,12 @@ pub(super) async fn get_role_credentials(
             ctx.error(f.into_error(NAME, CredentialsErrorKind::ProviderFailed).kind(), message)
         })?;
     if !response.is_success() {
-        return Err(service_error(
-            ctx,
+        return Err(ctx.service_error(ServiceFailure::of(
             "SSO GetRoleCredentials",
             &url,
             response.status,
             &response.body,
-        ));
+        )));
     }
     parse_answer(&response.body).map_err(|m| {
         ctx.error(
