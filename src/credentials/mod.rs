@@ -7,7 +7,7 @@
 //! - With the `providers` feature: the shared files ([`profile`], [`ProfileProvider`]), STS
 //!   ([`AssumeRoleProvider`], [`WebIdentityProvider`]), the container endpoint
 //!   ([`ContainerProvider`]), EC2 instance metadata ([`ImdsProvider`]), `credential_process`
-//!   ([`ProcessProvider`]), the SDKs' default chain ([`DefaultCredentialsChain`],
+//!   ([`ProcessProvider`]), IAM Identity Center ([`SsoProvider`]), the SDKs' default chain ([`DefaultCredentialsChain`],
 //!   [`default_provider`]) and the refreshing [`CachedProvider`].
 //! - [`provide_credentials_fn`] makes a provider of a closure ([`ProvideCredentialsFn`]), for
 //!   sources of your own.
@@ -36,6 +36,8 @@ pub mod profile;
 mod provider_env;
 mod provider_fn;
 mod redact;
+#[cfg(feature = "providers")]
+mod sso;
 #[cfg(feature = "providers")]
 mod sts;
 pub(crate) mod time;
@@ -84,6 +86,9 @@ pub use process::{MAX_PROCESS_OUTPUT, ProcessProvider};
 pub use profile::{ProfileProvider, ProfileProviderBuilder};
 pub use provider_env::ProviderEnv;
 pub use provider_fn::{ProvideCredentialsFn, provide_credentials_fn};
+#[cfg(feature = "providers")]
+#[cfg_attr(docsrs, doc(cfg(feature = "providers")))]
+pub use sso::{SsoProvider, SsoProviderBuilder};
 #[cfg(feature = "providers")]
 #[cfg_attr(docsrs, doc(cfg(feature = "providers")))]
 pub use sts::{AssumeRoleProvider, StsConfig};

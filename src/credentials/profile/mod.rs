@@ -5,8 +5,8 @@
 //!
 //! Rules, as the AWS SDKs apply them:
 //! - `config` sections are `[default]` and `[profile NAME]` (`[profile default]` wins over
-//!   `[default]`); other sections (`[sso-session x]`, `[services x]`, bare `[x]`) are ignored.
-//!   `credentials` sections are `[NAME]`.
+//!   `[default]`); `[sso-session NAME]` sections are kept apart ([`ProfileSet::sso_session`]);
+//!   other sections (`[services x]`, bare `[x]`) are ignored. `credentials` sections are `[NAME]`.
 //! - For a key set in both files, the credentials file wins; within a file, the later line wins.
 //! - Comments are lines starting with `#` or `;`, and text after ` #` / ` ;` (preceded by
 //!   whitespace) at the end of a line. Indented lines continue the previous value.

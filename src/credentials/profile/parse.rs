@@ -142,12 +142,14 @@ impl fmt::Debug for ShownValue<'_> {
     }
 }
 
-/// All profiles of the config and credentials files.
+/// All profiles of the config and credentials files, and the config file's
+/// `[sso-session NAME]` sections.
 ///
 /// `Debug` never shows a secret (see [`Profile`]).
 #[derive(Debug, Clone, Default)]
 pub struct ProfileSet {
     profiles: BTreeMap<String, Profile>,
+    sso_sessions: BTreeMap<String, Profile>,
 }
 
 impl ProfileSet {
@@ -160,8 +162,9 @@ impl ProfileSet {
         let mut set = ProfileSet::default();
         for (kind, path, text) in sources {
             let mut sections = parse_file(kind, path, text)?;
-            if kind == FileKind::Config && sections.iter().any(|s| s.name == "default" && !s.bare_default) {
-                sections.retain(|s| !(s.name == "default" && s.bare_default));
+            let is_default = |s: &Section| s.kind == SectionKind::Profile && s.name == "default";
+            if kind == FileKind::Config && sections.iter().any(|s| is_default(s) && !s.bare_default) {
+                sections.retain(|s| !(is_default(s) && s.bare_default));
             }
             for s in sections {
                 set.merge(s);
@@ -170,9 +173,13 @@ impl ProfileSet {
         Ok(set)
     }
 
-    /// Adds a section's properties to its profile; a key read later wins.
+    /// Adds a section's properties to its profile (or sso-session); a key read later wins.
     fn merge(&mut self, s: Section) {
-        let profile = self.profiles.entry(s.name.clone()).or_insert_with(|| Profile {
+        let sections = match s.kind {
+            SectionKind::Profile => &mut self.profiles,
+            SectionKind::SsoSession => &mut self.sso_sessions,
+        };
+        let profile = sections.entry(s.name.clone()).or_insert_with(|| Profile {
             name: s.name.clone(),
             location: s.location.clone(),
             properties: BTreeMap::new(),
@@ -187,6 +194,12 @@ impl ProfileSet {
         self.profiles.get(name)
     }
 
+    /// An `[sso-session NAME]` section of the config file, as a [`Profile`] named `NAME` (its
+    /// properties and their locations).
+    pub fn sso_session(&self, name: &str) -> Option<&Profile> {
+        self.sso_sessions.get(name)
+    }
+
     /// The profile names.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.profiles.keys().map(String::as_str)
@@ -198,7 +211,17 @@ impl ProfileSet {
     }
 }
 
+/// What a kept section is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SectionKind {
+    /// `[default]`, `[profile NAME]`, or a credentials file's `[NAME]`.
+    Profile,
+    /// The config file's `[sso-session NAME]`.
+    SsoSession,
+}
+
 struct Section {
+    kind: SectionKind,
     name: String,
     // A `[default]` in the config file, which `[profile default]` overrides.
     bare_default: bool,
@@ -211,9 +234,9 @@ struct Section {
 enum Current {
     /// No `[section]` yet: a property here is an error.
     Nothing,
-    /// A profile section: its properties are kept (in the last of `sections`).
+    /// A profile or sso-session section: its properties are kept (in the last of `sections`).
     Kept,
-    /// Another section (`[sso-session x]`, `[services x]`, ...): its properties are skipped.
+    /// Another section (`[services x]`, ...): its properties are skipped.
     Ignored,
 }
 
@@ -274,10 +297,15 @@ impl FileParser<'_> {
         }
         let header = rest[..end].trim();
         let (name, bare_default) = section_name(self.kind, header);
-        match name.filter(|n| valid_profile_name(n)) {
-            Some(n) => {
+        let kept = match name {
+            Some(n) => Some((SectionKind::Profile, n)),
+            None => sso_session_name(self.kind, header).map(|n| (SectionKind::SsoSession, n)),
+        };
+        match kept.filter(|(_, n)| valid_profile_name(n)) {
+            Some((kind, n)) => {
                 self.current = Current::Kept;
                 self.sections.push(Section {
+                    kind,
                     name: n.to_owned(),
                     bare_default,
                     location: self.location(line_no),
@@ -285,7 +313,7 @@ impl FileParser<'_> {
                 });
             }
             None => {
-                if !(header.starts_with("sso-session") || header.starts_with("services")) {
+                if !header.starts_with("services") {
                     tracing::warn!(file = %self.path.display(), line = line_no, section = header, "ignoring a section that is not a profile");
                 }
                 self.current = Current::Ignored;
@@ -364,6 +392,17 @@ fn section_name(kind: FileKind, header: &str) -> (Option<&str>, bool) {
     }
 }
 
+/// The session an `[sso-session NAME]` header of the config file names.
+fn sso_session_name(kind: FileKind, header: &str) -> Option<&str> {
+    match kind {
+        FileKind::Config => header
+            .strip_prefix("sso-session")
+            .filter(|n| n.starts_with(char::is_whitespace))
+            .map(str::trim),
+        FileKind::Credentials => None,
+    }
+}
+
 fn valid_profile_name(name: &str) -> bool {
     !name.is_empty()
         && name
@@ -412,5 +451,25 @@ mod tests {
             Some("max_concurrent_requests = 10\naddressing_style = path")
         );
         assert_eq!(s.names().collect::<Vec<_>>(), ["default", "dev"]);
+        let session = s.sso_session("s").unwrap();
+        assert_eq!(session.get("sso_region"), Some("x"));
+        assert_eq!(session.location_of("sso_region").unwrap().to_string(), "config:12");
+    }
+
+    #[test]
+    fn sso_sessions_are_kept_apart_from_profiles_and_only_in_the_config_file() {
+        let s = set(
+            "[sso-session dev]\nsso_start_url = https://a/start\n[profile dev]\nsso_session = dev\n[sso-session]\nx = 1\n",
+            "[sso-session other]\nsso_region = y\n",
+        )
+        .unwrap();
+        assert_eq!(
+            s.sso_session("dev").unwrap().get("sso_start_url"),
+            Some("https://a/start")
+        );
+        assert_eq!(s.profile("dev").unwrap().get("sso_start_url"), None);
+        assert!(s.sso_session("other").is_none());
+        // In the credentials file, `[sso-session other]` is a profile (an odd name, but its own).
+        assert!(s.profile("sso-session other").is_none());
     }
 }

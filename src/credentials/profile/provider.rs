@@ -9,10 +9,11 @@ use super::parse::{FileKind, Location, ProfileSet};
 #[cfg(doc)]
 use super::resolve::MAX_SOURCE_PROFILE_CHAIN;
 use super::resolve::{BaseCredentials, CredentialSource, RoleStep};
+use crate::credentials::sso::RefreshLog;
 use crate::credentials::sts::{RoleParams, StsConfig, assume_role};
 use crate::credentials::{
     ContainerProvider, Credentials, CredentialsError, CredentialsErrorKind, EnvironmentProvider, ImdsProvider,
-    ProcessProvider, ProvideCredentials, ProvideCredentialsFuture, ProviderEnv, WebIdentityProvider,
+    ProcessProvider, ProvideCredentials, ProvideCredentialsFuture, ProviderEnv, SsoProvider, WebIdentityProvider,
 };
 
 /// Credentials from the shared profile files.
@@ -25,7 +26,9 @@ use crate::credentials::{
 /// Supports static keys, `role_arn` with `source_profile` chains of up to
 /// [`MAX_SOURCE_PROFILE_CHAIN`] profiles (longer chains and cycles are reported with the
 /// chain) or `credential_source`, `external_id`, `role_session_name`,
-/// `duration_seconds`, `web_identity_token_file`, `credential_process`, and `region` /
+/// `duration_seconds`, `web_identity_token_file`, IAM Identity Center (`sso_session` with an
+/// `[sso-session]` section, or the legacy `sso_start_url` form; see [`SsoProvider`]),
+/// `credential_process`, and `region` /
 /// `endpoint_url` for STS. No profile files, or a `default` profile without credentials, is
 /// "not configured" (a chain moves on); a malformed file or a broken chain is an error.
 #[derive(Debug, Clone)]
@@ -33,6 +36,8 @@ pub struct ProfileProvider {
     env: ProviderEnv,
     profile: Option<String>,
     process_timeout: Duration,
+    // SSO token refresh attempts, kept across calls for the 30 s limit.
+    sso_refresh: RefreshLog,
 }
 
 /// Builds a [`ProfileProvider`].
@@ -70,6 +75,7 @@ impl ProfileProviderBuilder {
             process_timeout: self
                 .process_timeout
                 .unwrap_or(crate::credentials::process::DEFAULT_PROCESS_TIMEOUT),
+            sso_refresh: RefreshLog::default(),
         }
     }
 }
@@ -177,12 +183,19 @@ impl ProfileProvider {
         let (name, explicit) = self.selected_profile();
         let plan = set.resolve(&name, explicit)?;
         let sts = StsConfig::from_env(&self.env, plan.region.as_deref(), plan.endpoint_url.as_deref());
-        let base = self.base_credentials(&plan.base, &sts).await?;
+        let base = self
+            .base_credentials(&plan.base, &sts, plan.endpoint_url.as_deref())
+            .await?;
         assume_roles(&sts, base, &plan.roles).await
     }
 
     /// The credentials at the root of the chain.
-    async fn base_credentials(&self, base: &BaseCredentials, sts: &StsConfig) -> Result<Credentials, CredentialsError> {
+    async fn base_credentials(
+        &self,
+        base: &BaseCredentials,
+        sts: &StsConfig,
+        endpoint_url: Option<&str>,
+    ) -> Result<Credentials, CredentialsError> {
         match base {
             BaseCredentials::Static(c) => Ok(c.clone()),
             BaseCredentials::Process {
@@ -212,6 +225,32 @@ impl ProfileProvider {
                     "web_identity_token_file of profile `{profile}`{}",
                     at(location)
                 )))
+            }
+            BaseCredentials::Sso {
+                profile,
+                account_id,
+                role_name,
+                start_url,
+                region,
+                session,
+                location: _,
+            } => {
+                let mut p = SsoProvider::builder()
+                    .env(self.env.clone())
+                    .profile_name(profile.clone())
+                    .account_id(account_id.clone())
+                    .role_name(role_name.clone())
+                    .start_url(start_url.clone())
+                    .region(region.clone())
+                    .refresh_log(self.sso_refresh.clone());
+                if let Some(s) = session {
+                    p = p.session_name(s.clone());
+                }
+                if let Some(e) = endpoint_url {
+                    p = p.endpoint_url(e);
+                }
+                // Its errors name the profile, the token file and the command to run.
+                p.build().provide_credentials().await
             }
             BaseCredentials::Source {
                 profile,

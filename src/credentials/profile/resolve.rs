@@ -1,6 +1,6 @@
 //! How a profile gets credentials: its `source_profile` chain (with the chain cap and cycle
-//! detection), `credential_source`, `web_identity_token_file`, `credential_process` or keys,
-//! worked out without I/O into a [`ResolvedProfile`].
+//! detection), `credential_source`, `web_identity_token_file`, IAM Identity Center (SSO),
+//! `credential_process` or keys, worked out without I/O into a [`ResolvedProfile`].
 
 use std::collections::HashSet;
 use std::fmt;
@@ -36,7 +36,7 @@ impl ProfileSet {
                 return Err(walk.missing(current, explicit));
             };
             walk.visited.enter(p.name())?;
-            match walk.step(p)? {
+            match walk.step(self, p)? {
                 Link::Base(base) => break base,
                 Link::SourceProfile(source) => current = source,
             }
@@ -89,7 +89,7 @@ impl<'a> Walk<'a> {
     }
 
     /// Where profile `p` gets its credentials, in the order the SDKs look.
-    fn step(&mut self, p: &'a Profile) -> Result<Link<'a>, CredentialsError> {
+    fn step(&mut self, set: &ProfileSet, p: &'a Profile) -> Result<Link<'a>, CredentialsError> {
         let is_source = self.visited.len() > 1;
         // A source profile with keys of its own uses them even if it also has a role_arn.
         if is_source && p.get("aws_access_key_id").is_some() {
@@ -107,6 +107,9 @@ impl<'a> Walk<'a> {
                     p.at("web_identity_token_file")
                 ),
             ));
+        }
+        if let Some(sso) = sso_settings(set, p)? {
+            return Ok(Link::Base(sso));
         }
         if let Some(command) = p.get("credential_process") {
             return Ok(Link::Base(BaseCredentials::Process {
@@ -255,6 +258,103 @@ fn static_credentials(p: &Profile) -> Result<Credentials, CredentialsError> {
     Ok(c)
 }
 
+/// The profile keys that make it an IAM Identity Center (SSO) profile.
+const SSO_KEYS: [&str; 5] = [
+    "sso_session",
+    "sso_start_url",
+    "sso_region",
+    "sso_account_id",
+    "sso_role_name",
+];
+
+/// Profile `p`'s IAM Identity Center settings, if it has any: the refreshable form
+/// (`sso_session` naming an `[sso-session NAME]` section with `sso_start_url` and `sso_region`)
+/// or the legacy one (`sso_start_url` and `sso_region` in the profile), with `sso_account_id`
+/// and `sso_role_name` in both.
+fn sso_settings(set: &ProfileSet, p: &Profile) -> Result<Option<BaseCredentials>, CredentialsError> {
+    if SSO_KEYS.iter().all(|k| p.get(k).is_none()) {
+        return Ok(None);
+    }
+    let invalid = |message: String| CredentialsError::invalid_configuration(NAME, message);
+    let (start_url, region, session) = match p.get("sso_session") {
+        Some(name) => {
+            let session = set.sso_session(name).ok_or_else(|| {
+                invalid(format!(
+                    "profile `{}` has {} = {name:?} but the config file has no [sso-session {name}] section",
+                    p.name(),
+                    p.at("sso_session")
+                ))
+            })?;
+            let start_url = session_value(p, session, "sso_start_url")?;
+            let region = session_value(p, session, "sso_region")?;
+            (start_url, region, Some(name.to_owned()))
+        }
+        None => {
+            let missing = |key: &str| {
+                invalid(format!(
+                    "profile `{}` (section at {}) is an SSO profile without sso_session but has no {key} (run `aws configure sso --profile {}`)",
+                    p.name(),
+                    p.location(),
+                    p.name()
+                ))
+            };
+            let start_url = p.get("sso_start_url").ok_or_else(|| missing("sso_start_url"))?;
+            let region = p.get("sso_region").ok_or_else(|| missing("sso_region"))?;
+            (start_url.to_owned(), region.to_owned(), None)
+        }
+    };
+    let required = |key: &str| {
+        p.get(key).map(str::to_owned).ok_or_else(|| {
+            invalid(format!(
+                "profile `{}` (section at {}) uses IAM Identity Center but has no {key}",
+                p.name(),
+                p.location()
+            ))
+        })
+    };
+    Ok(Some(BaseCredentials::Sso {
+        profile: p.name().to_owned(),
+        account_id: required("sso_account_id")?,
+        role_name: required("sso_role_name")?,
+        start_url,
+        region,
+        session,
+        location: p
+            .location_of("sso_session")
+            .or_else(|| p.location_of("sso_start_url"))
+            .cloned(),
+    }))
+}
+
+/// `key` of an `[sso-session]` section, which the profile may repeat only with the same value
+/// (the AWS CLI accepts that; a different value is an error, as in botocore and aws-config).
+fn session_value(p: &Profile, session: &Profile, key: &str) -> Result<String, CredentialsError> {
+    let value = session.get(key).ok_or_else(|| {
+        CredentialsError::invalid_configuration(
+            NAME,
+            format!(
+                "[sso-session {}] (section at {}), the sso_session of profile `{}`, has no {key}",
+                session.name(),
+                session.location(),
+                p.name()
+            ),
+        )
+    })?;
+    match p.get(key) {
+        Some(own) if own != value => Err(CredentialsError::invalid_configuration(
+            NAME,
+            format!(
+                "profile `{}` sets {} to {own:?} but its [sso-session {}] sets {} to {value:?}; keep only the session's",
+                p.name(),
+                p.at(key),
+                session.name(),
+                session.at(key)
+            ),
+        )),
+        _ => Ok(value.to_owned()),
+    }
+}
+
 fn role_step(p: &Profile, role_arn: &str) -> Result<RoleStep, CredentialsError> {
     let duration_seconds = match p.get("duration_seconds") {
         None => None,
@@ -343,6 +443,24 @@ pub enum BaseCredentials {
         /// Where the token file is set.
         location: Option<Location>,
     },
+    /// IAM Identity Center (`aws sso login`): `GetRoleCredentials` with the cached SSO token.
+    Sso {
+        /// The profile that names it.
+        profile: String,
+        /// `sso_account_id`.
+        account_id: String,
+        /// `sso_role_name`.
+        role_name: String,
+        /// `sso_start_url` (of the profile or its session).
+        start_url: String,
+        /// `sso_region` (of the profile or its session): where the portal and OIDC endpoints are.
+        region: String,
+        /// `sso_session`: the refreshable form (token cached under the session name). `None` is
+        /// the legacy form (token cached under the start URL, never refreshed).
+        session: Option<String>,
+        /// Where `sso_session` (else `sso_start_url`) is set.
+        location: Option<Location>,
+    },
     /// `credential_source`.
     Source {
         /// The profile that names it.
@@ -380,6 +498,24 @@ impl fmt::Debug for BaseCredentials {
                 .field("role_arn", role_arn)
                 .field("token_file", token_file)
                 .field("session_name", session_name)
+                .field("location", location)
+                .finish(),
+            Self::Sso {
+                profile,
+                account_id,
+                role_name,
+                start_url,
+                region,
+                session,
+                location,
+            } => f
+                .debug_struct("Sso")
+                .field("profile", profile)
+                .field("account_id", account_id)
+                .field("role_name", role_name)
+                .field("start_url", start_url)
+                .field("region", region)
+                .field("session", session)
                 .field("location", location)
                 .finish(),
             Self::Source {
@@ -454,5 +590,84 @@ mod tests {
         assert_eq!(e.kind(), CredentialsErrorKind::InvalidConfiguration);
         let e = s.resolve("nope", false).unwrap_err();
         assert_eq!(e.kind(), CredentialsErrorKind::NotConfigured);
+    }
+
+    fn config(text: &str) -> ProfileSet {
+        ProfileSet::parse([(FileKind::Config, Path::new("config"), text)]).unwrap()
+    }
+
+    fn sso(s: &ProfileSet, name: &str) -> (String, String, Option<String>) {
+        match s.resolve(name, true).unwrap().base {
+            BaseCredentials::Sso {
+                start_url,
+                region,
+                session,
+                account_id,
+                role_name,
+                ..
+            } => {
+                assert_eq!((account_id.as_str(), role_name.as_str()), ("111122223333", "Dev"));
+                (start_url, region, session)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    const SESSION: &str = "[sso-session corp]\nsso_start_url = https://corp/start\nsso_region = eu-west-1\nsso_registration_scopes = sso:account:access\n";
+
+    #[test]
+    fn sso_session_form_takes_url_and_region_from_the_session() {
+        let s = config(&format!(
+            "[profile a]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Dev\n{SESSION}"
+        ));
+        assert_eq!(
+            sso(&s, "a"),
+            ("https://corp/start".into(), "eu-west-1".into(), Some("corp".into()))
+        );
+    }
+
+    #[test]
+    fn sso_legacy_form_takes_url_and_region_from_the_profile() {
+        let s = config(
+            "[profile a]\nsso_start_url = https://l/start\nsso_region = us-east-2\nsso_account_id = 111122223333\nsso_role_name = Dev\n",
+        );
+        assert_eq!(sso(&s, "a"), ("https://l/start".into(), "us-east-2".into(), None));
+    }
+
+    #[test]
+    fn sso_profile_values_that_agree_with_the_session_are_accepted_and_disagreeing_ones_refused() {
+        let s = config(&format!(
+            "[profile same]\nsso_session = corp\nsso_region = eu-west-1\nsso_account_id = 111122223333\nsso_role_name = Dev\n[profile other]\nsso_session = corp\nsso_start_url = https://elsewhere\nsso_account_id = 1\nsso_role_name = Dev\n{SESSION}"
+        ));
+        assert_eq!(sso(&s, "same").1, "eu-west-1");
+        let e = s.resolve("other", true).unwrap_err().to_string();
+        assert!(
+            e.contains("sso_start_url at config:8") && e.contains("https://elsewhere"),
+            "{e}"
+        );
+        assert!(e.contains("[sso-session corp]") && e.contains("config:12"), "{e}");
+    }
+
+    #[test]
+    fn sso_missing_settings_are_named() {
+        let s = config(&format!(
+            "[profile no-role]\nsso_session = corp\nsso_account_id = 1\n[profile no-session]\nsso_session = gone\nsso_account_id = 1\nsso_role_name = r\n[profile legacy]\nsso_start_url = https://l\nsso_account_id = 1\nsso_role_name = r\n{SESSION}[sso-session empty]\nsso_region = x\n[profile empty]\nsso_session = empty\nsso_account_id = 1\nsso_role_name = r\n"
+        ));
+        let err = |name: &str| {
+            let e = s.resolve(name, true).unwrap_err();
+            assert_eq!(e.kind(), CredentialsErrorKind::InvalidConfiguration);
+            e.to_string()
+        };
+        let e = err("no-role");
+        assert!(e.contains("`no-role`") && e.contains("no sso_role_name"), "{e}");
+        let e = err("no-session");
+        assert!(e.contains("no [sso-session gone] section"), "{e}");
+        let e = err("legacy");
+        assert!(e.contains("no sso_region"), "{e}");
+        let e = err("empty");
+        assert!(
+            e.contains("[sso-session empty]") && e.contains("no sso_start_url"),
+            "{e}"
+        );
     }
 }
