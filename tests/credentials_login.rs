@@ -1,45 +1,26 @@
 //! `aws login` credentials (`LoginProvider`) against a local sign-in service that verifies every
 //! DPoP proof (tests/common/signin_server.rs).
 
+#[path = "common/rfc3339.rs"]
+mod rfc3339;
 #[path = "common/signin_server.rs"]
 mod signin_server;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use rfc3339::rfc3339;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use signin_server::{Answer, SigninServer, make_proof};
-use sigv4_middleware::credentials::{CredentialsError, LoginProvider, ProvideCredentials, ProviderEnv};
+use signin_server::{Answer, KEY_A, KEY_B, SigninServer, make_proof};
+use sigv4_middleware::credentials::{
+    CredentialsError, LoginProvider, ProfileProvider, ProvideCredentials, ProviderEnv,
+};
 
 const SESSION: &str = "arn:aws:iam::0123456789012:user/Admin";
-// aws-config's test keys (login/dpop.rs and login/cache.rs).
-const KEY_A: &str = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBMB/RwQERsVoqWRQG4zK8CnaAa5dfrpbm+9tFdBh3z4oAoGCCqGSM49\nAwEHoUQDQgAEWb1VLi1EA2hJaTz4yYuxSELvY+1GAfL+8rUTCAdiFid87Bf6GY+s\n2+1RpqDv0RpZiDIMCrZrsAh+RK9S3QCaGA==\n-----END EC PRIVATE KEY-----\n";
-const KEY_B: &str = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIFDZHUzOG1Pzq+6F0mjMlOSp1syN9LRPBuHMoCFXTcXhoAoGCCqGSM49\nAwEHoUQDQgAE9qhj+KtcdHj1kVgwxWWWw++tqoh7H7UHs7oXh8jBbgF47rrYGC+t\ndjiIaHK3dBvvdE7MGj5HsepzLm3Kj91bqA==\n-----END EC PRIVATE KEY-----\n";
 const REFRESH_TOKEN: &str = "refresh-token-0-SECRET";
 const CACHED_SECRET: &str = "cached-secret-SECRET";
 const CACHED_SESSION_TOKEN: &str = "cached-session-token-SECRET";
-
-fn rfc3339(t: SystemTime) -> String {
-    // Seconds since the epoch to a UTC timestamp (civil-from-days, Howard Hinnant).
-    let secs = t.duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
 
 /// A cache document as the CLI writes it, expiring `expires_in` from now (negative: in the past).
 fn cache_doc(expires_in: i64, key: &str) -> Value {
@@ -169,19 +150,30 @@ async fn near_expiry_credentials_are_refreshed_with_a_verified_dpop_proof_and_wr
 
     // The new credentials are good for 15 minutes: no second call.
     assert_eq!(p.provide_credentials().await.unwrap().access_key_id(), "ASIAREFRESHED1");
+    // Nor by another provider of the same file in this process (the profile provider makes
+    // one per call).
+    let other = provider(&setup.home, &s.base, "default", &[]);
+    assert_eq!(
+        other.provide_credentials().await.unwrap().access_key_id(),
+        "ASIAREFRESHED1"
+    );
     assert_eq!(s.calls().len(), 1);
 }
 
 #[tokio::test]
 async fn two_refreshes_use_different_jti_and_the_rotated_refresh_token() {
-    // Answers valid for one minute only, so the next provider refreshes again.
     let s = server(Answer::Tokens { expires_in: 60 }).await;
     let setup = setup(cache_doc(120, KEY_A).to_string().as_bytes());
     let first = provider(&setup.home, &s.base, "default", &[])
         .provide_credentials()
         .await
         .unwrap();
-    let second = provider(&setup.home, &s.base, "default", &[])
+    // A refresh of the same file is not tried again within 30 s; a second file of the session,
+    // holding the rotated refresh token, is refreshed.
+    let mut doc = cache_doc(120, KEY_A);
+    doc["refreshToken"] = json!(s.refresh_token());
+    let again = self::setup(doc.to_string().as_bytes());
+    let second = provider(&again.home, &s.base, "default", &[])
         .provide_credentials()
         .await
         .unwrap();
@@ -347,14 +339,15 @@ async fn secrets_never_appear_in_debug_or_errors() {
     for secret in [REFRESH_TOKEN, CACHED_SECRET, CACHED_SESSION_TOKEN, key_body, "SECRET"] {
         assert!(!shown.contains(secret), "{secret} shown in {shown}");
     }
-    // A key that does not parse is not quoted either.
+    // A key that does not parse is not quoted either (another file: this one's refresh was
+    // just tried).
     let mut doc = cache_doc(
         -60,
         "-----BEGIN EC PRIVATE KEY-----\nNOTAKEY-SECRET\n-----END EC PRIVATE KEY-----\n",
     );
     doc["refreshToken"] = json!(REFRESH_TOKEN);
-    std::fs::write(&setup.file, doc.to_string()).unwrap();
-    let e = provider(&setup.home, &s.base, "default", &[])
+    let bad_key = self::setup(doc.to_string().as_bytes());
+    let e = provider(&bad_key.home, &s.base, "default", &[])
         .provide_credentials()
         .await
         .unwrap_err();
@@ -429,4 +422,34 @@ async fn a_tampered_dpop_proof_is_refused_by_the_test_server() {
         .unwrap_err();
     assert!(e.to_string().contains("invalid DPoP proof"), "{e}");
     assert_eq!(s.calls()[0].proof, Err("jwk is not the session's key".to_owned()));
+}
+
+/// A profile with `login_session` gets its credentials from the session's cache, before a
+/// `credential_process` in the same profile (the SDKs' order: SSO, login, process, keys), and
+/// its errors name the profile and the command for it.
+#[tokio::test]
+async fn profile_with_login_session_reads_the_login_cache() {
+    let s = server(Answer::Tokens { expires_in: 900 }).await;
+    let setup = setup(cache_doc(600, KEY_A).to_string().as_bytes());
+    let config = setup.home.join(".aws/config");
+    std::fs::write(
+        &config,
+        format!("[profile dev]\nlogin_session = {SESSION}\nregion = us-east-1\ncredential_process = /bin/false\n"),
+    )
+    .unwrap();
+    let profile = ProfileProvider::builder()
+        .env(ProviderEnv::from_vars([
+            ("HOME", setup.home.display().to_string()),
+            ("AWS_CONFIG_FILE", config.display().to_string()),
+            ("AWS_ENDPOINT_URL_SIGNIN", s.base.clone()),
+        ]))
+        .profile_name("dev")
+        .build();
+    let creds = profile.provide_credentials().await.unwrap();
+    assert_eq!(creds.access_key_id(), "ASIACACHED");
+    assert!(s.calls().is_empty());
+
+    std::fs::remove_file(&setup.file).unwrap();
+    let e = profile.provide_credentials().await.unwrap_err();
+    assert_says_run_aws_login(&e, &setup.file, "dev");
 }

@@ -2,12 +2,15 @@
 //! (`common/sso_server.rs`): both profile forms, the token cache file, refresh and write-back,
 //! and the errors a developer sees when the session is over.
 
+#[path = "common/rfc3339.rs"]
+mod rfc3339;
 #[path = "common/sso_server.rs"]
 mod sso_server;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use rfc3339::rfc3339;
 use serde_json::{Value, json};
 use sha1::{Digest, Sha1};
 use sigv4_middleware::credentials::{
@@ -23,28 +26,6 @@ const REFRESH_TOKEN: &str = "cached-refresh-token-SECRET-2";
 const CLIENT_SECRET: &str = "cached-client-secret-SECRET-3";
 const ROLE_SECRET: &str = "role-secret-key";
 const EXPIRATION_MS: u64 = 1_900_000_000_000;
-
-/// `t` as `YYYY-MM-DDTHH:MM:SSZ`, as the AWS CLI writes `expiresAt`.
-fn rfc3339(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).unwrap().as_secs();
-    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
 
 fn in_secs(s: i64) -> String {
     let now = SystemTime::now();
@@ -408,11 +389,14 @@ async fn secrets_are_absent_from_debug_and_errors() {
     home.write_token("corp", &token_json(-60));
     let text = error_of(&sso).await.to_string();
     assert!(text.contains("run `aws sso login --sso-session corp`"), "{text}");
+    // (Another home: this token file's refresh was just tried, and is not again for 30 s.)
     server.register_client("client-id-1", "another-secret", REFRESH_TOKEN);
-    let other = home.provider("my-sso", &server);
+    let second = Home::new(&session_config("corp"));
+    second.write_token("corp", &token_json(-60));
+    let other = second.provider("my-sso", &server);
     let text = error_of(&other).await.to_string();
     assert!(text.contains("invalid_client"), "{text}");
-    home.write_token("corp", &token_json(3600));
+    second.write_token("corp", &token_json(3600));
     server.revoke_sessions();
     error_of(&other).await;
 }

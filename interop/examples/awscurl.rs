@@ -419,14 +419,20 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         None => ChecksumPolicy::from_env_and_profile(&ProfileProvider::builder().build()).await,
     }
     .map_err(|e| e.to_string())?;
-    let profile_region = match &profile {
+    // --profile overrides credentials from the environment, as the AWS CLI does. The profile is
+    // resolved first, through the cache the requests then use: a missing or broken profile is
+    // the error to report (not whatever it would have supplied, the region, the keys), and its
+    // credentials are fetched once.
+    let (credentials, profile_region) = match &profile {
         Some(p) => {
-            // Resolve the profile first: a missing or broken one is the error to report,
-            // not whatever it would have supplied (the region, the keys).
-            p.provide_credentials().await.map_err(|e| e.to_string())?;
-            p.region().await
+            let cached = CachedProvider::new(p.clone());
+            cached.provide_credentials().await.map_err(|e| e.to_string())?;
+            (SharedCredentialsProvider::new(cached), p.region().await)
         }
-        None => None,
+        None => (
+            SharedCredentialsProvider::new(CachedProvider::new(DefaultCredentialsChain::new())),
+            None,
+        ),
     };
     let region = args
         .region
@@ -477,11 +483,6 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     let region_set = args
         .sigv4a
         .then(|| args.region_set.clone().unwrap_or_else(|| region.clone()));
-    let credentials = match profile {
-        // --profile overrides credentials from the environment, as the AWS CLI does.
-        Some(p) => SharedCredentialsProvider::new(CachedProvider::new(p)),
-        None => SharedCredentialsProvider::new(CachedProvider::new(DefaultCredentialsChain::new())),
-    };
     let builder = Signer::builder(region, service)
         .credentials_provider(credentials)
         .checksums(checksums.clone());

@@ -7,7 +7,8 @@
 //! - With the `providers` feature: the shared files ([`profile`], [`ProfileProvider`]), STS
 //!   ([`AssumeRoleProvider`], [`WebIdentityProvider`]), the container endpoint
 //!   ([`ContainerProvider`]), EC2 instance metadata ([`ImdsProvider`]), `credential_process`
-//!   ([`ProcessProvider`]), IAM Identity Center ([`SsoProvider`]), the SDKs' default chain ([`DefaultCredentialsChain`],
+//!   ([`ProcessProvider`]), IAM Identity Center ([`SsoProvider`]), `aws login` sessions
+//!   ([`LoginProvider`]), the SDKs' default chain ([`DefaultCredentialsChain`],
 //!   [`default_provider`]) and the refreshing [`CachedProvider`].
 //! - [`provide_credentials_fn`] makes a provider of a closure ([`ProvideCredentialsFn`]), for
 //!   sources of your own.
@@ -36,6 +37,8 @@ pub mod profile;
 mod provider_env;
 mod provider_fn;
 mod redact;
+#[cfg(feature = "providers")]
+mod refresh_gate;
 #[cfg(feature = "providers")]
 mod sso;
 #[cfg(feature = "providers")]

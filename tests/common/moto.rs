@@ -230,4 +230,29 @@ impl Moto {
             _ => Err(format!("HTTP {status}: {body}")),
         }
     }
+
+    /// Temporary credentials for `session_name` in role `role`, as IAM Identity Center and
+    /// `aws login` hand them out: a new user assumes a new role that trusts it.
+    pub async fn role_session(&self, admin: &Credentials, user: &str, role: &str, session_name: &str) -> Credentials {
+        let user_creds = self.create_user_with_key(admin, user).await;
+        let principal = format!("arn:aws:iam::{ACCOUNT}:user/{user}");
+        let role_arn = self.create_role(admin, role, &principal, None).await;
+        let body = self
+            .ok(
+                &user_creds,
+                "sts",
+                &[
+                    ("Action", "AssumeRole"),
+                    ("Version", "2011-06-15"),
+                    ("RoleArn", &role_arn),
+                    ("RoleSessionName", session_name),
+                ],
+            )
+            .await;
+        Credentials::new(
+            tag(&body, "AccessKeyId").unwrap(),
+            tag(&body, "SecretAccessKey").unwrap(),
+        )
+        .with_session_token(tag(&body, "SessionToken").unwrap())
+    }
 }

@@ -26,11 +26,23 @@ use p256::ecdsa::signature::{Signer, Verifier};
 use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
 use serde_json::{Value, json};
 
+// aws-config's test keys (login/dpop.rs and login/cache.rs), as `dpopKey` holds them.
+pub const KEY_A: &str = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBMB/RwQERsVoqWRQG4zK8CnaAa5dfrpbm+9tFdBh3z4oAoGCCqGSM49\nAwEHoUQDQgAEWb1VLi1EA2hJaTz4yYuxSELvY+1GAfL+8rUTCAdiFid87Bf6GY+s\n2+1RpqDv0RpZiDIMCrZrsAh+RK9S3QCaGA==\n-----END EC PRIVATE KEY-----\n";
+pub const KEY_B: &str = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIFDZHUzOG1Pzq+6F0mjMlOSp1syN9LRPBuHMoCFXTcXhoAoGCCqGSM49\nAwEHoUQDQgAE9qhj+KtcdHj1kVgwxWWWw++tqoh7H7UHs7oXh8jBbgF47rrYGC+t\ndjiIaHK3dBvvdE7MGj5HsepzLm3Kj91bqA==\n-----END EC PRIVATE KEY-----\n";
+
 /// What the service answers to a proof it accepts.
 #[derive(Clone, Debug)]
 pub enum Answer {
     /// New credentials valid for `expires_in` seconds and a new refresh token.
     Tokens { expires_in: u64 },
+    /// These credentials (e.g. issued by moto), valid for `expires_in` seconds, and a new
+    /// refresh token.
+    Credentials {
+        access_key_id: String,
+        secret_access_key: String,
+        session_token: String,
+        expires_in: u64,
+    },
     /// A documented error: HTTP status, error type, OAuth2 error code.
     Error {
         status: u16,
@@ -183,26 +195,42 @@ async fn token(State(inner): State<Arc<Mutex<Inner>>>, headers: HeaderMap, uri: 
             code,
         } => error(status, error_type, code, "refused by the test service"),
         Answer::Tokens { expires_in } => {
-            s.issued += 1;
-            let n = s.issued;
-            s.refresh_token = format!("refresh-token-{n}");
-            (
-                [("content-type", "application/json")],
-                json!({
-                    "accessToken": {
-                        "accessKeyId": format!("ASIAREFRESHED{n}"),
-                        "secretAccessKey": format!("refreshed-secret-{n}"),
-                        "sessionToken": format!("refreshed-session-{n}"),
-                    },
-                    "tokenType": "aws_sigv4",
-                    "expiresIn": expires_in,
-                    "refreshToken": s.refresh_token,
-                })
-                .to_string(),
-            )
-                .into_response()
+            let n = s.issued + 1;
+            let (akid, secret, token) = (
+                format!("ASIAREFRESHED{n}"),
+                format!("refreshed-secret-{n}"),
+                format!("refreshed-session-{n}"),
+            );
+            issue(&mut s, &akid, &secret, &token, expires_in)
         }
+        Answer::Credentials {
+            access_key_id,
+            secret_access_key,
+            session_token,
+            expires_in,
+        } => issue(&mut s, &access_key_id, &secret_access_key, &session_token, expires_in),
     }
+}
+
+/// A successful `CreateOAuth2Token` answer with these credentials and a rotated refresh token.
+fn issue(s: &mut Inner, access_key_id: &str, secret: &str, session_token: &str, expires_in: u64) -> Response {
+    s.issued += 1;
+    s.refresh_token = format!("refresh-token-{}", s.issued);
+    (
+        [("content-type", "application/json")],
+        json!({
+            "accessToken": {
+                "accessKeyId": access_key_id,
+                "secretAccessKey": secret,
+                "sessionToken": session_token,
+            },
+            "tokenType": "aws_sigv4",
+            "expiresIn": expires_in,
+            "refreshToken": s.refresh_token,
+        })
+        .to_string(),
+    )
+        .into_response()
 }
 
 /// Checks a DPoP proof; its `jti` when good.

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::endpoint::signin_endpoint;
+use super::refresh_gate;
 use super::time::format_rfc3339;
 use super::{
     Credentials, CredentialsError, ProvideCredentials, ProvideCredentialsFuture, ProviderEnv, cache_file, transport,
@@ -26,8 +27,6 @@ pub(crate) const NAME: &str = "aws login";
 
 /// Refreshed this long before they expire (aws-config's `REFRESH_BUFFER_TIME`).
 const REFRESH_BUFFER: Duration = Duration::from_secs(5 * 60);
-/// At most one refresh attempt in this time (aws-config's `MIN_TIME_BETWEEN_REFRESH`).
-const MIN_TIME_BETWEEN_REFRESH: Duration = Duration::from_secs(30);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -55,10 +54,8 @@ struct Inner {
     profile_name: String,
     login_session: Option<String>,
     region: Option<String>,
+    endpoint_url: Option<String>,
     timeout: Duration,
-    // When the last refresh was tried. Held across the whole read-refresh-write, so concurrent
-    // calls do not spend the same refresh token twice.
-    last_refresh: tokio::sync::Mutex<Option<SystemTime>>,
 }
 
 /// Builds a [`LoginProvider`].
@@ -68,6 +65,7 @@ pub struct LoginProviderBuilder {
     profile_name: Option<String>,
     login_session: Option<String>,
     region: Option<String>,
+    endpoint_url: Option<String>,
     timeout: Option<Duration>,
 }
 
@@ -97,6 +95,13 @@ impl LoginProviderBuilder {
         self
     }
 
+    /// The profile's `endpoint_url`, used for the sign-in service when no
+    /// `AWS_ENDPOINT_URL_SIGNIN` / `AWS_ENDPOINT_URL` is set.
+    pub fn endpoint_url(mut self, url: impl Into<String>) -> Self {
+        self.endpoint_url = Some(url.into());
+        self
+    }
+
     /// The time limit of a refresh call (default 10 seconds).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
@@ -111,8 +116,8 @@ impl LoginProviderBuilder {
                 profile_name: self.profile_name.unwrap_or_else(|| "default".to_owned()),
                 login_session: self.login_session.filter(|s| !s.trim().is_empty()),
                 region: self.region.filter(|r| !r.trim().is_empty()),
+                endpoint_url: self.endpoint_url,
                 timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
-                last_refresh: tokio::sync::Mutex::new(None),
             }),
         }
     }
@@ -126,20 +131,17 @@ impl LoginProvider {
 
     async fn provide(&self) -> Result<Credentials, CredentialsError> {
         let path = self.cache_path()?;
-        let mut last_refresh = self.inner.last_refresh.lock().await;
+        // Held across read, refresh and write-back: a refresh token is spent once.
+        let mut turn = refresh_gate::turn(&path).await;
         let login = self.load(&path).await?;
         let now = SystemTime::now();
         if now + REFRESH_BUFFER < login.expires_at {
             return Ok(login.credentials);
         }
         let expired = login.expires_at <= now;
-        let recently_tried = last_refresh
-            .and_then(|t| now.duration_since(t).ok())
-            .is_some_and(|since| since < MIN_TIME_BETWEEN_REFRESH);
-        if recently_tried {
+        if !turn.try_begin(now) {
             return self.serve_unless_expired(login, &path, "it was refreshed less than 30 seconds ago");
         }
-        *last_refresh = Some(now);
         match self.refresh(&login, &path, now).await {
             Ok(refreshed) => Ok(self.write_back(login, refreshed, &path).await),
             Err(e) if !expired => {
@@ -207,7 +209,12 @@ impl LoginProvider {
                 format!("`dpopKey` in {} is not a P-256 private key in SEC1 PEM", show(path)),
             )
         })?;
-        let endpoint = signin_endpoint(&self.inner.env, None, self.inner.region.as_deref()).ok_or_else(|| {
+        let endpoint = signin_endpoint(
+            &self.inner.env,
+            self.inner.endpoint_url.as_deref(),
+            self.inner.region.as_deref(),
+        )
+        .ok_or_else(|| {
             self.error(
                 CredentialsError::invalid_configuration,
                 "no region for the sign-in endpoint (set `region` in the profile, or AWS_ENDPOINT_URL_SIGNIN)".into(),

@@ -9,11 +9,11 @@ use super::parse::{FileKind, Location, ProfileSet};
 #[cfg(doc)]
 use super::resolve::MAX_SOURCE_PROFILE_CHAIN;
 use super::resolve::{BaseCredentials, CredentialSource, RoleStep};
-use crate::credentials::sso::RefreshLog;
 use crate::credentials::sts::{RoleParams, StsConfig, assume_role};
 use crate::credentials::{
     ContainerProvider, Credentials, CredentialsError, CredentialsErrorKind, EnvironmentProvider, ImdsProvider,
-    ProcessProvider, ProvideCredentials, ProvideCredentialsFuture, ProviderEnv, SsoProvider, WebIdentityProvider,
+    LoginProvider, ProcessProvider, ProvideCredentials, ProvideCredentialsFuture, ProviderEnv, SsoProvider,
+    WebIdentityProvider,
 };
 
 /// Credentials from the shared profile files.
@@ -36,8 +36,6 @@ pub struct ProfileProvider {
     env: ProviderEnv,
     profile: Option<String>,
     process_timeout: Duration,
-    // SSO token refresh attempts, kept across calls for the 30 s limit.
-    sso_refresh: RefreshLog,
 }
 
 /// Builds a [`ProfileProvider`].
@@ -75,7 +73,6 @@ impl ProfileProviderBuilder {
             process_timeout: self
                 .process_timeout
                 .unwrap_or(crate::credentials::process::DEFAULT_PROCESS_TIMEOUT),
-            sso_refresh: RefreshLog::default(),
         }
     }
 }
@@ -241,8 +238,7 @@ impl ProfileProvider {
                     .account_id(account_id.clone())
                     .role_name(role_name.clone())
                     .start_url(start_url.clone())
-                    .region(region.clone())
-                    .refresh_log(self.sso_refresh.clone());
+                    .region(region.clone());
                 if let Some(s) = session {
                     p = p.session_name(s.clone());
                 }
@@ -250,6 +246,29 @@ impl ProfileProvider {
                     p = p.endpoint_url(e);
                 }
                 // Its errors name the profile, the token file and the command to run.
+                p.build().provide_credentials().await
+            }
+            BaseCredentials::Login {
+                profile,
+                login_session,
+                region,
+                location: _,
+            } => {
+                // The SDKs' region: the environment's, else the profile's.
+                let region = self
+                    .env
+                    .var("AWS_REGION")
+                    .or_else(|| self.env.var("AWS_DEFAULT_REGION"))
+                    .or_else(|| region.clone());
+                let mut p = LoginProvider::builder()
+                    .env(self.env.clone())
+                    .profile_name(profile.clone())
+                    .login_session(login_session.clone())
+                    .region(region);
+                if let Some(e) = endpoint_url {
+                    p = p.endpoint_url(e);
+                }
+                // Its errors name the profile, the cache file and the command to run.
                 p.build().provide_credentials().await
             }
             BaseCredentials::Source {

@@ -1,6 +1,6 @@
 //! How a profile gets credentials: its `source_profile` chain (with the chain cap and cycle
 //! detection), `credential_source`, `web_identity_token_file`, IAM Identity Center (SSO),
-//! `credential_process` or keys, worked out without I/O into a [`ResolvedProfile`].
+//! `login_session` (`aws login`), `credential_process` or keys, worked out without I/O into a [`ResolvedProfile`].
 
 use std::collections::HashSet;
 use std::fmt;
@@ -110,6 +110,14 @@ impl<'a> Walk<'a> {
         }
         if let Some(sso) = sso_settings(set, p)? {
             return Ok(Link::Base(sso));
+        }
+        if let Some(session) = p.get("login_session") {
+            return Ok(Link::Base(BaseCredentials::Login {
+                profile: p.name().to_owned(),
+                login_session: session.to_owned(),
+                region: p.get("region").map(str::to_owned),
+                location: p.location_of("login_session").cloned(),
+            }));
         }
         if let Some(command) = p.get("credential_process") {
             return Ok(Link::Base(BaseCredentials::Process {
@@ -461,6 +469,17 @@ pub enum BaseCredentials {
         /// Where `sso_session` (else `sso_start_url`) is set.
         location: Option<Location>,
     },
+    /// `aws login` (console credentials): the cached session, refreshed with the sign-in service.
+    Login {
+        /// The profile that names it.
+        profile: String,
+        /// `login_session` (the signed-in identity's ARN).
+        login_session: String,
+        /// The profile's `region`, where the sign-in endpoint is unless the environment names one.
+        region: Option<String>,
+        /// Where `login_session` is set.
+        location: Option<Location>,
+    },
     /// `credential_source`.
     Source {
         /// The profile that names it.
@@ -516,6 +535,18 @@ impl fmt::Debug for BaseCredentials {
                 .field("start_url", start_url)
                 .field("region", region)
                 .field("session", session)
+                .field("location", location)
+                .finish(),
+            Self::Login {
+                profile,
+                login_session,
+                region,
+                location,
+            } => f
+                .debug_struct("Login")
+                .field("profile", profile)
+                .field("login_session", login_session)
+                .field("region", region)
                 .field("location", location)
                 .finish(),
             Self::Source {

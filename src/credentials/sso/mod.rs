@@ -10,14 +10,14 @@ mod oidc;
 mod portal;
 mod token;
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use token::{CachedToken, Plan};
 
 use super::endpoint::service_endpoint;
+use super::refresh_gate::{self, RefreshTurn};
 use super::time::format_rfc3339;
 use super::transport::{self, truncate};
 use super::{
@@ -29,9 +29,6 @@ const NAME: &str = "sso";
 /// The default total time for one portal or OIDC call.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-/// At most one refresh attempt per token file in this time (aws-config's
-/// `MIN_TIME_BETWEEN_REFRESH`), so a failing OIDC endpoint is not called at every request.
-pub(crate) const MIN_TIME_BETWEEN_REFRESH: Duration = Duration::from_secs(30);
 
 /// Credentials from IAM Identity Center (`aws sso login`), both forms of the AWS CLI:
 ///
@@ -54,7 +51,6 @@ pub(crate) const MIN_TIME_BETWEEN_REFRESH: Duration = Duration::from_secs(30);
 pub struct SsoProvider {
     // A missing setting found at construction, reported at every call.
     config: Result<Arc<Config>, &'static str>,
-    refresh: RefreshLog,
 }
 
 #[derive(Debug)]
@@ -82,7 +78,6 @@ pub struct SsoProviderBuilder {
     profile: Option<String>,
     endpoint_url: Option<String>,
     timeout: Option<Duration>,
-    refresh: Option<RefreshLog>,
 }
 
 impl SsoProviderBuilder {
@@ -140,12 +135,6 @@ impl SsoProviderBuilder {
         self
     }
 
-    /// Shares the record of refresh attempts (the profile provider builds a provider per call).
-    pub(crate) fn refresh_log(mut self, log: RefreshLog) -> Self {
-        self.refresh = Some(log);
-        self
-    }
-
     /// The provider; a missing required setting is reported at every call.
     pub fn build(self) -> SsoProvider {
         let config = (|| {
@@ -163,30 +152,7 @@ impl SsoProviderBuilder {
                 timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
             }))
         })();
-        SsoProvider {
-            config,
-            refresh: self.refresh.unwrap_or_default(),
-        }
-    }
-}
-
-/// When each token file was last refreshed (or tried), shared by the clones of a provider.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct RefreshLog(Arc<Mutex<HashMap<PathBuf, SystemTime>>>);
-
-impl RefreshLog {
-    /// Records a refresh attempt of `path` at `now`, unless one was made less than
-    /// [`MIN_TIME_BETWEEN_REFRESH`] before (then `false`). Checked and recorded at once, so
-    /// concurrent callers make one attempt.
-    fn begin(&self, path: &Path, now: SystemTime) -> bool {
-        let mut log = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        let recent = log
-            .get(path)
-            .is_some_and(|last| now.duration_since(*last).is_ok_and(|d| d < MIN_TIME_BETWEEN_REFRESH));
-        if !recent {
-            log.insert(path.to_owned(), now);
-        }
-        !recent
+        SsoProvider { config }
     }
 }
 
@@ -215,8 +181,11 @@ impl SsoProvider {
             .as_ref()
             .map_err(|m| CredentialsError::invalid_configuration(NAME, *m))?;
         let ctx = c.ctx()?;
-        let token = load(&ctx).await?;
-        let token = self.fresh(c, &ctx, token).await?;
+        let token = {
+            let mut turn = refresh_gate::turn(&ctx.path).await;
+            let token = load(&ctx).await?;
+            self.fresh(c, &ctx, token, &mut turn).await?
+        };
         let client = transport::client(CONNECT_TIMEOUT, c.timeout, false, NAME)?;
         let endpoint = service_endpoint(&c.env, "SSO", c.endpoint_url.as_deref(), "portal.sso", &c.region);
         portal::get_role_credentials(
@@ -231,14 +200,20 @@ impl SsoProvider {
     }
 
     /// The token to use: the cached one, or a refreshed one written back to the file.
-    async fn fresh(&self, c: &Config, ctx: &Ctx, token: CachedToken) -> Result<CachedToken, CredentialsError> {
+    async fn fresh(
+        &self,
+        c: &Config,
+        ctx: &Ctx,
+        token: CachedToken,
+        turn: &mut RefreshTurn,
+    ) -> Result<CachedToken, CredentialsError> {
         let now = SystemTime::now();
         match token.plan(now, c.session.is_some()) {
             Plan::Use => return Ok(token),
             Plan::Expired => return Err(expired(ctx, &token, "")),
             Plan::Refresh => {}
         }
-        if !self.refresh.begin(&ctx.path, now) {
+        if !turn.try_begin(now) {
             return match token.is_expired_at(now) {
                 true => Err(expired(ctx, &token, " (the last refresh was less than 30 s ago)")),
                 false => Ok(token),
@@ -412,17 +387,6 @@ impl ProvideCredentials for SsoProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn refresh_log_allows_one_attempt_per_30_seconds_per_file() {
-        let log = RefreshLog::default();
-        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
-        let a = Path::new("/a.json");
-        assert!(log.begin(a, t0));
-        assert!(!log.begin(a, t0 + Duration::from_secs(29)));
-        assert!(log.begin(Path::new("/b.json"), t0));
-        assert!(log.begin(a, t0 + MIN_TIME_BETWEEN_REFRESH));
-    }
 
     #[test]
     fn service_errors_name_the_code_and_say_to_sign_in_again_when_refused() {
