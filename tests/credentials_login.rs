@@ -453,3 +453,18 @@ async fn profile_with_login_session_reads_the_login_cache() {
     let e = profile.provide_credentials().await.unwrap_err();
     assert_says_run_aws_login(&e, &setup.file, "dev");
 }
+
+/// The proof's `htu` is the URL the request is sent to as the server sees it: an endpoint
+/// written with an upper-case scheme and a trailing slash still gets a proof the server takes.
+#[tokio::test]
+async fn the_proofs_htu_is_the_url_as_sent() {
+    let s = server(Answer::Tokens { expires_in: 900 }).await;
+    let setup = setup(cache_doc(120, KEY_A).to_string().as_bytes());
+    let endpoint = format!("{}/", s.base.replacen("http://", "HTTP://", 1));
+    let creds = provider(&setup.home, &endpoint, "default", &[])
+        .provide_credentials()
+        .await
+        .unwrap();
+    assert_eq!(creds.access_key_id(), "ASIAREFRESHED1");
+    assert_eq!(s.calls()[0].proof, Ok(()));
+}

@@ -4,6 +4,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::signing::{civil_from_days, days_from_civil};
 
+/// A token service's `expiresIn` (seconds; an `Integer`, i.e. an i32, in the SSO OIDC and
+/// sign-in models) as a lifetime: `None` outside `1..=i32::MAX`, so `now + lifetime` cannot
+/// overflow and the expiry written back stays a four-digit year the CLI can read.
+#[cfg(feature = "providers")]
+pub(crate) fn token_lifetime(seconds: u64) -> Option<Duration> {
+    (1..=i32::MAX as u64)
+        .contains(&seconds)
+        .then(|| Duration::from_secs(seconds))
+}
+
 /// Parses an RFC 3339 / ISO 8601 timestamp such as `2026-11-22T13:00:00Z`,
 /// `2026-11-22T13:00:00.123456Z` or `2026-11-22T15:00:00+02:00` (also a lowercase `t`/`z` or a
 /// space as the separator). `None` when the text is not such a timestamp or lies before 1970.

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use zeroize::Zeroizing;
+
 use super::{CredentialsError, CredentialsErrorKind};
 
 /// Credential responses are a few KiB; a larger body is not a credentials endpoint.
@@ -10,7 +12,7 @@ pub(crate) const MAX_BODY: usize = 1024 * 1024;
 
 pub(crate) struct Response {
     pub(crate) status: u16,
-    pub(crate) body: Vec<u8>,
+    pub(crate) body: Zeroizing<Vec<u8>>,
 }
 
 impl Response {
@@ -96,7 +98,10 @@ pub(crate) async fn send(request: reqwest::RequestBuilder, what: &str) -> Result
     };
     let mut response = request.send().await.map_err(classify)?;
     let status = response.status().as_u16();
-    let mut body = Vec::new();
+    // Credentials answers hold secrets: wiped when dropped, and sized up front (when the length
+    // is known) so growing the buffer leaves no unwiped copies.
+    let expected = response.content_length().unwrap_or(0).min(MAX_BODY as u64) as usize;
+    let mut body = Zeroizing::new(Vec::with_capacity(expected));
     while let Some(chunk) = response.chunk().await.map_err(classify)? {
         if body.len() + chunk.len() > MAX_BODY {
             return Err(Failure {

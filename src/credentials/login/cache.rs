@@ -4,6 +4,7 @@
 //! Written back as the same JSON document with only the refreshed values replaced, so fields
 //! this crate does not know (and the CLI may need) are kept.
 
+use crate::credentials::cache_file::SecretJson;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -32,7 +33,7 @@ pub(crate) struct CachedLogin {
     pub(crate) refresh_token: Zeroizing<String>,
     pub(crate) client_id: String,
     pub(crate) dpop_key: Zeroizing<String>,
-    document: Map<String, Value>,
+    document: SecretJson,
 }
 
 impl std::fmt::Debug for CachedLogin {
@@ -102,7 +103,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<CachedLogin, Malformed> {
         refresh_token,
         client_id,
         dpop_key,
-        document,
+        document: SecretJson(document),
     })
 }
 
@@ -135,8 +136,11 @@ impl CachedLogin {
 
     /// The document to write back.
     pub(crate) fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
-        // A map of strings and JSON values always serializes.
-        Zeroizing::new(serde_json::to_vec_pretty(&self.document).unwrap_or_default())
+        // Reserved up front so growing the buffer leaves no unwiped copies of the secrets; a
+        // map of strings and JSON values always serializes.
+        let mut out = Zeroizing::new(Vec::with_capacity(16 * 1024));
+        let _ = serde_json::to_writer_pretty(&mut *out, &*self.document);
+        out
     }
 }
 

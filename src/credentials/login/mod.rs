@@ -188,12 +188,12 @@ impl LoginProvider {
     }
 
     async fn load(&self, path: &Path) -> Result<CachedLogin, CredentialsError> {
-        let bytes = zeroize::Zeroizing::new(cache_file::read(path).await.map_err(|e| {
+        let bytes = cache_file::read(path).await.map_err(|e| {
             self.error(
                 CredentialsError::provider_failed,
                 format!("cannot read the aws login cache file {}: {e}", show(path)),
             )
-        })?);
+        })?;
         cache::parse(&bytes).map_err(|m| {
             self.error(
                 CredentialsError::invalid_configuration,
@@ -245,7 +245,7 @@ impl LoginProvider {
     async fn write_back(&self, login: CachedLogin, refreshed: Refreshed, path: &Path) -> Credentials {
         let credentials = refreshed.credentials.clone();
         let updated = login.refreshed(refreshed.credentials, refreshed.refresh_token);
-        if let Err(e) = cache_file::write_atomically(path, updated.to_bytes().to_vec()).await {
+        if let Err(e) = cache_file::write_atomically(path, updated.to_bytes()).await {
             tracing::warn!(profile = %self.inner.profile_name, file = %show(path), error = %e,
                 "cannot write the refreshed aws login credentials back");
         }

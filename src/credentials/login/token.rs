@@ -4,12 +4,13 @@
 //! "tokenType", "expiresIn", "refreshToken"}` (restJson1, as in the service model aws-config is
 //! generated from). Errors carry `{"error": <OAuth2ErrorCode>, "message"}`.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::super::Credentials;
+use super::super::time::token_lifetime;
 use super::super::transport::{self, truncate};
 use super::cache::credentials;
 use super::dpop::DpopKey;
@@ -44,10 +45,13 @@ pub(crate) fn token_url(endpoint: &str) -> String {
 
 /// Calls `CreateOAuth2Token` with a fresh DPoP proof.
 pub(crate) async fn refresh(client: &reqwest::Client, req: Request<'_>) -> Result<Refreshed, RefreshError> {
-    let url = token_url(req.endpoint);
+    // The proof's `htu` must be the URL the request goes to as the server sees it, so it is the
+    // parsed form (lower-case host, no default port) that is also sent.
+    let url = reqwest::Url::parse(&token_url(req.endpoint))
+        .map_err(|e| RefreshError::Failed(format!("the sign-in endpoint {} is not a URL: {e}", req.endpoint)))?;
     let jti = super::dpop::new_jti()
         .ok_or_else(|| RefreshError::Failed("no random source for the DPoP proof's jti".into()))?;
-    let proof = req.key.proof(&url, req.now, &jti);
+    let proof = req.key.proof(url.as_str(), req.now, &jti);
     let body = Zeroizing::new(
         serde_json::json!({
             "clientId": req.client_id,
@@ -57,7 +61,7 @@ pub(crate) async fn refresh(client: &reqwest::Client, req: Request<'_>) -> Resul
         .to_string(),
     );
     let request = client
-        .post(&url)
+        .post(url.clone())
         .header("content-type", "application/json")
         .header("dpop", proof)
         .body(body.as_bytes().to_vec());
@@ -87,8 +91,9 @@ fn parse_success(body: &[u8], now: SystemTime) -> Result<Refreshed, String> {
     let expires_in = v
         .get("expiresIn")
         .and_then(Value::as_u64)
-        .ok_or("the answer has no integer `expiresIn`")?;
-    let expiry = now + Duration::from_secs(expires_in);
+        .and_then(token_lifetime)
+        .ok_or("the answer has no `expiresIn` between 1 and 2147483647 seconds")?;
+    let expiry = now + expires_in;
     Ok(Refreshed {
         credentials: credentials(&access_key_id, &secret, &session_token, expiry),
         refresh_token,
@@ -122,6 +127,20 @@ fn service_error(response: &transport::Response) -> RefreshError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `now + expiresIn` would overflow the clock (a panic) or write a five-digit year the CLI
+    /// cannot read back.
+    #[test]
+    fn an_expires_in_beyond_the_models_i32_is_refused() {
+        let now = SystemTime::now();
+        for huge in ["18446744073709551615", "2147483648", "0"] {
+            let body = format!(
+                r#"{{"accessToken":{{"accessKeyId":"A","secretAccessKey":"s","sessionToken":"t"}},"refreshToken":"r","expiresIn":{huge}}}"#
+            );
+            let e = parse_success(body.as_bytes(), now).err().unwrap();
+            assert!(e.contains("expiresIn"), "{e}");
+        }
+    }
 
     #[test]
     fn the_token_url_is_the_endpoint_and_v1_token() {

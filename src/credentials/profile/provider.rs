@@ -8,7 +8,7 @@ use super::NAME;
 use super::parse::{FileKind, Location, ProfileSet};
 #[cfg(doc)]
 use super::resolve::MAX_SOURCE_PROFILE_CHAIN;
-use super::resolve::{BaseCredentials, CredentialSource, RoleStep};
+use super::resolve::{BaseCredentials, CredentialSource, ResolvedProfile, RoleStep};
 use crate::credentials::sts::{RoleParams, StsConfig, assume_role};
 use crate::credentials::{
     ContainerProvider, Credentials, CredentialsError, CredentialsErrorKind, EnvironmentProvider, ImdsProvider,
@@ -180,20 +180,14 @@ impl ProfileProvider {
         let (name, explicit) = self.selected_profile();
         let plan = set.resolve(&name, explicit)?;
         let sts = StsConfig::from_env(&self.env, plan.region.as_deref(), plan.endpoint_url.as_deref());
-        let base = self
-            .base_credentials(&plan.base, &sts, plan.endpoint_url.as_deref())
-            .await?;
+        let base = self.base_credentials(&plan, &sts).await?;
         assume_roles(&sts, base, &plan.roles).await
     }
 
     /// The credentials at the root of the chain.
-    async fn base_credentials(
-        &self,
-        base: &BaseCredentials,
-        sts: &StsConfig,
-        endpoint_url: Option<&str>,
-    ) -> Result<Credentials, CredentialsError> {
-        match base {
+    async fn base_credentials(&self, plan: &ResolvedProfile, sts: &StsConfig) -> Result<Credentials, CredentialsError> {
+        let endpoint_url = plan.endpoint_url.as_deref();
+        match &plan.base {
             BaseCredentials::Static(c) => Ok(c.clone()),
             BaseCredentials::Process {
                 profile,
@@ -254,11 +248,13 @@ impl ProfileProvider {
                 region,
                 location: _,
             } => {
-                // The SDKs' region: the environment's, else the profile's.
+                // The SDKs' region: the environment's, else the selected profile's, else that of
+                // the profile with the session.
                 let region = self
                     .env
                     .var("AWS_REGION")
                     .or_else(|| self.env.var("AWS_DEFAULT_REGION"))
+                    .or_else(|| plan.region.clone())
                     .or_else(|| region.clone());
                 let mut p = LoginProvider::builder()
                     .env(self.env.clone())

@@ -266,21 +266,15 @@ fn static_credentials(p: &Profile) -> Result<Credentials, CredentialsError> {
     Ok(c)
 }
 
-/// The profile keys that make it an IAM Identity Center (SSO) profile.
-const SSO_KEYS: [&str; 5] = [
-    "sso_session",
-    "sso_start_url",
-    "sso_region",
-    "sso_account_id",
-    "sso_role_name",
-];
-
 /// Profile `p`'s IAM Identity Center settings, if it has any: the refreshable form
 /// (`sso_session` naming an `[sso-session NAME]` section with `sso_start_url` and `sso_region`)
 /// or the legacy one (`sso_start_url` and `sso_region` in the profile), with `sso_account_id`
 /// and `sso_role_name` in both.
 fn sso_settings(set: &ProfileSet, p: &Profile) -> Result<Option<BaseCredentials>, CredentialsError> {
-    if SSO_KEYS.iter().all(|k| p.get(k).is_none()) {
+    // As botocore and the AWS CLI: without an account and a role, SSO settings (a bare
+    // `sso_session`, kept for bearer-token services) do not make credentials, and the profile's
+    // other settings are used.
+    if p.get("sso_account_id").is_none() && p.get("sso_role_name").is_none() {
         return Ok(None);
     }
     let invalid = |message: String| CredentialsError::invalid_configuration(NAME, message);
@@ -700,5 +694,35 @@ mod tests {
             e.contains("[sso-session empty]") && e.contains("no sso_start_url"),
             "{e}"
         );
+    }
+
+    /// As botocore and the AWS CLI: an `sso_session` without account and role (kept for
+    /// bearer-token services) does not make credentials; the profile's keys are used.
+    #[test]
+    fn sso_session_without_account_and_role_falls_through_to_the_profiles_keys() {
+        let s = config(&format!(
+            "[profile a]\nsso_session = corp\naws_access_key_id = AKIDKEYS\naws_secret_access_key = secret\n{SESSION}"
+        ));
+        match s.resolve("a", true).unwrap().base {
+            BaseCredentials::Static(c) => assert_eq!(c.access_key_id(), "AKIDKEYS"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// The SDKs' order within a profile: SSO, then `login_session`, then `credential_process`.
+    #[test]
+    fn login_session_comes_after_sso_and_before_credential_process() {
+        let s = config(&format!(
+            "[profile both]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Dev\nlogin_session = arn:aws:iam::1:user/x\n\
+             [profile login]\nlogin_session = arn:aws:iam::1:user/x\ncredential_process = /bin/false\n{SESSION}"
+        ));
+        assert!(matches!(
+            s.resolve("both", true).unwrap().base,
+            BaseCredentials::Sso { .. }
+        ));
+        match s.resolve("login", true).unwrap().base {
+            BaseCredentials::Login { login_session, .. } => assert_eq!(login_session, "arn:aws:iam::1:user/x"),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -227,15 +227,11 @@ impl SsoProvider {
         match oidc::create_token(&client, &endpoint, grant).await {
             Ok(new) => {
                 let token = token.refreshed(new, now, &c.region, &c.start_url);
-                let mut json = token.to_json();
-                cache_file::write_atomically(&ctx.path, std::mem::take(&mut *json))
-                    .await
-                    .map_err(|e| {
-                        ctx.error(
-                            CredentialsErrorKind::ProviderFailed,
-                            format!("cannot write the refreshed SSO token to {}: {e}", ctx.path.display()),
-                        )
-                    })?;
+                // A file that cannot be written (a read-only mount) does not waste the new token:
+                // it is used, and the next refresh tries again.
+                if let Err(e) = cache_file::write_atomically(&ctx.path, token.to_json()).await {
+                    tracing::warn!(file = %ctx.path.display(), error = %e, "cannot write the refreshed SSO token back");
+                }
                 tracing::debug!(file = %ctx.path.display(), "refreshed the SSO token");
                 Ok(token)
             }
@@ -276,7 +272,7 @@ impl Config {
 /// Reads and parses the token file.
 async fn load(ctx: &Ctx) -> Result<CachedToken, CredentialsError> {
     let path = ctx.path.display();
-    let bytes = zeroize::Zeroizing::new(cache_file::read(&ctx.path).await.map_err(|e| match e.kind() {
+    let bytes = cache_file::read(&ctx.path).await.map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => ctx.error(
             CredentialsErrorKind::ProviderFailed,
             format!("no cached SSO token at {path} (not signed in); run `{}`", ctx.login),
@@ -285,7 +281,7 @@ async fn load(ctx: &Ctx) -> Result<CachedToken, CredentialsError> {
             CredentialsErrorKind::ProviderFailed,
             format!("cannot read the SSO token cache {path}: {e}"),
         ),
-    })?);
+    })?;
     CachedToken::parse(&bytes).map_err(|m| {
         ctx.error(
             CredentialsErrorKind::InvalidConfiguration,

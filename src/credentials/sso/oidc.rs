@@ -1,18 +1,21 @@
 //! SSO OIDC `CreateToken` with the refresh-token grant: `POST {oidc}/token`, an unsigned JSON
 //! request, answered with a new access token.
 
+use std::time::Duration;
+
 use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::ServiceFailure;
 use super::token::RefreshGrant;
+use crate::credentials::time::token_lifetime;
 use crate::credentials::transport;
 
 /// A `CreateToken` answer.
 pub(super) struct NewToken {
     pub(super) access_token: Zeroizing<String>,
     /// Seconds from now.
-    pub(super) expires_in: u64,
+    pub(super) expires_in: Duration,
     /// A rotated refresh token, when the service sent one.
     pub(super) refresh_token: Option<Zeroizing<String>>,
 }
@@ -80,7 +83,8 @@ fn parse_answer(body: &[u8]) -> Result<NewToken, String> {
     let expires_in = map
         .get("expiresIn")
         .and_then(Value::as_u64)
-        .ok_or("the answer has no non-negative integer `expiresIn`")?;
+        .and_then(token_lifetime)
+        .ok_or("the answer has no `expiresIn` between 1 and 2147483647 seconds")?;
     let refresh_token = match map.remove("refreshToken") {
         Some(Value::String(s)) if !s.is_empty() => Some(Zeroizing::new(s)),
         _ => None,
@@ -111,10 +115,25 @@ mod tests {
         );
     }
 
+    /// `now + expiresIn` would overflow the clock (a panic) or write a five-digit year the CLI
+    /// cannot read back.
+    #[test]
+    fn an_expires_in_beyond_the_models_i32_is_refused() {
+        for huge in ["18446744073709551615", "2147483648", "0"] {
+            let body = format!(r#"{{"accessToken":"a","expiresIn":{huge}}}"#);
+            let e = parse_answer(body.as_bytes()).err().unwrap();
+            assert!(e.contains("expiresIn"), "{e}");
+        }
+        assert!(parse_answer(br#"{"accessToken":"a","expiresIn":2147483647}"#).is_ok());
+    }
+
     #[test]
     fn answers_without_token_or_expiry_are_refused() {
         let ok = parse_answer(br#"{"accessToken":"a","expiresIn":3600,"tokenType":"Bearer"}"#).unwrap();
-        assert_eq!((ok.access_token.as_str(), ok.expires_in), ("a", 3600));
+        assert_eq!(
+            (ok.access_token.as_str(), ok.expires_in),
+            ("a", Duration::from_secs(3600))
+        );
         assert!(ok.refresh_token.is_none());
         assert!(
             parse_answer(br#"{"expiresIn":3600}"#)

@@ -2,6 +2,7 @@
 //! is, what it holds, when its token must be refreshed, and the file written back after a
 //! refresh (fields this crate does not know are kept).
 
+use crate::credentials::cache_file::SecretJson;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -41,7 +42,7 @@ pub(super) struct CachedToken {
     /// `None` when the file lacks one of the fields a refresh needs.
     pub(super) grant: Option<RefreshGrant>,
     /// The fields not read above, written back unchanged.
-    others: Map<String, Value>,
+    others: SecretJson,
 }
 
 impl fmt::Debug for CachedToken {
@@ -115,7 +116,7 @@ impl CachedToken {
             access_token,
             expires_at,
             grant,
-            others: map,
+            others: SecretJson(map),
         })
     }
 
@@ -147,7 +148,7 @@ impl CachedToken {
         start_url: &str,
     ) -> Self {
         self.access_token = new.access_token;
-        self.expires_at = now + Duration::from_secs(new.expires_in);
+        self.expires_at = now + new.expires_in;
         if let (Some(g), Some(rt)) = (self.grant.as_mut(), new.refresh_token) {
             g.refresh_token = rt;
         }
@@ -177,7 +178,7 @@ impl CachedToken {
                 &format_rfc3339(g.registration_expires_at),
             );
         }
-        for (k, v) in &self.others {
+        for (k, v) in self.others.iter() {
             key(&mut out, k);
             // Serializing a `Value` into a Vec cannot fail.
             let _ = serde_json::to_writer(&mut *out, v);
