@@ -228,39 +228,36 @@ fn assert_says_run_aws_login(e: &CredentialsError, file: &Path, profile: &str) {
     assert!(text.contains(&command), "{text}");
 }
 
-#[tokio::test]
-async fn expired_session_is_a_clear_error_naming_the_file_and_aws_login() {
+/// The error for expired cached credentials whose refresh the service refuses with `code`; it
+/// must name the cache file and say to run `aws login` for `profile`.
+async fn refused_refresh(status: u16, code: &'static str, profile: &str) -> CredentialsError {
     let s = server(Answer::Error {
-        status: 401,
+        status,
         error_type: "AccessDeniedException",
-        code: "TOKEN_EXPIRED",
+        code,
     })
     .await;
     let setup = setup(cache_doc(-60, KEY_A).to_string().as_bytes());
-    let e = provider(&setup.home, &s.base, "dev", &[])
+    let e = provider(&setup.home, &s.base, profile, &[])
         .provide_credentials()
         .await
         .unwrap_err();
-    assert_says_run_aws_login(&e, &setup.file, "dev");
-    assert!(e.to_string().contains("session has expired"), "{e}");
-    assert!(e.to_string().contains("TOKEN_EXPIRED"), "{e}");
+    assert_says_run_aws_login(&e, &setup.file, profile);
+    e
+}
+
+#[tokio::test]
+async fn expired_session_is_a_clear_error_naming_the_file_and_aws_login() {
+    let e = refused_refresh(401, "TOKEN_EXPIRED", "dev").await.to_string();
+    assert!(e.contains("session has expired") && e.contains("TOKEN_EXPIRED"), "{e}");
 }
 
 #[tokio::test]
 async fn changed_password_is_a_clear_error_naming_the_file_and_aws_login() {
-    let s = server(Answer::Error {
-        status: 403,
-        error_type: "AccessDeniedException",
-        code: "USER_CREDENTIALS_CHANGED",
-    })
-    .await;
-    let setup = setup(cache_doc(-60, KEY_A).to_string().as_bytes());
-    let e = provider(&setup.home, &s.base, "default", &[])
-        .provide_credentials()
+    let e = refused_refresh(403, "USER_CREDENTIALS_CHANGED", "default")
         .await
-        .unwrap_err();
-    assert_says_run_aws_login(&e, &setup.file, "default");
-    assert!(e.to_string().contains("password changed"), "{e}");
+        .to_string();
+    assert!(e.contains("password changed"), "{e}");
 }
 
 #[tokio::test]
