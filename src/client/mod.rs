@@ -217,6 +217,8 @@ mod sign;
 mod signer;
 #[cfg(feature = "tower")]
 mod skew;
+#[cfg(feature = "tower")]
+mod tokens;
 #[cfg(all(test, feature = "tower"))]
 mod test_support;
 
