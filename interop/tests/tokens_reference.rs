@@ -72,10 +72,20 @@ fn assert_same(ours: &AuthToken, theirs: &Value, case: &str) {
 #[test]
 fn rds_token_equals_botocore_generate_db_auth_token() {
     let cases = [
-        ("db.abcdefghijkl.us-west-2.rds.amazonaws.com", 5432, "app_user", "us-west-2"),
+        (
+            "db.abcdefghijkl.us-west-2.rds.amazonaws.com",
+            5432,
+            "app_user",
+            "us-west-2",
+        ),
         // A username to percent-encode, and the https default port (kept in the token, left out
         // of the signed host).
-        ("mysql.cluster-xyz.eu-central-1.rds.amazonaws.com", 443, "iam user+é/x", "eu-central-1"),
+        (
+            "mysql.cluster-xyz.eu-central-1.rds.amazonaws.com",
+            443,
+            "iam user+é/x",
+            "eu-central-1",
+        ),
     ];
     for (session_token, creds) in credentials() {
         for (hostname, port, username, region) in cases {
@@ -92,7 +102,11 @@ fn rds_token_equals_botocore_generate_db_auth_token() {
                 json!({"kind": "rds", "hostname": hostname, "port": port, "username": username, "region": region}),
                 session_token,
             );
-            assert_same(&ours, &theirs, &format!("rds {hostname}:{port} {username} token={session_token:?}"));
+            assert_same(
+                &ours,
+                &theirs,
+                &format!("rds {hostname}:{port} {username} token={session_token:?}"),
+            );
         }
     }
 }
@@ -140,7 +154,11 @@ fn eks_token_and_expiry_equal_aws_eks_get_token() {
             );
             let case = format!("eks {region} token={session_token:?}");
             assert_same(&ours, &theirs, &case);
-            assert_eq!(Some(ours.expires_at_rfc3339().as_str()), theirs["expiration"].as_str(), "{case}");
+            assert_eq!(
+                Some(ours.expires_at_rfc3339().as_str()),
+                theirs["expiration"].as_str(),
+                "{case}"
+            );
         }
     }
 }
@@ -160,7 +178,11 @@ fn bedrock_api_key_equals_aws_bedrock_token_generator() {
                 json!({"kind": "bedrock", "region": region, "expires_in": expires_in}),
                 session_token,
             );
-            assert_same(&ours, &theirs, &format!("bedrock {region} {expires_in}s token={session_token:?}"));
+            assert_same(
+                &ours,
+                &theirs,
+                &format!("bedrock {region} {expires_in}s token={session_token:?}"),
+            );
         }
     }
 }
@@ -168,7 +190,15 @@ fn bedrock_api_key_equals_aws_bedrock_token_generator() {
 #[test]
 fn bedrock_default_lifetime_is_the_generators_twelve_hours() {
     let creds = Credentials::new(ACCESS_KEY, SECRET_KEY);
-    let ours = BedrockApiKey::builder().region("us-east-1").build().unwrap().sign(&creds, now()).unwrap();
-    let theirs = reference(json!({"kind": "bedrock", "region": "us-east-1", "expires_in": 43_200}), None);
+    let ours = BedrockApiKey::builder()
+        .region("us-east-1")
+        .build()
+        .unwrap()
+        .sign(&creds, now())
+        .unwrap();
+    let theirs = reference(
+        json!({"kind": "bedrock", "region": "us-east-1", "expires_in": 43_200}),
+        None,
+    );
     assert_same(&ours, &theirs, "bedrock default");
 }

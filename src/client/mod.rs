@@ -217,10 +217,10 @@ mod sign;
 mod signer;
 #[cfg(feature = "tower")]
 mod skew;
-#[cfg(feature = "tower")]
-mod tokens;
 #[cfg(all(test, feature = "tower"))]
 mod test_support;
+#[cfg(feature = "tower")]
+mod tokens;
 
 #[cfg(feature = "reqwest")]
 pub use file_body::file_body;
