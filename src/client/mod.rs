@@ -219,6 +219,8 @@ mod signer;
 mod skew;
 #[cfg(all(test, feature = "tower"))]
 mod test_support;
+#[cfg(feature = "tower")]
+mod tokens;
 
 #[cfg(feature = "reqwest")]
 pub use file_body::file_body;

@@ -44,6 +44,7 @@ mod time;
 #[cfg_attr(not(feature = "verify"), allow(unused_imports))]
 pub(crate) use canonical::normalize_path;
 pub use chunked::{ChunkFraming, ChunkSigner};
+pub(crate) use encode::encode_strict;
 pub use error::SigningError;
 pub use key::{SigningKey, SigningKeyCache};
 pub use output::{SigningOutput, SigningSteps};
