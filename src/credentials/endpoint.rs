@@ -16,7 +16,7 @@ pub(crate) fn service_endpoint(
     region: &str,
 ) -> String {
     configured_endpoint(env, service, profile_endpoint)
-        .unwrap_or_else(|| format!("https://{host_prefix}.{region}.{}", aws_domain(region)))
+        .unwrap_or_else(|| format!("https://{host_prefix}.{region}.{}", crate::partition::dns_suffix(region)))
 }
 
 /// The sign-in service's endpoint (`aws login` refreshes): a configured one
@@ -61,14 +61,6 @@ fn configured_endpoint(env: &ProviderEnv, service: &str, profile_endpoint: Optio
         .map(|e| e.trim().to_owned())
 }
 
-/// The DNS suffix of a region's partition (the China regions have their own).
-fn aws_domain(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "amazonaws.com.cn"
-    } else {
-        "amazonaws.com"
-    }
-}
 
 #[cfg(test)]
 mod tests {

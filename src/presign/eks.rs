@@ -113,21 +113,9 @@ impl EksAuthTokenBuilder {
         let region = check_region(self.region.as_deref())?.to_owned();
         let url = format!(
             "https://sts.{region}.{}/?Action=GetCallerIdentity&Version=2011-06-15",
-            sts_domain(&region)
+            crate::partition::dns_suffix(&region)
         );
         Ok(EksAuthToken { region, cluster, url })
     }
 }
 
-/// The DNS suffix of STS in a region's partition, as botocore's endpoint rules resolve it.
-fn sts_domain(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "amazonaws.com.cn"
-    } else if region.starts_with("us-isob-") {
-        "sc2s.sgov.gov"
-    } else if region.starts_with("us-iso-") {
-        "c2s.ic.gov"
-    } else {
-        "amazonaws.com"
-    }
-}
