@@ -129,6 +129,7 @@ pub mod checksum;
 pub mod client;
 pub mod credentials;
 mod deprecated;
+pub mod presign;
 pub mod raw;
 pub mod signing;
 
