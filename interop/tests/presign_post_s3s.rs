@@ -27,10 +27,20 @@ async fn server_with_bucket() -> S3Server {
     let signer = Signer::builder(REGION, "s3").credentials(credentials()).build();
     let uri = format!("{}/uploads", server.endpoint).parse().unwrap();
     let url = signer
-        .presign(&http::Method::PUT, &uri, &http::HeaderMap::new(), Duration::from_secs(300))
+        .presign(
+            &http::Method::PUT,
+            &uri,
+            &http::HeaderMap::new(),
+            Duration::from_secs(300),
+        )
         .await
         .unwrap();
-    let status = reqwest::Client::new().put(url.to_string()).send().await.unwrap().status();
+    let status = reqwest::Client::new()
+        .put(url.to_string())
+        .send()
+        .await
+        .unwrap()
+        .status();
     assert!(status.is_success(), "create bucket: {status}");
     server
 }
@@ -40,7 +50,11 @@ fn builder(server: &S3Server) -> PostPolicyBuilder {
 }
 
 fn sign(policy: PostPolicyBuilder) -> PresignedPost {
-    policy.build().unwrap().sign(&credentials(), REGION, SystemTime::now()).unwrap()
+    policy
+        .build()
+        .unwrap()
+        .sign(&credentials(), REGION, SystemTime::now())
+        .unwrap()
 }
 
 /// `multipart/form-data` as a browser posts it: the fields in order, then the file.
@@ -83,14 +97,22 @@ async fn submit(url: &str, fields: &[(String, String)], file: &[u8]) -> (u16, St
 }
 
 fn set(fields: &mut [(String, String)], name: &str, value: &str) {
-    let field = fields.iter_mut().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no field {name}"));
+    let field = fields
+        .iter_mut()
+        .find(|(n, _)| n == name)
+        .unwrap_or_else(|| panic!("no field {name}"));
     field.1 = value.to_owned();
 }
 
 #[tokio::test]
 async fn upload_with_exact_key_is_stored() {
     let server = server_with_bucket().await;
-    let post = sign(builder(&server).key("docs/report.txt").metadata("owner", "alice").content_type("text/plain"));
+    let post = sign(
+        builder(&server)
+            .key("docs/report.txt")
+            .metadata("owner", "alice")
+            .content_type("text/plain"),
+    );
     let (status, code) = submit(post.url(), post.fields(), b"hello from a browser").await;
     assert_eq!((status, code.as_str()), (204, ""), "S3 answers 204 by default");
     let stored = std::fs::read(server.object_path("uploads", "docs/report.txt")).unwrap();
@@ -134,7 +156,10 @@ async fn tampered_policy_is_refused() {
     let post = sign(builder(&server).key("k.bin").content_length_range(1, 4));
     // Widen the length range and re-encode: the signature no longer covers the policy.
     let document = String::from_utf8(engine.decode(post.field("policy").unwrap()).unwrap()).unwrap();
-    let widened = document.replace("[\"content-length-range\", 1, 4]", "[\"content-length-range\", 1, 4096]");
+    let widened = document.replace(
+        "[\"content-length-range\", 1, 4]",
+        "[\"content-length-range\", 1, 4096]",
+    );
     assert_ne!(widened, document);
     let mut fields = post.fields().to_vec();
     set(&mut fields, "policy", &engine.encode(widened));
@@ -149,7 +174,11 @@ async fn tampered_signature_is_refused() {
     let post = sign(builder(&server).key("k.bin"));
     let mut fields = post.fields().to_vec();
     let signature = post.field("x-amz-signature").unwrap();
-    let flipped = format!("{}{}", if signature.starts_with('0') { '1' } else { '0' }, &signature[1..]);
+    let flipped = format!(
+        "{}{}",
+        if signature.starts_with('0') { '1' } else { '0' },
+        &signature[1..]
+    );
     set(&mut fields, "x-amz-signature", &flipped);
     let (status, code) = submit(post.url(), &fields, b"x").await;
     assert_eq!((status, code.as_str()), (403, "SignatureDoesNotMatch"));
