@@ -15,6 +15,15 @@ pub(crate) fn dns_suffix(region: &str) -> &'static str {
     }
 }
 
+/// Whether `region` can be a region name in a host and a credential scope: 1 to 64 lower-case
+/// letters, digits and `-`.
+pub(crate) fn is_region_name(region: &str) -> bool {
+    (1..=64).contains(&region.len())
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

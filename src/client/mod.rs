@@ -203,6 +203,8 @@ mod policy;
 #[cfg(feature = "tower")]
 mod prepare;
 mod presign;
+#[cfg(feature = "tower")]
+mod presign_post;
 #[cfg(feature = "reqwest")]
 mod reqwest;
 #[cfg(feature = "tower")]

@@ -15,8 +15,12 @@ pub(crate) fn service_endpoint(
     host_prefix: &str,
     region: &str,
 ) -> String {
-    configured_endpoint(env, service, profile_endpoint)
-        .unwrap_or_else(|| format!("https://{host_prefix}.{region}.{}", crate::partition::dns_suffix(region)))
+    configured_endpoint(env, service, profile_endpoint).unwrap_or_else(|| {
+        format!(
+            "https://{host_prefix}.{region}.{}",
+            crate::partition::dns_suffix(region)
+        )
+    })
 }
 
 /// The sign-in service's endpoint (`aws login` refreshes): a configured one
@@ -60,7 +64,6 @@ fn configured_endpoint(env: &ProviderEnv, service: &str, profile_endpoint: Optio
         .or_else(|| profile_endpoint.map(str::to_owned))
         .map(|e| e.trim().to_owned())
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -118,4 +118,3 @@ impl EksAuthTokenBuilder {
         Ok(EksAuthToken { region, cluster, url })
     }
 }
-

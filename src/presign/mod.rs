@@ -7,6 +7,7 @@
 //! | Aurora DSQL password | [`DsqlAuthToken`] | botocore `generate_db_connect_(admin_)auth_token` |
 //! | EKS bearer token | [`EksAuthToken`] | `aws eks get-token` |
 //! | Bedrock short-term API key | [`BedrockApiKey`] | `aws-bedrock-token-generator` |
+//! | S3 browser upload (POST policy and form fields) | [`post::PostPolicy`] | boto3 `generate_presigned_post` |
 //!
 //! Pure, as the signing core: each typed builder checks its fields and gives a request, and
 //! [`TokenRequest::sign`] signs it with given [`Credentials`](crate::credentials::Credentials)
@@ -40,9 +41,9 @@
 mod bedrock;
 mod dsql;
 mod eks;
+pub mod post;
 mod rds;
 mod token;
-// S3 presigned POST policies: `pub mod post;` goes here.
 
 pub use bedrock::{BEDROCK_MAX_LIFETIME, BEDROCK_TOKEN_PREFIX, BedrockApiKey, BedrockApiKeyBuilder};
 pub use dsql::{DSQL_DEFAULT_LIFETIME, DsqlAction, DsqlAuthToken, DsqlAuthTokenBuilder};

@@ -170,12 +170,7 @@ pub(crate) fn check_hostname(hostname: Option<&str>) -> Result<&str, TokenError>
 /// A region name: lower-case letters, digits and `-`.
 pub(crate) fn check_region(region: Option<&str>) -> Result<&str, TokenError> {
     let region = region.ok_or(TokenError::Missing("region"))?;
-    let valid = !region.is_empty()
-        && region.len() <= 64
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if !valid {
+    if !crate::partition::is_region_name(region) {
         return Err(invalid("region", region, "lower-case letters, digits and `-`"));
     }
     Ok(region)
