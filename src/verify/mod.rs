@@ -158,6 +158,7 @@ mod lookup;
 #[doc(hidden)]
 pub mod parse;
 mod path;
+mod post;
 mod service;
 mod verifier;
 
@@ -176,6 +177,7 @@ pub use layer::VerifySigV4Layer;
 pub use lookup::{LookupError, Secret, SecretLookup, StaticSecrets};
 pub use parse::ParseLimits;
 pub use path::PathPolicy;
+pub use post::{BucketLocation, PostUpload, PostUploadConfig};
 pub use service::VerifySigV4;
 pub use verifier::Verifier;
 
