@@ -105,6 +105,10 @@ impl Policy {
             }
             fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
         };
+        if fields.iter().any(|(n, v)| n == "bucket" && v != bucket) {
+            // The handler must not find another bucket in the fields than the one checked.
+            return Err(refused("the bucket field does not name the bucket posted to.".into()));
+        }
         for condition in &self.conditions {
             let holds = match condition {
                 Condition::Eq { field, value: expected } => value(field) == Some(expected.as_str()),
