@@ -120,7 +120,10 @@ fn fields_with(fields: &[(&str, &str)], policy: &Value, secret: &str) -> Vec<(St
 fn usual_fields(key: &str) -> Vec<(String, String)> {
     let p = policy(
         EXPIRATION,
-        vec![json!(["starts-with", "$key", "user/"]), json!(["content-length-range", 1, 100])],
+        vec![
+            json!(["starts-with", "$key", "user/"]),
+            json!(["content-length-range", 1, 100]),
+        ],
     );
     fields_with(&[("key", key)], &p, SECRET)
 }
@@ -208,9 +211,15 @@ async fn post_upload_accepted_handler_sees_bucket_key_fields_and_file() {
     assert_eq!(reply.status, 200, "{}", reply.text);
     let body = reply.body();
     assert!(body.contains("bucket=uploads key=user/a.txt"), "{body}");
-    assert!(body.contains("file_name=Some(\"hello.txt\") content_type=Some(\"text/plain\")"), "{body}");
+    assert!(
+        body.contains("file_name=Some(\"hello.txt\") content_type=Some(\"text/plain\")"),
+        "{body}"
+    );
     assert!(body.contains(&format!("akid={AKID}")), "{body}");
-    assert!(body.contains("fields=[key=user/a.txt&x-amz-algorithm=AWS4-HMAC-SHA256"), "{body}");
+    assert!(
+        body.contains("fields=[key=user/a.txt&x-amz-algorithm=AWS4-HMAC-SHA256"),
+        "{body}"
+    );
     assert!(body.ends_with("file=hello world"), "{body}");
 }
 
@@ -232,19 +241,42 @@ async fn starts_with_empty_prefix_accepts_any_value() {
 async fn eq_condition_in_array_form_is_enforced() {
     let p = policy(
         EXPIRATION,
-        vec![json!(["eq", "$key", "exact.txt"]), json!(["eq", "$Content-Type", "image/png"])],
+        vec![
+            json!(["eq", "$key", "exact.txt"]),
+            json!(["eq", "$Content-Type", "image/png"]),
+        ],
     );
-    let ok = upload(&fields_with(&[("key", "exact.txt"), ("Content-Type", "image/png")], &p, SECRET), b"x").await;
+    let ok = upload(
+        &fields_with(&[("key", "exact.txt"), ("Content-Type", "image/png")], &p, SECRET),
+        b"x",
+    )
+    .await;
     assert_eq!(ok.status, 200, "{}", ok.text);
-    assert!(ok.body().contains("content_type=Some(\"image/png\")"), "the field wins over the part: {}", ok.text);
-    let bad = upload(&fields_with(&[("key", "exact.txt"), ("Content-Type", "text/html")], &p, SECRET), b"x").await;
-    assert_refused(&bad, ErrorCode::AccessDenied, "Policy Condition failed: [\"eq\", \"$content-type\", \"image/png\"]");
+    assert!(
+        ok.body().contains("content_type=Some(\"image/png\")"),
+        "the field wins over the part: {}",
+        ok.text
+    );
+    let bad = upload(
+        &fields_with(&[("key", "exact.txt"), ("Content-Type", "text/html")], &p, SECRET),
+        b"x",
+    )
+    .await;
+    assert_refused(
+        &bad,
+        ErrorCode::AccessDenied,
+        "Policy Condition failed: [\"eq\", \"$content-type\", \"image/png\"]",
+    );
 }
 
 #[tokio::test]
 async fn x_ignore_fields_need_no_condition() {
     let p = policy(EXPIRATION, vec![json!(["starts-with", "$key", ""])]);
-    let reply = upload(&fields_with(&[("key", "k"), ("x-ignore-tracking", "1")], &p, SECRET), b"x").await;
+    let reply = upload(
+        &fields_with(&[("key", "k"), ("x-ignore-tracking", "1")], &p, SECRET),
+        b"x",
+    )
+    .await;
     assert_eq!(reply.status, 200, "{}", reply.text);
 }
 
@@ -257,7 +289,11 @@ async fn fields_after_the_file_are_ignored() {
     parts.push(Part::Field("unlisted", "v"));
     let reply = post_to(server().await, "/uploads", &encode(&parts, true)).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
-    assert!(reply.body().contains("key=user/a.txt ") && !reply.body().contains("unlisted"), "{}", reply.text);
+    assert!(
+        reply.body().contains("key=user/a.txt ") && !reply.body().contains("unlisted"),
+        "{}",
+        reply.text
+    );
 }
 
 #[tokio::test]
@@ -280,7 +316,10 @@ async fn session_token_must_match_the_secrets_token() {
     let addr = start(StaticSecrets::new().with(creds), config()).await;
     let p = policy(
         EXPIRATION,
-        vec![json!(["starts-with", "$key", ""]), json!(["starts-with", "$x-amz-security-token", ""])],
+        vec![
+            json!(["starts-with", "$key", ""]),
+            json!(["starts-with", "$x-amz-security-token", ""]),
+        ],
     );
     let with = |token: Option<&str>| {
         let mut f = vec![("key", "k")];
@@ -291,7 +330,11 @@ async fn session_token_must_match_the_secrets_token() {
     };
     let ok = post_to(addr, "/uploads", &with(Some("the-token"))).await;
     assert_eq!(ok.status, 200, "{}", ok.text);
-    assert!(!ok.body().contains("the-token"), "the token stays out of the handler's fields: {}", ok.text);
+    assert!(
+        !ok.body().contains("the-token"),
+        "the token stays out of the handler's fields: {}",
+        ok.text
+    );
     let wrong = post_to(addr, "/uploads", &with(Some("other-token"))).await;
     assert_refused(&wrong, ErrorCode::InvalidToken, "invalid");
     let missing = post_to(addr, "/uploads", &with(None)).await;
@@ -310,7 +353,10 @@ async fn virtual_hosted_bucket_comes_from_the_host() {
         async move {
             let headers = vec![
                 ("host".to_owned(), host.to_owned()),
-                ("content-type".to_owned(), format!("multipart/form-data; boundary={BOUNDARY}")),
+                (
+                    "content-type".to_owned(),
+                    format!("multipart/form-data; boundary={BOUNDARY}"),
+                ),
                 ("content-length".to_owned(), body.len().to_string()),
             ];
             send_raw(addr, &head("POST", "/", &headers), &body).await
@@ -319,7 +365,11 @@ async fn virtual_hosted_bucket_comes_from_the_host() {
     let ok = send("uploads.s3.test:8080").await;
     assert_eq!(ok.status, 200, "{}", ok.text);
     let other = send("other.s3.test").await;
-    assert_refused(&other, ErrorCode::AccessDenied, "Policy Condition failed: [\"eq\", \"$bucket\", \"uploads\"]");
+    assert_refused(
+        &other,
+        ErrorCode::AccessDenied,
+        "Policy Condition failed: [\"eq\", \"$bucket\", \"uploads\"]",
+    );
 }
 
 // ---- refusals: authentication
@@ -354,7 +404,11 @@ async fn policy_signed_with_another_secret_is_refused() {
 
 #[tokio::test]
 async fn unknown_access_key_is_refused() {
-    let addr = start(StaticSecrets::new().with(Credentials::new("AKIDOTHER", SECRET)), config()).await;
+    let addr = start(
+        StaticSecrets::new().with(Credentials::new("AKIDOTHER", SECRET)),
+        config(),
+    )
+    .await;
     let reply = post_to(addr, "/uploads", &form(&usual_fields("user/a"), b"x")).await;
     assert_refused(&reply, ErrorCode::InvalidAccessKeyId, "");
 }
@@ -367,28 +421,56 @@ fn replace_field(fields: &mut [(String, String)], name: &str, value: &str) {
 async fn other_algorithm_is_refused() {
     let mut fields = usual_fields("user/a");
     replace_field(&mut fields, "x-amz-algorithm", "AWS4-HMAC-SHA1");
-    assert_refused(&upload(&fields, b"x").await, ErrorCode::InvalidArgument, "x-amz-algorithm");
+    assert_refused(
+        &upload(&fields, b"x").await,
+        ErrorCode::InvalidArgument,
+        "x-amz-algorithm",
+    );
 }
 
 #[tokio::test]
 async fn credential_for_another_region_is_refused() {
     let mut fields = usual_fields("user/a");
-    replace_field(&mut fields, "x-amz-credential", &format!("{AKID}/20231114/eu-west-1/s3/aws4_request"));
-    assert_refused(&upload(&fields, b"x").await, ErrorCode::InvalidArgument, "region 'eu-west-1'");
+    replace_field(
+        &mut fields,
+        "x-amz-credential",
+        &format!("{AKID}/20231114/eu-west-1/s3/aws4_request"),
+    );
+    assert_refused(
+        &upload(&fields, b"x").await,
+        ErrorCode::InvalidArgument,
+        "region 'eu-west-1'",
+    );
 }
 
 #[tokio::test]
 async fn credential_for_another_service_is_refused() {
     let mut fields = usual_fields("user/a");
-    replace_field(&mut fields, "x-amz-credential", &format!("{AKID}/20231114/us-east-1/sqs/aws4_request"));
-    assert_refused(&upload(&fields, b"x").await, ErrorCode::InvalidArgument, "service 'sqs'");
+    replace_field(
+        &mut fields,
+        "x-amz-credential",
+        &format!("{AKID}/20231114/us-east-1/sqs/aws4_request"),
+    );
+    assert_refused(
+        &upload(&fields, b"x").await,
+        ErrorCode::InvalidArgument,
+        "service 'sqs'",
+    );
 }
 
 #[tokio::test]
 async fn credential_date_other_than_x_amz_date_is_refused() {
     let mut fields = usual_fields("user/a");
-    replace_field(&mut fields, "x-amz-credential", &format!("{AKID}/20231113/us-east-1/s3/aws4_request"));
-    assert_refused(&upload(&fields, b"x").await, ErrorCode::InvalidArgument, "does not match x-amz-date");
+    replace_field(
+        &mut fields,
+        "x-amz-credential",
+        &format!("{AKID}/20231113/us-east-1/s3/aws4_request"),
+    );
+    assert_refused(
+        &upload(&fields, b"x").await,
+        ErrorCode::InvalidArgument,
+        "does not match x-amz-date",
+    );
 }
 
 #[tokio::test]
@@ -404,7 +486,11 @@ async fn malformed_x_amz_date_is_refused() {
 async fn expired_policy_is_refused() {
     let p = policy("2023-11-14T22:13:19.000Z", vec![json!(["starts-with", "$key", ""])]);
     let reply = upload(&fields_with(&[("key", "k")], &p, SECRET), b"x").await;
-    assert_refused(&reply, ErrorCode::AccessDenied, "Invalid according to Policy: Policy expired.");
+    assert_refused(
+        &reply,
+        ErrorCode::AccessDenied,
+        "Invalid according to Policy: Policy expired.",
+    );
 }
 
 #[tokio::test]
@@ -421,20 +507,32 @@ async fn key_outside_starts_with_is_refused() {
 async fn field_not_in_the_policy_is_refused() {
     let p = policy(EXPIRATION, vec![json!(["starts-with", "$key", ""])]);
     let reply = upload(&fields_with(&[("key", "k"), ("acl", "public-read")], &p, SECRET), b"x").await;
-    assert_refused(&reply, ErrorCode::AccessDenied, "Invalid according to Policy: Extra input fields: acl");
+    assert_refused(
+        &reply,
+        ErrorCode::AccessDenied,
+        "Invalid according to Policy: Extra input fields: acl",
+    );
 }
 
 #[tokio::test]
 async fn bucket_other_than_the_policys_is_refused() {
     let reply = post_to(server().await, "/another", &form(&usual_fields("user/a"), b"x")).await;
-    assert_refused(&reply, ErrorCode::AccessDenied, "Policy Condition failed: [\"eq\", \"$bucket\", \"uploads\"]");
+    assert_refused(
+        &reply,
+        ErrorCode::AccessDenied,
+        "Policy Condition failed: [\"eq\", \"$bucket\", \"uploads\"]",
+    );
 }
 
 #[tokio::test]
 async fn bucket_field_other_than_the_target_is_refused() {
     let p = policy(EXPIRATION, vec![json!(["starts-with", "$key", ""])]);
     let reply = upload(&fields_with(&[("key", "k"), ("bucket", "another")], &p, SECRET), b"x").await;
-    assert!(reply.status == 403 && reply.has_code(ErrorCode::AccessDenied), "{}", reply.text);
+    assert!(
+        reply.status == 403 && reply.has_code(ErrorCode::AccessDenied),
+        "{}",
+        reply.text
+    );
 }
 
 #[tokio::test]
@@ -452,7 +550,11 @@ async fn malformed_policy_json_is_refused() {
     .iter()
     .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
     .collect();
-    assert_refused(&upload(&fields, b"x").await, ErrorCode::InvalidPolicyDocument, "Invalid condition");
+    assert_refused(
+        &upload(&fields, b"x").await,
+        ErrorCode::InvalidPolicyDocument,
+        "Invalid condition",
+    );
 }
 
 #[tokio::test]
@@ -466,7 +568,11 @@ async fn missing_key_field_is_refused() {
 async fn missing_signature_field_is_refused() {
     let mut fields = usual_fields("user/a");
     fields.retain(|(n, _)| n != "x-amz-signature");
-    assert_refused(&upload(&fields, b"x").await, ErrorCode::InvalidArgument, "'x-amz-signature'");
+    assert_refused(
+        &upload(&fields, b"x").await,
+        ErrorCode::InvalidArgument,
+        "'x-amz-signature'",
+    );
 }
 
 #[tokio::test]
@@ -502,7 +608,12 @@ async fn file_over_the_configured_maximum_fails_without_a_range() {
     let cfg = config().post_uploads(PostUploadConfig::new().max_file_size(10));
     let addr = start(StaticSecrets::new().with(Credentials::new(AKID, SECRET)), cfg).await;
     let p = policy(EXPIRATION, vec![json!(["starts-with", "$key", ""])]);
-    let reply = post_to(addr, "/uploads", &form(&fields_with(&[("key", "k")], &p, SECRET), &[b'a'; 11])).await;
+    let reply = post_to(
+        addr,
+        "/uploads",
+        &form(&fields_with(&[("key", "k")], &p, SECRET), &[b'a'; 11]),
+    )
+    .await;
     assert_body_failed(&reply, ErrorCode::EntityTooLarge);
 }
 
@@ -512,14 +623,22 @@ async fn file_over_the_configured_maximum_fails_without_a_range() {
 async fn duplicate_key_field_is_refused() {
     let mut fields = usual_fields("user/a");
     fields.insert(1, ("key".into(), "admin/evil".into()));
-    assert_refused(&upload(&fields, b"x").await, ErrorCode::InvalidArgument, "appears more than once");
+    assert_refused(
+        &upload(&fields, b"x").await,
+        ErrorCode::InvalidArgument,
+        "appears more than once",
+    );
 }
 
 #[tokio::test]
 async fn case_variant_duplicate_field_is_refused() {
     let mut fields = usual_fields("user/a");
     fields.push(("KEY".into(), "admin/evil".into()));
-    assert_refused(&upload(&fields, b"x").await, ErrorCode::InvalidArgument, "appears more than once");
+    assert_refused(
+        &upload(&fields, b"x").await,
+        ErrorCode::InvalidArgument,
+        "appears more than once",
+    );
 }
 
 #[tokio::test]
@@ -528,7 +647,11 @@ async fn repeated_policy_field_is_refused() {
     let p = policy(EXPIRATION, vec![json!(["starts-with", "$key", ""])]);
     let (other, _) = sign_policy(&p, SECRET);
     fields.push(("policy".into(), other));
-    assert_refused(&upload(&fields, b"x").await, ErrorCode::InvalidArgument, "appears more than once");
+    assert_refused(
+        &upload(&fields, b"x").await,
+        ErrorCode::InvalidArgument,
+        "appears more than once",
+    );
 }
 
 #[tokio::test]
@@ -561,7 +684,11 @@ async fn too_many_fields_are_refused() {
     let names: Vec<String> = (0..70).map(|i| format!("x-ignore-{i}")).collect();
     let mut fields: Vec<(String, String)> = names.iter().map(|n| (n.clone(), "v".to_owned())).collect();
     fields.extend(usual_fields("user/a"));
-    assert_refused(&upload(&fields, b"x").await, ErrorCode::MaxPostPreDataLengthExceededError, "too large");
+    assert_refused(
+        &upload(&fields, b"x").await,
+        ErrorCode::MaxPostPreDataLengthExceededError,
+        "too large",
+    );
 }
 
 #[tokio::test]

@@ -17,7 +17,9 @@ use http::StatusCode;
 use http_body_util::BodyExt;
 use raw_http::serve;
 use sigv4_middleware::credentials::Credentials;
-use sigv4_middleware::verify::{PostUpload, PostUploadConfig, StaticSecrets, VerifiedIdentity, VerifyConfig, VerifySigV4Layer};
+use sigv4_middleware::verify::{
+    PostUpload, PostUploadConfig, StaticSecrets, VerifiedIdentity, VerifyConfig, VerifySigV4Layer,
+};
 
 const AKID: &str = "AKIDEXAMPLE";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
@@ -46,7 +48,10 @@ async fn boto3_post(case: &str) -> Outcome {
     let config = VerifyConfig::new("us-east-1", "s3").post_uploads(PostUploadConfig::new());
     let app = axum::Router::new()
         .route("/{bucket}", post(handler))
-        .layer(VerifySigV4Layer::new(StaticSecrets::new().with(Credentials::new(AKID, SECRET)), config));
+        .layer(VerifySigV4Layer::new(
+            StaticSecrets::new().with(Credentials::new(AKID, SECRET)),
+            config,
+        ));
     let addr = serve(app).await;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/boto3_post.py");
     let output = tokio::process::Command::new("python3")
@@ -95,13 +100,23 @@ async fn boto3_post_with_a_tampered_policy_is_refused() {
 #[tokio::test]
 async fn boto3_post_with_an_expired_policy_is_refused() {
     let out = boto3_post("expired").await;
-    assert_code(&out, 403, "AccessDenied", "Invalid according to Policy: Policy expired.");
+    assert_code(
+        &out,
+        403,
+        "AccessDenied",
+        "Invalid according to Policy: Policy expired.",
+    );
 }
 
 #[tokio::test]
 async fn boto3_post_with_a_key_outside_starts_with_is_refused() {
     let out = boto3_post("outside").await;
-    assert_code(&out, 403, "AccessDenied", "Policy Condition failed: [&quot;starts-with&quot;, &quot;$key&quot;, &quot;user/&quot;]");
+    assert_code(
+        &out,
+        403,
+        "AccessDenied",
+        "Policy Condition failed: [&quot;starts-with&quot;, &quot;$key&quot;, &quot;user/&quot;]",
+    );
 }
 
 #[tokio::test]

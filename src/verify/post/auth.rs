@@ -25,7 +25,9 @@ pub(super) struct SignedForm<'f> {
 fn missing(name: &str) -> VerifyError {
     VerifyError::new(
         ErrorCode::InvalidArgument,
-        format!("Bucket POST must contain a field named '{name}'.  If it is specified, please check the order of the fields."),
+        format!(
+            "Bucket POST must contain a field named '{name}'.  If it is specified, please check the order of the fields."
+        ),
     )
 }
 
@@ -41,7 +43,10 @@ impl<'f> SignedForm<'f> {
         if algorithm != ALGORITHM {
             return Err(VerifyError::new(
                 ErrorCode::InvalidArgument,
-                format!("the x-amz-algorithm {} is not supported; use {ALGORITHM}", excerpt(algorithm)),
+                format!(
+                    "the x-amz-algorithm {} is not supported; use {ALGORITHM}",
+                    excerpt(algorithm)
+                ),
             ));
         }
         let credential = parse::parse_credential(required(form, "x-amz-credential")?, &cfg.limits)
@@ -59,7 +64,10 @@ impl<'f> SignedForm<'f> {
         if let Some(t) = token
             && t.len() > cfg.limits.max_token_len
         {
-            return Err(VerifyError::new(ErrorCode::InvalidToken, "the session token is too long"));
+            return Err(VerifyError::new(
+                ErrorCode::InvalidToken,
+                "the session token is too long",
+            ));
         }
         let signed = SignedForm {
             credential,

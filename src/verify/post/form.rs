@@ -40,9 +40,8 @@ pub(super) fn boundary(headers: &HeaderMap) -> Result<String, VerifyError> {
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let boundary = multer::parse_boundary(content_type).map_err(|_| {
-        malformed("The body of your POST request is not well-formed multipart/form-data.".into())
-    })?;
+    let boundary = multer::parse_boundary(content_type)
+        .map_err(|_| malformed("The body of your POST request is not well-formed multipart/form-data.".into()))?;
     if boundary.is_empty() || boundary.len() > MAX_BOUNDARY_LEN {
         return Err(malformed(format!(
             "the multipart boundary must be 1 to {MAX_BOUNDARY_LEN} characters"
@@ -97,7 +96,10 @@ where
         }
         if part.content_type().is_some_and(|m| m.type_() == mime_multipart()) {
             // S3 has no nested forms: a field is text, not parts a handler might parse again.
-            return Err(malformed(format!("the form field {} is itself multipart", excerpt(&name))));
+            return Err(malformed(format!(
+                "the form field {} is itself multipart",
+                excerpt(&name)
+            )));
         }
         let value = read_value(&mut part, &name, cfg.max_field_size).await?;
         if fields.iter().any(|(n, _)| *n == name) {

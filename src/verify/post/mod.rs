@@ -22,6 +22,7 @@ use http::request::Parts;
 use http::{Method, Request, header};
 use http_body::Body;
 
+use super::VerifiedBody;
 use super::config::VerifyConfig;
 use super::error::{ErrorCode, VerifyError};
 use super::identity::{CredentialScope, VerifiedIdentity};
@@ -29,7 +30,6 @@ use super::lookup::SecretLookup;
 use super::parse::{self, excerpt};
 use super::service::{Shared, lookup_secret};
 use super::verifier::check_credentials;
-use super::VerifiedBody;
 use crate::BoxError;
 use auth::SignedForm;
 use file::FileBody;
@@ -154,7 +154,8 @@ pub(super) fn applies<'c>(cfg: &'c VerifyConfig, parts: &Parts) -> Option<&'c Po
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("multipart/form-data"));
-    let signed = parts.headers.contains_key(header::AUTHORIZATION) || parts.uri.query().is_some_and(parse::is_presigned);
+    let signed =
+        parts.headers.contains_key(header::AUTHORIZATION) || parts.uri.query().is_some_and(parse::is_presigned);
     (parts.method == Method::POST && form && !signed).then_some(post)
 }
 
@@ -226,7 +227,10 @@ where
         key,
         file_name,
         content_type,
-        fields: fields.into_iter().filter(|(n, _)| n != "x-amz-security-token").collect(),
+        fields: fields
+            .into_iter()
+            .filter(|(n, _)| n != "x-amz-security-token")
+            .collect(),
         content_length_range: range,
     };
     let (min, max) = range.map_or((0, cfg.max_file_size), |(lo, hi)| (lo, hi.min(cfg.max_file_size)));
@@ -236,7 +240,10 @@ where
     parts.headers.remove(header::TRANSFER_ENCODING);
     parts.extensions.insert(identity);
     parts.extensions.insert(upload);
-    Ok(Request::from_parts(parts, VerifiedBody::post_file(FileBody::new(file, min, max))))
+    Ok(Request::from_parts(
+        parts,
+        VerifiedBody::post_file(FileBody::new(file, min, max)),
+    ))
 }
 
 /// The bucket the form is posted to: the first path segment (path style) or the host's first
@@ -268,7 +275,11 @@ fn target_bucket(cfg: &PostUploadConfig, parts: &Parts) -> Result<String, Verify
                 .or_else(|| parts.uri.host())
                 .unwrap_or_default();
             let host = host.rsplit_once(':').map_or(host, |(h, port)| {
-                if port.bytes().all(|b| b.is_ascii_digit()) { h } else { host }
+                if port.bytes().all(|b| b.is_ascii_digit()) {
+                    h
+                } else {
+                    host
+                }
             });
             host.strip_suffix(suffix.as_str())
                 .and_then(|h| h.strip_suffix('.'))

@@ -59,7 +59,10 @@ fn invalid(message: &str) -> VerifyError {
 }
 
 fn refused(message: String) -> VerifyError {
-    VerifyError::new(ErrorCode::AccessDenied, format!("Invalid according to Policy: {message}"))
+    VerifyError::new(
+        ErrorCode::AccessDenied,
+        format!("Invalid according to Policy: {message}"),
+    )
 }
 
 impl Policy {
@@ -69,12 +72,14 @@ impl Policy {
         let json = STANDARD
             .decode(encoded.trim())
             .map_err(|_| invalid("Invalid 'policy' field: not base64."))?;
-        let Value::Object(document) =
-            serde_json::from_slice::<Value>(&json).map_err(|_| invalid("Invalid JSON."))?
+        let Value::Object(document) = serde_json::from_slice::<Value>(&json).map_err(|_| invalid("Invalid JSON."))?
         else {
             return Err(invalid("Invalid JSON."));
         };
-        if let Some(other) = document.keys().find(|k| !matches!(k.as_str(), "expiration" | "conditions")) {
+        if let Some(other) = document
+            .keys()
+            .find(|k| !matches!(k.as_str(), "expiration" | "conditions"))
+        {
             return Err(invalid(&format!("Unexpected field {}.", excerpt(other))));
         }
         let expiration = match document.get("expiration") {
@@ -112,7 +117,9 @@ impl Policy {
         for condition in &self.conditions {
             let holds = match condition {
                 Condition::Eq { field, value: expected } => value(field) == Some(expected.as_str()),
-                Condition::StartsWith { field, prefix } => value(field).unwrap_or_default().starts_with(prefix.as_str()),
+                Condition::StartsWith { field, prefix } => {
+                    value(field).unwrap_or_default().starts_with(prefix.as_str())
+                }
                 Condition::LengthRange { .. } => true,
             };
             if !holds {
@@ -155,8 +162,14 @@ fn condition(value: &Value) -> Result<Condition, VerifyError> {
             [Value::String(op), Value::String(field), Value::String(v)] => {
                 let field = field_name(field.strip_prefix('$').ok_or_else(bad)?);
                 match op.to_ascii_lowercase().as_str() {
-                    "eq" => Ok(Condition::Eq { field, value: v.clone() }),
-                    "starts-with" => Ok(Condition::StartsWith { field, prefix: v.clone() }),
+                    "eq" => Ok(Condition::Eq {
+                        field,
+                        value: v.clone(),
+                    }),
+                    "starts-with" => Ok(Condition::StartsWith {
+                        field,
+                        prefix: v.clone(),
+                    }),
                     _ => Err(bad()),
                 }
             }
@@ -187,7 +200,8 @@ fn field_name(name: &str) -> String {
 /// the policy expires at most a second early.
 fn parse_expiration(s: &str) -> Option<SystemTime> {
     let b = s.as_bytes();
-    if !s.is_ascii() || b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+    if !s.is_ascii() || b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':'
+    {
         return None;
     }
     let rest = &s[19..];
@@ -198,7 +212,15 @@ fn parse_expiration(s: &str) -> Option<SystemTime> {
     if !fraction_ok {
         return None;
     }
-    let compact = format!("{}{}{}T{}{}{}Z", &s[0..4], &s[5..7], &s[8..10], &s[11..13], &s[14..16], &s[17..19]);
+    let compact = format!(
+        "{}{}{}T{}{}{}Z",
+        &s[0..4],
+        &s[5..7],
+        &s[8..10],
+        &s[11..13],
+        &s[14..16],
+        &s[17..19]
+    );
     AmzDate::parse(&compact).map(|d| d.to_system_time())
 }
 
