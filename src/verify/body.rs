@@ -101,6 +101,8 @@ pin_project! {
             finished: bool,
             failed: bool,
         },
+        // The file of an S3 POST upload, held to its policy's length range.
+        PostFile { file: Box<super::post::file::FileBody> },
     }
 }
 
@@ -139,6 +141,10 @@ impl<B> VerifiedBody<B> {
         self
     }
 
+    pub(crate) fn from_post_file(file: Box<super::post::file::FileBody>) -> Self {
+        Self::of(Kind::PostFile { file })
+    }
+
     pub(crate) fn chunked(body: B, verifier: Box<ChunkVerifier>) -> Self {
         Self::of(Kind::Chunked {
             body: Fused::new(body),
@@ -159,6 +165,7 @@ impl<B> std::fmt::Debug for VerifiedBody<B> {
             Kind::Passthrough { .. } => "Passthrough",
             Kind::Sha256 { .. } => "Sha256",
             Kind::Chunked { .. } => "Chunked",
+            Kind::PostFile { .. } => "PostFile",
         };
         f.debug_struct("VerifiedBody").field("kind", &kind).finish()
     }
@@ -171,6 +178,7 @@ where
 {
     fn poll_kind(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
         match self.project() {
+            KindProj::PostFile { file } => file.poll_frame(cx),
             KindProj::Full { data, trailers } => Poll::Ready(match (data.take(), trailers.take()) {
                 (Some(d), t) => {
                     *trailers = t;
@@ -282,6 +290,7 @@ where
                 failed,
                 ..
             } => ready.is_empty() && ((*failed && error.is_none()) || (*finished && trailers.is_none())),
+            Kind::PostFile { file } => file.is_end_stream(),
         }
     }
 }
@@ -344,7 +353,7 @@ where
         match &self.kind {
             Kind::Full { data, .. } => SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64)),
             Kind::Passthrough { body } | Kind::Sha256 { body, .. } => body.size_hint(),
-            Kind::Chunked { .. } => SizeHint::default(),
+            Kind::Chunked { .. } | Kind::PostFile { .. } => SizeHint::default(),
         }
     }
 }
@@ -365,7 +374,8 @@ where
 
     fn poll_drain(self: Pin<&mut Self>, cx: &mut Context<'_>, left: &mut u64) -> Poll<bool> {
         let mut body = match self.project().kind.project() {
-            KindProj::Full { .. } => return Poll::Ready(true),
+            // A POST upload's file is handed over only after the form was verified.
+            KindProj::Full { .. } | KindProj::PostFile { .. } => return Poll::Ready(true),
             KindProj::Passthrough { body } | KindProj::Sha256 { body, .. } | KindProj::Chunked { body, .. } => body,
         };
         loop {

@@ -68,6 +68,7 @@ pub struct VerifyConfig {
     pub(super) debug_revealed: Vec<String>,
     pub(super) error_format: ErrorFormat,
     pub(super) clock: Clock,
+    pub(super) post_uploads: Option<super::post::PostUploadConfig>,
 }
 
 impl std::fmt::Debug for VerifyConfig {
@@ -94,6 +95,7 @@ impl std::fmt::Debug for VerifyConfig {
             .field("debug", &self.debug)
             .field("debug_revealed", &self.debug_revealed)
             .field("error_format", &self.error_format)
+            .field("post_uploads", &self.post_uploads)
             .finish_non_exhaustive()
     }
 }
@@ -132,6 +134,7 @@ impl VerifyConfig {
             debug_revealed: Vec::new(),
             error_format: ErrorFormat::Xml,
             clock: Arc::new(SystemTime::now),
+            post_uploads: None,
         }
     }
 
@@ -294,6 +297,17 @@ impl VerifyConfig {
     /// The clock to check times against (default [`SystemTime::now`]).
     pub fn clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
         self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Accepts S3 POST (browser form) uploads, checked as `config` says (default: refused, as
+    /// any request without `Authorization` or a presigned query). A `POST` with
+    /// `content-type: multipart/form-data`, neither an `Authorization` header nor a presigned
+    /// query, is then read as one: its policy signature, expiry and conditions are checked
+    /// before the handler runs, which gets the file as its body and the form as a
+    /// [`PostUpload`](super::PostUpload) extension. See [`PostUploadConfig`](super::PostUploadConfig).
+    pub fn post_uploads(mut self, config: super::post::PostUploadConfig) -> Self {
+        self.post_uploads = Some(config);
         self
     }
 

@@ -43,6 +43,16 @@ pub enum ErrorCode {
     NotImplemented,
     /// 500: the secret lookup failed.
     InternalError,
+    /// 400: a POST upload's file is smaller than its policy's `content-length-range`.
+    EntityTooSmall,
+    /// 400: a POST upload lacks a field, repeats one, or has a malformed value.
+    InvalidArgument,
+    /// 400: a POST upload's body is not well-formed `multipart/form-data`.
+    MalformedPOSTRequest,
+    /// 400: a POST upload's fields before the file are larger than the limit.
+    MaxPostPreDataLengthExceededError,
+    /// 400: a POST upload's policy is not valid base64 JSON of the policy's shape.
+    InvalidPolicyDocument,
 }
 
 impl ErrorCode {
@@ -65,6 +75,11 @@ impl ErrorCode {
             ErrorCode::IncompleteBody => "IncompleteBody",
             ErrorCode::NotImplemented => "NotImplemented",
             ErrorCode::InternalError => "InternalError",
+            ErrorCode::EntityTooSmall => "EntityTooSmall",
+            ErrorCode::InvalidArgument => "InvalidArgument",
+            ErrorCode::MalformedPOSTRequest => "MalformedPOSTRequest",
+            ErrorCode::MaxPostPreDataLengthExceededError => "MaxPostPreDataLengthExceededError",
+            ErrorCode::InvalidPolicyDocument => "InvalidPolicyDocument",
         }
     }
 

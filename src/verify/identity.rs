@@ -29,6 +29,8 @@ pub struct VerifiedIdentity<P = ()> {
     pub(super) checksum_algorithm: Option<ChecksumAlgorithm>,
     /// Shared with the body's [`BodyChecksum`](super::BodyChecksum), which fills it.
     pub(super) checksum: Arc<OnceLock<Checksum>>,
+    /// Set for an S3 POST (browser form) upload, whose policy was signed instead of the request.
+    pub(super) post_upload: bool,
     pub(super) principal: P,
 }
 
@@ -85,6 +87,13 @@ impl<P> VerifiedIdentity<P> {
     /// header ties an unsigned body to the signer.
     pub fn checksum(&self) -> Option<Checksum> {
         self.checksum.get().copied()
+    }
+    /// Whether the request was an S3 POST (browser form) upload: the signature covers the
+    /// upload's policy, not the request; the form is in the [`PostUpload`](super::PostUpload)
+    /// extension and the body is the file, checked against the policy's
+    /// `content-length-range` as it streams.
+    pub fn is_post_upload(&self) -> bool {
+        self.post_upload
     }
     /// The principal data of the secret.
     pub fn principal(&self) -> &P {

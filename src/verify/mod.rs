@@ -137,6 +137,17 @@
 //! `*`; other wildcards (`us-*`) are not matched. Signed aws-chunked SigV4a uploads
 //! (`STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD...`) are answered `NotImplemented`.
 //!
+//! # S3 POST (browser form) uploads
+//!
+//! Off by default: a `multipart/form-data` POST without `Authorization` is refused as
+//! unsigned. With [`VerifyConfig::post_uploads`], such a request is read as an S3 POST upload:
+//! the fields before the `file` part (bounded by [`PostUploadConfig`]), the policy signature
+//! (with the looked-up secret and session token), the policy's expiration and every condition,
+//! no field outside the policy; the handler gets the file as its body (failing, not ending, when
+//! it leaves the `content-length-range`), a [`VerifiedIdentity`] whose
+//! [`is_post_upload`](VerifiedIdentity::is_post_upload) is true and a [`PostUpload`] extension
+//! with the bucket, the key (`${filename}` replaced) and the fields.
+//!
 //! # Where to apply it
 //!
 //! The signature covers the path as the client sent it. Apply the layer to the outermost
@@ -158,6 +169,7 @@ mod lookup;
 #[doc(hidden)]
 pub mod parse;
 mod path;
+mod post;
 mod service;
 mod verifier;
 
@@ -176,6 +188,7 @@ pub use layer::VerifySigV4Layer;
 pub use lookup::{LookupError, Secret, SecretLookup, StaticSecrets};
 pub use parse::ParseLimits;
 pub use path::PathPolicy;
+pub use post::{BucketLocation, PostUpload, PostUploadConfig};
 pub use service::VerifySigV4;
 pub use verifier::Verifier;
 

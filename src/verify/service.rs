@@ -112,7 +112,12 @@ where
         let shared = self.shared.clone();
         ResponseFuture::new(Box::pin(async move {
             let (parts, body) = request.into_parts();
-            let request = match verify(&shared, parts, body).await {
+            let post = super::post::applies(shared.verifier.config(), &parts);
+            let verified = match post {
+                Some(post) => super::post::verify(&shared, post, parts, body).await,
+                None => verify(&shared, parts, body).await,
+            };
+            let request = match verified {
                 Ok(r) => r,
                 Err(e) => return Ok(error_response(&shared.verifier, &e)),
             };
@@ -154,19 +159,27 @@ async fn admit<L: SecretLookup>(
     let verifier = &shared.verifier;
     let now = verifier.now();
     let pending = verifier.check_head(&parts.method, &parts.uri, &parts.headers, now)?;
-    let secret = match shared.lookup.lookup(pending.access_key_id()).await {
-        Ok(Some(secret)) => secret,
-        Ok(None) => return Err(VerifyError::new(ErrorCode::InvalidAccessKeyId, INVALID_ACCESS_KEY)),
-        Err(e) => {
-            tracing::error!(error = %e, "sigv4 secret lookup failed");
-            return Err(VerifyError::new(
-                ErrorCode::InternalError,
-                "We encountered an internal error. Please try again.",
-            ));
-        }
-    };
+    let secret = lookup_secret(&shared.lookup, pending.access_key_id()).await?;
     verifier.check_secret(&pending, &secret, now)?;
     Ok((pending, secret))
+}
+
+/// The secret of `access_key_id`: an unknown key and a failed lookup answer as AWS does.
+pub(crate) async fn lookup_secret<L: SecretLookup>(
+    lookup: &L,
+    access_key_id: &str,
+) -> Result<Secret<L::Principal>, VerifyError> {
+    match lookup.lookup(access_key_id).await {
+        Ok(Some(secret)) => Ok(secret),
+        Ok(None) => Err(VerifyError::new(ErrorCode::InvalidAccessKeyId, INVALID_ACCESS_KEY)),
+        Err(e) => {
+            tracing::error!(error = %e, "sigv4 secret lookup failed");
+            Err(VerifyError::new(
+                ErrorCode::InternalError,
+                "We encountered an internal error. Please try again.",
+            ))
+        }
+    }
 }
 
 type Verified<B, P> = (VerifiedIdentity<P>, VerifiedBody<B>, Option<u64>);

@@ -57,35 +57,18 @@ impl Verifier {
         secret: &Secret<P>,
         now: SystemTime,
     ) -> Result<(), VerifyError> {
-        let creds = secret.credentials();
-        let invalid = || {
-            VerifyError::new(
-                ErrorCode::InvalidToken,
-                "The provided token is malformed or otherwise invalid.",
-            )
-        };
-        match (creds.session_token(), pending.token.as_deref()) {
-            (None, None) => {}
-            (Some(expected), Some(given)) => {
-                if !bool::from(expected.as_bytes().ct_eq(given.as_bytes())) {
-                    return Err(invalid());
-                }
-            }
-            (Some(_), None) => {
-                return Err(VerifyError::new(
-                    ErrorCode::InvalidToken,
-                    "these credentials require a session token (x-amz-security-token)",
-                ));
-            }
-            (None, Some(_)) => return Err(invalid()),
-        }
-        if creds.is_expired_at(now) {
-            return Err(VerifyError::new(
-                ErrorCode::ExpiredToken,
-                "The provided token has expired.",
-            ));
-        }
-        Ok(())
+        check_credentials(secret.credentials(), pending.token.as_deref(), now)
+    }
+
+    /// The SigV4 signing key of `credentials` for a scope (cached with the header form's keys).
+    pub(crate) fn signing_key(
+        &self,
+        credentials: &crate::credentials::Credentials,
+        date: &str,
+        region: &str,
+        service: &str,
+    ) -> Arc<crate::signing::SigningKey> {
+        self.cache.get_or_derive(credentials, date, region, service)
     }
 
     /// Step 3: recomputes the signature with the signing core and compares it in constant time.
@@ -247,6 +230,7 @@ impl Verifier {
                 #[cfg(feature = "sigv4a")]
                 ClientSignature::V4a { region_set, .. } => Some(region_set.clone()),
             },
+            post_upload: false,
             principal: secret.into_principal(),
         }
     }
@@ -392,3 +376,40 @@ fn redact_header_values(canonical_request: &str, revealed: impl Fn(&str) -> bool
 }
 
 pub(crate) const INVALID_ACCESS_KEY: &str = "The AWS access key Id you provided does not exist in our records.";
+
+/// The session token a request carries against the credentials' own (compared in constant
+/// time), and their expiry: one rule for every form (header, presigned, POST upload).
+pub(crate) fn check_credentials(
+    creds: &crate::credentials::Credentials,
+    given: Option<&str>,
+    now: SystemTime,
+) -> Result<(), VerifyError> {
+    let invalid = || {
+        VerifyError::new(
+            ErrorCode::InvalidToken,
+            "The provided token is malformed or otherwise invalid.",
+        )
+    };
+    match (creds.session_token(), given) {
+        (None, None) => {}
+        (Some(expected), Some(given)) => {
+            if !bool::from(expected.as_bytes().ct_eq(given.as_bytes())) {
+                return Err(invalid());
+            }
+        }
+        (Some(_), None) => {
+            return Err(VerifyError::new(
+                ErrorCode::InvalidToken,
+                "these credentials require a session token (x-amz-security-token)",
+            ));
+        }
+        (None, Some(_)) => return Err(invalid()),
+    }
+    if creds.is_expired_at(now) {
+        return Err(VerifyError::new(
+            ErrorCode::ExpiredToken,
+            "The provided token has expired.",
+        ));
+    }
+    Ok(())
+}

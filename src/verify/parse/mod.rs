@@ -167,7 +167,7 @@ impl Credential<'_> {
     }
 }
 
-fn parse_credential<'a>(value: &'a str, limits: &ParseLimits) -> Result<Credential<'a>, ParseError> {
+pub(crate) fn parse_credential<'a>(value: &'a str, limits: &ParseLimits) -> Result<Credential<'a>, ParseError> {
     parse_credential_parts(value, limits, true)
 }
 
