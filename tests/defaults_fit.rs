@@ -3,20 +3,27 @@
 //! hyper, and reach an axum handler behind `VerifySigV4Layer` with `VerifyConfig` defaults,
 //! verified chunk by chunk; a refusal while the client is still sending reaches it as the
 //! server's status and error code, not a broken pipe; a stream of unknown length over the
-//! client's limit fails with a message naming the fixes. All on loopback.
+//! client's limit fails with a message naming the fixes. The same for S3 POST uploads: a form
+//! from `Signer::presign_post` uploads through a verifier with POST uploads on, and a refused
+//! form still being sent gets its answer. All on loopback.
 #![cfg(all(feature = "reqwest", feature = "verify"))]
+
+#[path = "common/post_form.rs"]
+mod post_form;
 
 use std::net::SocketAddr;
 
+use axum::Extension;
 use axum::extract::Request;
-use axum::routing::put;
+use axum::routing::{post, put};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use sha2::{Digest, Sha256};
 use sigv4_middleware::client::{Error, SigV4Layer, SigV4Middleware, SignedBody, Signer, SizedBody, file_body};
 use sigv4_middleware::credentials::Credentials;
+use sigv4_middleware::presign::post::PostPolicy;
 use sigv4_middleware::signing::{SignableBody, SignableRequest, SigningParams, sign};
-use sigv4_middleware::verify::{StaticSecrets, VerifyConfig, VerifySigV4Layer};
+use sigv4_middleware::verify::{PostUpload, PostUploadConfig, StaticSecrets, VerifyConfig, VerifySigV4Layer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::ServiceExt;
 
@@ -331,4 +338,79 @@ async fn stream_shorter_than_its_content_length_fails_instead_of_hanging() {
             "{service}: {ours}"
         );
     }
+}
+
+/// The verified file's key, length and SHA-256; a failed body is a 400 with the error.
+async fn report_upload(
+    Extension(upload): Extension<PostUpload>,
+    request: Request,
+) -> Result<String, (http::StatusCode, String)> {
+    let body = request
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| (http::StatusCode::BAD_REQUEST, e.to_string()))?
+        .to_bytes();
+    Ok(format!("{} {} {}", upload.key, body.len(), sha256_hex(&body)))
+}
+
+/// An axum app for POST uploads to `/{bucket}` behind the verifier with defaults and POST uploads
+/// on, knowing `secret` for `AKID`.
+async fn serve_post(secret: &str) -> SocketAddr {
+    let secrets = StaticSecrets::new().with(Credentials::new(AKID, secret));
+    let config = VerifyConfig::new(REGION, "s3").post_uploads(PostUploadConfig::new());
+    let app = axum::Router::new()
+        .route("/{bucket}", post(report_upload))
+        .layer(VerifySigV4Layer::new(secrets, config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+/// The form of a POST policy for `user/42/${filename}`, files up to 32 MiB, signed by the default
+/// signer for the server at `addr`: its URL and body.
+async fn presigned_form(addr: SocketAddr, file: &[u8]) -> (String, Vec<u8>) {
+    let policy = PostPolicy::builder("uploads")
+        .key_starts_with("user/42/")
+        .content_length_range(1, 32 * 1024 * 1024)
+        .endpoint(&format!("http://{addr}"))
+        .build()
+        .unwrap();
+    let post = default_signer().presign_post(&policy).await.unwrap();
+    (post.url().to_owned(), post_form::form(post.fields(), file))
+}
+
+#[tokio::test]
+async fn presigned_post_from_the_default_signer_uploads_to_a_verifier_with_post_uploads() {
+    let addr = serve_post(SECRET).await;
+    let data = data();
+    let (url, body) = presigned_form(addr, &data).await;
+    let response = reqwest::Client::new()
+        .post(url)
+        .header("content-type", post_form::content_type())
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    assert_eq!(text, format!("user/42/hello.txt {} {}", data.len(), sha256_hex(&data)));
+}
+
+#[tokio::test]
+async fn refused_post_form_still_being_sent_gets_its_status_and_code() {
+    // The server knows another secret: the policy's signature is refused after the fields,
+    // while the 20 MiB file is still arriving.
+    let addr = serve_post("not-the-clients-secret").await;
+    let (url, body) = presigned_form(addr, &data()).await;
+    let path = url.strip_prefix(&format!("http://{addr}")).unwrap().to_owned();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        post_form::content_type(),
+        body.len()
+    );
+    let answer = send_all_then_read(addr, head, &body).await;
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    assert!(answer.contains("<Code>SignatureDoesNotMatch</Code>"), "{answer}");
 }

@@ -3,6 +3,8 @@
 //! 127.0.0.1. One test per rule and per attack.
 #![cfg(all(feature = "verify", feature = "axum"))]
 
+#[path = "common/post_form.rs"]
+mod post_form;
 #[path = "common/raw_http.rs"]
 mod raw_http;
 
@@ -14,6 +16,7 @@ use axum::routing::post;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use http_body_util::BodyExt;
+use post_form::{BOUNDARY, Part, encode, form};
 use raw_http::{Reply, head, send_raw, serve};
 use serde_json::{Value, json};
 use sigv4_middleware::credentials::Credentials;
@@ -28,7 +31,6 @@ const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 const REGION: &str = "us-east-1";
 const BUCKET: &str = "uploads";
 const DATE: &str = "20231114T221320Z";
-const BOUNDARY: &str = "----sigv4boundary7MA4YWxkTrZu0gW";
 
 /// The server's clock: 2023-11-14T22:13:20Z, the forms' x-amz-date.
 fn now() -> SystemTime {
@@ -126,47 +128,6 @@ fn usual_fields(key: &str) -> Vec<(String, String)> {
         ],
     );
     fields_with(&[("key", key)], &p, SECRET)
-}
-
-enum Part<'a> {
-    Field(&'a str, &'a str),
-    File(&'a str, &'a [u8]),
-    Raw(&'a [u8]),
-}
-
-fn encode(parts: &[Part<'_>], close: bool) -> Vec<u8> {
-    let mut out = Vec::new();
-    for part in parts {
-        match part {
-            Part::Field(name, value) => {
-                out.extend(format!("--{BOUNDARY}\r\ncontent-disposition: form-data; name=\"{name}\"\r\n\r\n").bytes());
-                out.extend(value.bytes());
-                out.extend(b"\r\n");
-            }
-            Part::File(file_name, data) => {
-                out.extend(
-                    format!(
-                        "--{BOUNDARY}\r\ncontent-disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
-                         content-type: text/plain\r\n\r\n"
-                    )
-                    .bytes(),
-                );
-                out.extend(*data);
-                out.extend(b"\r\n");
-            }
-            Part::Raw(raw) => out.extend(*raw),
-        }
-    }
-    if close {
-        out.extend(format!("--{BOUNDARY}--\r\n").bytes());
-    }
-    out
-}
-
-fn form(fields: &[(String, String)], file: &[u8]) -> Vec<u8> {
-    let mut parts: Vec<Part<'_>> = fields.iter().map(|(n, v)| Part::Field(n, v)).collect();
-    parts.push(Part::File("hello.txt", file));
-    encode(&parts, true)
 }
 
 async fn post_to(addr: SocketAddr, target: &str, body: &[u8]) -> Reply {

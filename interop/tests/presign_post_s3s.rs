@@ -4,17 +4,19 @@
 //! condition, `content-length-range`, and every form field covered by a condition). A form
 //! with our fields and a file is stored; every tampered or out-of-policy form is refused.
 
+#[path = "../../tests/common/post_form.rs"]
+mod post_form;
 #[path = "common/s3s_server.rs"]
 mod s3s_server;
 
 use std::time::{Duration, SystemTime};
 
+use post_form::{BOUNDARY, form};
 use s3s_server::{ACCESS_KEY, S3Server, SECRET_KEY};
 use sigv4_middleware::client::Signer;
 use sigv4_middleware::credentials::Credentials;
 use sigv4_middleware::presign::post::{PostPolicy, PostPolicyBuilder, PresignedPost};
 
-const BOUNDARY: &str = "----sigv4PostBoundary7MA4YWxkTrZu0gW";
 const REGION: &str = "us-east-1";
 
 fn credentials() -> Credentials {
@@ -55,26 +57,6 @@ fn sign(policy: PostPolicyBuilder) -> PresignedPost {
         .unwrap()
         .sign(&credentials(), REGION, SystemTime::now())
         .unwrap()
-}
-
-/// `multipart/form-data` as a browser posts it: the fields in order, then the file.
-fn form(fields: &[(String, String)], file: &[u8]) -> Vec<u8> {
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
-        );
-    }
-    body.extend_from_slice(
-        format!(
-            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"photo.png\"\r\n\
-             Content-Type: application/octet-stream\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(file);
-    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
-    body
 }
 
 /// Posts the form; the status and the S3 error code (empty on success).
@@ -130,10 +112,10 @@ async fn upload_under_starts_with_prefix_in_length_range_is_stored() {
     );
     // s3s does not substitute `${filename}` (S3 does): the page picks a key under the prefix.
     let mut fields = post.fields().to_vec();
-    set(&mut fields, "key", "user/42/photo.png");
+    set(&mut fields, "key", "user/42/hello.txt");
     let (status, code) = submit(post.url(), &fields, b"png bytes").await;
     assert_eq!((status, code.as_str()), (201, ""));
-    let stored = std::fs::read(server.object_path("uploads", "user/42/photo.png")).unwrap();
+    let stored = std::fs::read(server.object_path("uploads", "user/42/hello.txt")).unwrap();
     assert_eq!(stored, b"png bytes");
 }
 
@@ -218,10 +200,10 @@ async fn key_outside_starts_with_is_refused() {
     let server = server_with_bucket().await;
     let post = sign(builder(&server).key_starts_with("user/42/"));
     let mut fields = post.fields().to_vec();
-    set(&mut fields, "key", "user/43/photo.png");
+    set(&mut fields, "key", "user/43/hello.txt");
     let (status, code) = submit(post.url(), &fields, b"x").await;
     assert_eq!((status, code.as_str()), (400, "InvalidPolicyDocument"));
-    assert!(!server.object_path("uploads", "user/43/photo.png").exists());
+    assert!(!server.object_path("uploads", "user/43/hello.txt").exists());
 }
 
 #[tokio::test]

@@ -172,45 +172,17 @@ where
     B::Error: Into<BoxError>,
 {
     let verifier = &shared.verifier;
-    let now = verifier.now();
     let bucket = target_bucket(cfg, &parts)?;
     let boundary = form::boundary(&parts.headers)?;
-    let form = form::read(body, boundary, cfg).await?;
-    let signed = SignedForm::of(&form, verifier.config())?;
-    let secret = lookup_secret(&shared.lookup, &signed.credential.access_key_id).await?;
-    check_credentials(secret.credentials(), signed.token, now)?;
-    signed.check_signature(verifier, &secret)?;
-    let policy = Policy::decode(signed.policy)?;
-    policy.check_expiration(now)?;
-    let key = form.field("key").ok_or_else(|| {
-        VerifyError::new(
-            ErrorCode::InvalidArgument,
-            "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.",
-        )
-    })?;
-    policy.check_fields(&form.fields, &bucket)?;
-    let range = policy.length_range();
-    let key = match &form.file_name {
-        Some(name) => key.replace("${filename}", name),
-        None => key.to_owned(),
+    let mut form = form::read(body, boundary, cfg).await?;
+    let granted = match grant(shared, &form, &bucket).await {
+        Ok(granted) => granted,
+        Err(e) => {
+            drain(&mut form.file, &parts.headers, verifier.config()).await;
+            return Err(e);
+        }
     };
-    let identity = VerifiedIdentity {
-        access_key_id: signed.credential.access_key_id.to_string(),
-        scope: CredentialScope {
-            date: signed.credential.date.to_string(),
-            region: signed.credential.region.to_string(),
-            service: signed.credential.service.to_string(),
-        },
-        signed_headers: Vec::new(),
-        request_time: signed.time.to_system_time(),
-        presigned: false,
-        body_signed: false,
-        region_set: None,
-        checksum_algorithm: None,
-        checksum: Arc::default(),
-        post_upload: true,
-        principal: secret.into_principal(),
-    };
+    let Granted { identity, key, range } = granted;
     let Form {
         fields,
         file,
@@ -244,6 +216,72 @@ where
         parts,
         VerifiedBody::post_file(FileBody::new(file, min, max)),
     ))
+}
+
+/// What a form's signed policy grants: who signed it, the key and the file's length range.
+struct Granted<P> {
+    identity: VerifiedIdentity<P>,
+    key: String,
+    range: Option<(u64, u64)>,
+}
+
+/// Checks the form's signature, credentials and policy against the fields read before the file.
+async fn grant<L: SecretLookup>(
+    shared: &Shared<L>,
+    form: &Form,
+    bucket: &str,
+) -> Result<Granted<L::Principal>, VerifyError> {
+    let verifier = &shared.verifier;
+    let now = verifier.now();
+    let signed = SignedForm::of(form, verifier.config())?;
+    let secret = lookup_secret(&shared.lookup, &signed.credential.access_key_id).await?;
+    check_credentials(secret.credentials(), signed.token, now)?;
+    signed.check_signature(verifier, &secret)?;
+    let policy = Policy::decode(signed.policy)?;
+    policy.check_expiration(now)?;
+    let key = form.field("key").ok_or_else(|| {
+        VerifyError::new(
+            ErrorCode::InvalidArgument,
+            "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.",
+        )
+    })?;
+    policy.check_fields(&form.fields, bucket)?;
+    let key = match &form.file_name {
+        Some(name) => key.replace("${filename}", name),
+        None => key.to_owned(),
+    };
+    let identity = VerifiedIdentity {
+        access_key_id: signed.credential.access_key_id.to_string(),
+        scope: CredentialScope {
+            date: signed.credential.date.to_string(),
+            region: signed.credential.region.to_string(),
+            service: signed.credential.service.to_string(),
+        },
+        signed_headers: Vec::new(),
+        request_time: signed.time.to_system_time(),
+        presigned: false,
+        body_signed: false,
+        region_set: None,
+        checksum_algorithm: None,
+        checksum: Arc::default(),
+        post_upload: true,
+        principal: secret.into_principal(),
+    };
+    Ok(Granted {
+        identity,
+        key,
+        range: policy.length_range(),
+    })
+}
+
+/// Reads and discards the rest of a refused form, as the layer does for other refusals: only a
+/// form of declared length within [`VerifyConfig::drain_limit`](super::VerifyConfig::drain_limit),
+/// so the client, still sending, reads the refusal instead of a reset.
+async fn drain(file: &mut multer::Field<'static>, headers: &http::HeaderMap, config: &super::VerifyConfig) {
+    let within = crate::body_limit::declared_length(headers).is_some_and(|l| l <= config.drain_limit);
+    if within {
+        while let Ok(Some(_)) = file.chunk().await {}
+    }
 }
 
 /// The bucket the form is posted to: the first path segment (path style) or the host's first
