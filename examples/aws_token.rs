@@ -6,12 +6,17 @@
 //! aws_token dsql --hostname H --region R [--admin] [--expires-in S] [--time T]
 //! aws_token eks --cluster NAME --region R [--json] [--time T]
 //! aws_token bedrock --region R [--expires-in S] [--time T]
+//! aws_token s3-post --endpoint URL --bucket B --key K [--starts-with PREFIX]
+//!     [--content-length-range MIN,MAX] [--region R] [--expires-in S] [--time T]
 //! ```
 //!
 //! `--time YYYYMMDDTHHMMSSZ` signs at that time instead of now (as in `sign_raw`). `eks
 //! --json` prints the `ExecCredential` kubectl expects from an exec plugin (as `aws eks
-//! get-token` does). **The output is a secret**: it logs in as the credentials' identity until
-//! it expires.
+//! get-token` does). `s3-post` prints `{"url", "fields"}`: the form a browser posts to upload
+//! one file (the fields in order, then the file); `--starts-with` lets the page post any key
+//! with that prefix (`--key` is the one filled in), and `--region` defaults to `AWS_REGION`.
+//! **The output is a secret**: a token logs in as the credentials' identity until it expires,
+//! and the POST form carries the session token.
 //!
 //! Exit status: 0 on success, 2 for a usage error, 1 for anything else (no credentials, a
 //! token that would outlive them).
@@ -21,6 +26,7 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
 use sigv4_middleware::credentials::{Credentials, ProvideCredentials, default_provider};
+use sigv4_middleware::presign::post::{PostPolicy, PostPolicyError};
 use sigv4_middleware::presign::{
     AuthToken, BedrockApiKey, DsqlAction, DsqlAuthToken, EksAuthToken, RdsAuthToken, TokenError, TokenRequest,
 };
@@ -70,6 +76,20 @@ const SUBCOMMANDS: &[Subcommand] = &[
         flags: &[("--region", true), ("--expires-in", true)],
         run: bedrock,
     },
+    Subcommand {
+        name: "s3-post",
+        usage: "s3-post --endpoint URL --bucket B --key K [--starts-with PREFIX] [--content-length-range MIN,MAX] [--region R] [--expires-in S] [--time T]",
+        flags: &[
+            ("--endpoint", true),
+            ("--bucket", true),
+            ("--key", true),
+            ("--starts-with", true),
+            ("--content-length-range", true),
+            ("--region", true),
+            ("--expires-in", true),
+        ],
+        run: s3_post,
+    },
 ];
 
 /// Flags every subcommand takes.
@@ -81,6 +101,15 @@ enum Failure {
     Usage(String),
     /// Everything else: exit status 1.
     Run(String),
+}
+
+impl From<PostPolicyError> for Failure {
+    fn from(e: PostPolicyError) -> Self {
+        match e {
+            PostPolicyError::OutlivesCredentials(_) => Failure::Run(e.to_string()),
+            e => Failure::Usage(e.to_string()),
+        }
+    }
 }
 
 impl From<TokenError> for Failure {
@@ -276,4 +305,44 @@ fn bedrock(flags: &Flags, credentials: &Credentials, now: SystemTime) -> Result<
 
 fn token(request: &impl TokenRequest, credentials: &Credentials, now: SystemTime) -> Result<String, Failure> {
     Ok(request.sign(credentials, now)?.into_string())
+}
+
+fn s3_post(flags: &Flags, credentials: &Credentials, now: SystemTime) -> Result<String, Failure> {
+    let key = flags.required("--key")?;
+    let mut builder = PostPolicy::builder(flags.required("--bucket")?).endpoint(flags.required("--endpoint")?);
+    builder = match flags.value("--starts-with") {
+        Some(prefix) if !key.starts_with(prefix) => {
+            return Err(Failure::Usage(format!(
+                "--key `{key}` does not start with --starts-with `{prefix}`"
+            )));
+        }
+        Some(prefix) => builder.key_starts_with(prefix),
+        None => builder.key(key),
+    };
+    if let Some(range) = flags.value("--content-length-range") {
+        let (min, max) = range
+            .split_once(',')
+            .and_then(|(min, max)| Some((min.trim().parse().ok()?, max.trim().parse().ok()?)))
+            .ok_or_else(|| Failure::Usage(format!("invalid --content-length-range `{range}`: expected MIN,MAX")))?;
+        builder = builder.content_length_range(min, max);
+    }
+    if let Some(expires_in) = flags.expires_in()? {
+        builder = builder.expires_in(expires_in);
+    }
+    let region = match flags.value("--region") {
+        Some(r) => r.to_owned(),
+        None => std::env::var("AWS_REGION")
+            .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+            .map_err(|_| Failure::Usage("--region is required (or set AWS_REGION)".into()))?,
+    };
+    let (url, mut fields) = builder.build()?.sign(credentials, &region, now)?.into_parts();
+    // The policy allows any key under the prefix; the form fills in the one asked for.
+    if let Some((_, value)) = fields.iter_mut().find(|(name, _)| name == "key") {
+        *value = key.to_owned();
+    }
+    let fields: serde_json::Map<String, serde_json::Value> = fields
+        .into_iter()
+        .map(|(n, v)| (n, serde_json::Value::String(v)))
+        .collect();
+    Ok(serde_json::json!({ "url": url, "fields": fields }).to_string())
 }

@@ -442,6 +442,55 @@ fn aws_token_example_prints_the_librarys_tokens() {
 }
 
 #[test]
+fn aws_token_example_prints_the_s3_post_form() {
+    let time = AmzDate::new(now()).unwrap();
+    let args = [
+        "s3-post",
+        "--endpoint",
+        "http://127.0.0.1:9000",
+        "--bucket",
+        "uploads",
+        "--key",
+        "user/42/report.pdf",
+        "--starts-with",
+        "user/42/",
+        "--content-length-range",
+        "1,1048576",
+        "--region",
+        REGION,
+        "--expires-in",
+        "600",
+        "--time",
+        time.as_str(),
+    ];
+    let printed: serde_json::Value = serde_json::from_str(&aws_token_stdout(&args)).unwrap();
+    let (url, fields) = sigv4_middleware::presign::post::PostPolicy::builder("uploads")
+        .endpoint("http://127.0.0.1:9000")
+        .key_starts_with("user/42/")
+        .content_length_range(1, 1_048_576)
+        .expires_in(Duration::from_secs(600))
+        .build()
+        .unwrap()
+        .sign(&temp_creds(), REGION, now())
+        .unwrap()
+        .into_parts();
+    assert_eq!(printed["url"], url.as_str());
+    for (name, value) in &fields {
+        let expected = if name == "key" {
+            "user/42/report.pdf"
+        } else {
+            value.as_str()
+        };
+        assert_eq!(printed["fields"][name], expected, "{name}");
+    }
+    assert_eq!(printed["fields"].as_object().unwrap().len(), fields.len());
+    // A key outside the prefix is a usage error.
+    let mut outside = args;
+    outside[6] = "user/43/report.pdf";
+    assert_eq!(aws_token(&outside).status.code(), Some(2));
+}
+
+#[test]
 fn aws_token_example_refuses_bad_usage_with_status_2() {
     for args in [
         &["nope"][..],

@@ -1,7 +1,6 @@
 //! The signer's S3 presigned POST: a [`PostPolicy`] signed with the signer's credentials,
 //! region, clock and learned skew.
 
-use crate::credentials::ProvideCredentials;
 use crate::presign::post::{PostPolicy, PostPolicyError, PresignedPost};
 
 impl super::Signer {
@@ -19,10 +18,6 @@ impl super::Signer {
     /// # Ok(()) }
     /// ```
     pub async fn presign_post(&self, policy: &PostPolicy) -> Result<PresignedPost, PostPolicyError> {
-        let credentials = match self.0.credentials.credentials_now() {
-            Some(c) => c,
-            None => self.0.credentials.provide_credentials().await?,
-        };
-        policy.sign(&credentials, self.region(), self.now())
+        policy.sign(&self.current_credentials().await?, self.region(), self.now())
     }
 }

@@ -89,12 +89,17 @@ impl Signer {
         &self.0.defaults.service
     }
 
+    /// The credentials to sign with, as the client's error.
+    pub(super) async fn credentials(&self) -> Result<Credentials, Error> {
+        Ok(self.current_credentials().await?)
+    }
+
     /// The credentials to sign with: the provider's cached ones when it has them at hand (no
     /// boxed future in the common case), else fetched.
-    pub(super) async fn credentials(&self) -> Result<Credentials, Error> {
+    pub(super) async fn current_credentials(&self) -> Result<Credentials, crate::credentials::CredentialsError> {
         match self.0.credentials.credentials_now() {
             Some(c) => Ok(c),
-            None => Ok(self.0.credentials.provide_credentials().await?),
+            None => self.0.credentials.provide_credentials().await,
         }
     }
 }

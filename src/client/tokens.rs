@@ -1,7 +1,6 @@
 //! The presigned auth tokens ([`crate::presign`]) signed by a [`Signer`]: its credentials
 //! provider, its clock and the clock skew it learned, as for its requests.
 
-use crate::credentials::ProvideCredentials;
 use crate::presign::{AuthToken, TokenError, TokenRequest};
 
 use super::Signer;
@@ -30,11 +29,6 @@ impl Signer {
     /// # Ok(()) }
     /// ```
     pub async fn auth_token<R: TokenRequest + ?Sized>(&self, request: &R) -> Result<AuthToken, TokenError> {
-        // As `Signer::credentials`, which answers with the client error type.
-        let credentials = match self.0.credentials.credentials_now() {
-            Some(c) => c,
-            None => self.0.credentials.provide_credentials().await?,
-        };
-        request.sign(&credentials, self.now())
+        request.sign(&self.current_credentials().await?, self.now())
     }
 }
