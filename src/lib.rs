@@ -10,11 +10,11 @@
 //!
 //! | feature | what it adds |
 //! |---|---|
-//! | (none) | the signing core ([`signing`]), S3 flexible checksums ([`checksum`]), [`Credentials`](credentials::Credentials) and the provider trait, the environment provider, raw request parsing ([`raw`]) |
-//! | `tower` | [`SigV4Layer`](client::SigV4Layer) and the shared [`Signer`](client::Signer): body policies, aws-chunked streaming, checksums, clock-skew correction, presigning |
+//! | (none) | the signing core ([`signing`]), S3 flexible checksums ([`checksum`]), presigned tokens (RDS, DSQL, EKS, Bedrock) and S3 POST policies ([`presign`]), [`Credentials`](credentials::Credentials) and the provider trait, the environment provider, raw request parsing ([`raw`]) |
+//! | `tower` | [`SigV4Layer`](client::SigV4Layer) and the shared [`Signer`](client::Signer): body policies, aws-chunked streaming, checksums, clock-skew correction, presigning, tokens and POST policies |
 //! | `reqwest` | [`SigV4Middleware`](client::SigV4Middleware) for reqwest-middleware (implies `tower`; reqwest without default features, so the application picks its TLS) |
-//! | `verify` | the server side: [`VerifySigV4Layer`](verify::VerifySigV4Layer) for tower and axum, and the sans-I/O [`Verifier`](verify::Verifier) |
-//! | `providers` | profile files, STS AssumeRole and web identity, container, IMDSv2, `credential_process`, the default chain and the refreshing cache |
+//! | `verify` | the server side: [`VerifySigV4Layer`](verify::VerifySigV4Layer) for tower and axum, the sans-I/O [`Verifier`](verify::Verifier), and opt-in S3 POST (browser form) uploads |
+//! | `providers` | profile files, STS AssumeRole and web identity, container, IMDSv2, `credential_process`, IAM Identity Center (SSO) and `aws login`, the default chain and the refreshing cache |
 //! | `aws-config` | any `aws-config` credentials provider used as ours (its dependencies need Rust 1.94.1; the rest of the crate needs 1.89) |
 //! | `sigv4a` | SigV4a (`AWS4-ECDSA-P256-SHA256`) signing and verification |
 //!
