@@ -1,5 +1,7 @@
 //! The form's SigV4 fields: the credential, its scope, and the policy signature.
 
+use std::time::{Duration, SystemTime};
+
 use subtle::ConstantTimeEq;
 
 use super::form::Form;
@@ -97,11 +99,32 @@ impl<'f> SignedForm<'f> {
                 cfg.regions.join("' or '")
             )));
         }
-        if c.service != SERVICE {
+        if c.service != SERVICE || !cfg.services.iter().any(|s| s == SERVICE) {
             return Err(wrong(format!(
                 "the credential scope service '{}' is wrong; expecting '{SERVICE}'",
                 excerpt(&c.service)
             )));
+        }
+        Ok(())
+    }
+
+    /// The form's `x-amz-date` is at most seven days old (a signing key's lifetime, as for
+    /// presigned URLs) and not ahead of the clock by more than the allowed skew: a form signed
+    /// once does not stay good until the key is rotated, whatever its policy's expiration.
+    pub(super) fn check_time(&self, now: SystemTime, cfg: &VerifyConfig) -> Result<(), VerifyError> {
+        const MAX_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
+        let signed_at = self.time.to_system_time();
+        if now.duration_since(signed_at).is_ok_and(|age| age > MAX_AGE) {
+            return Err(VerifyError::new(
+                ErrorCode::AccessDenied,
+                "Invalid according to Policy: the form was signed (x-amz-date) more than 7 days ago.",
+            ));
+        }
+        if signed_at.duration_since(now).is_ok_and(|ahead| ahead > cfg.max_skew) {
+            return Err(VerifyError::new(
+                ErrorCode::RequestTimeTooSkewed,
+                "The difference between the form's x-amz-date and the server time is too large.",
+            ));
         }
         Ok(())
     }

@@ -18,6 +18,8 @@ use crate::verify::parse::excerpt;
 
 /// RFC 2046: a boundary is 1 to 70 characters.
 const MAX_BOUNDARY_LEN: usize = 70;
+/// S3 keys are at most 1024 bytes; a longer file name cannot be part of one.
+pub(super) const MAX_FILE_NAME_LEN: usize = 1024;
 
 /// The form up to its file: the fields (names lower-cased, each once) and the file part.
 pub(super) struct Form {
@@ -86,7 +88,7 @@ where
             file_started.store(true, Ordering::Release);
             return Ok(Form {
                 fields,
-                file_name: part.file_name().map(str::to_owned),
+                file_name: file_name(&part)?,
                 file_content_type: part.content_type().map(|m| m.to_string()),
                 file: part,
             });
@@ -113,6 +115,35 @@ where
     }
 }
 
+/// The file part's name as S3 takes it for `${filename}`: the text after the last `/` or `\\`,
+/// at most [`MAX_FILE_NAME_LEN`] bytes. A `filename*` (RFC 5987) or a repeated
+/// `content-disposition` is refused: which name a parser picks would differ between the policy
+/// check and the handler or a proxy in front.
+fn file_name(part: &multer::Field<'static>) -> Result<Option<String>, VerifyError> {
+    let dispositions = part.headers().get_all(http::header::CONTENT_DISPOSITION);
+    let mut dispositions = dispositions.iter();
+    let ambiguous = dispositions
+        .next()
+        .is_some_and(|d| d.as_bytes().windows(9).any(|w| w.eq_ignore_ascii_case(b"filename*")))
+        || dispositions.next().is_some();
+    if ambiguous {
+        return Err(malformed(
+            "the file part's content-disposition must name the file once, with `filename`".into(),
+        ));
+    }
+    let Some(name) = part.file_name() else {
+        return Ok(None);
+    };
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    if base.len() > MAX_FILE_NAME_LEN || base.chars().any(char::is_control) {
+        return Err(VerifyError::new(
+            ErrorCode::InvalidArgument,
+            format!("the file name is longer than {MAX_FILE_NAME_LEN} bytes or holds a control character"),
+        ));
+    }
+    Ok(Some(base.to_owned()))
+}
+
 fn mime_multipart() -> &'static str {
     "multipart"
 }
@@ -129,12 +160,20 @@ async fn read_value(part: &mut multer::Field<'static>, name: &str, limit: usize)
         }
         value.extend_from_slice(&chunk);
     }
-    String::from_utf8(value).map_err(|_| {
+    let value = String::from_utf8(value).map_err(|_| {
         VerifyError::new(
             ErrorCode::InvalidArgument,
             format!("the form field {} is not UTF-8", excerpt(name)),
         )
-    })
+    })?;
+    // Fields become object metadata and response headers: a CR or LF there splits a header.
+    if value.chars().any(|c| c.is_control() && c != '\t') {
+        return Err(VerifyError::new(
+            ErrorCode::InvalidArgument,
+            format!("the form field {} holds a control character", excerpt(name)),
+        ));
+    }
+    Ok(value)
 }
 
 fn malformed(message: String) -> VerifyError {

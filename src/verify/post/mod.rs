@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::request::Parts;
-use http::{Method, Request, header};
+use http::{HeaderName, Method, Request, header};
 use http_body::Body;
 
 use super::VerifiedBody;
@@ -112,8 +112,9 @@ impl PostUploadConfig {
 }
 
 /// What the handler of a verified POST upload finds in the request extensions, beside the
-/// [`VerifiedIdentity`](super::VerifiedIdentity). Every value here was checked against the
-/// signed policy.
+/// [`VerifiedIdentity`](super::VerifiedIdentity). The bucket, the key and the fields were checked
+/// against the signed policy (`${filename}` already replaced); the file's name and a content
+/// type taken from the file part were not, beyond their size and characters.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct PostUpload {
@@ -123,12 +124,13 @@ pub struct PostUpload {
     /// The object key: the `key` field with `${filename}` replaced by the file's name, as S3
     /// does. The key is opaque: a file name may hold `/` or `..`.
     pub key: String,
-    /// The `filename` of the file part, if it had one.
+    /// The `filename` of the file part after its last `/` or `\\` (as S3 takes it), if it had one.
     pub file_name: Option<String>,
-    /// The object's content type: the `content-type` field, or else the file part's.
+    /// The object's content type: the `content-type` field (checked by the policy), or else the
+    /// file part's own (not checked).
     pub content_type: Option<String>,
-    /// The fields before the file, in order, names lower-cased (each name once), without
-    /// `x-amz-security-token`.
+    /// The fields before the file, in order, names lower-cased (each name once), every one
+    /// covered by the policy: without `x-amz-security-token` and the unchecked `x-ignore-*`.
     pub fields: Vec<(String, String)>,
     /// The policy's `content-length-range`, enforced on the body.
     pub content_length_range: Option<(u64, u64)>,
@@ -172,10 +174,15 @@ where
     B::Error: Into<BoxError>,
 {
     let verifier = &shared.verifier;
+    refuse_unsigned_headers(&parts.headers)?;
     let bucket = target_bucket(cfg, &parts)?;
     let boundary = form::boundary(&parts.headers)?;
     let mut form = form::read(body, boundary, cfg).await?;
-    let granted = match grant(shared, &form, &bucket).await {
+    let granted = match expand_file_name(&mut form, cfg) {
+        Ok(()) => grant(shared, &form, &bucket).await,
+        Err(e) => Err(e),
+    };
+    let granted = match granted {
         Ok(granted) => granted,
         Err(e) => {
             drain(&mut form.file, &parts.headers, verifier.config()).await;
@@ -199,23 +206,81 @@ where
         key,
         file_name,
         content_type,
+        // Only what the policy covered: not the token, not the unchecked `x-ignore-*` fields.
         fields: fields
             .into_iter()
-            .filter(|(n, _)| n != "x-amz-security-token")
+            .filter(|(n, _)| n != "x-amz-security-token" && !n.starts_with("x-ignore-"))
             .collect(),
         content_length_range: range,
     };
     let (min, max) = range.map_or((0, cfg.max_file_size), |(lo, hi)| (lo, hi.min(cfg.max_file_size)));
     // The form's framing headers describe the form, not the file the handler reads.
-    parts.headers.remove(header::CONTENT_LENGTH);
-    parts.headers.remove(header::CONTENT_TYPE);
-    parts.headers.remove(header::TRANSFER_ENCODING);
+    for framing in [
+        header::CONTENT_LENGTH,
+        header::CONTENT_TYPE,
+        header::TRANSFER_ENCODING,
+        header::CONTENT_ENCODING,
+        HeaderName::from_static("content-md5"),
+    ] {
+        parts.headers.remove(framing);
+    }
     parts.extensions.insert(identity);
     parts.extensions.insert(upload);
     Ok(Request::from_parts(
         parts,
         VerifiedBody::post_file(FileBody::new(file, min, max)),
     ))
+}
+
+/// A POST upload takes its S3 settings from the signed form: an `x-amz-*` header (an ACL,
+/// metadata, encryption, a checksum) would reach the handler unsigned. S3 refuses such a
+/// request too ("Conflicting values provided in HTTP headers and POST form fields").
+fn refuse_unsigned_headers(headers: &http::HeaderMap) -> Result<(), VerifyError> {
+    match headers.keys().find(|n| n.as_str().starts_with("x-amz-")) {
+        Some(name) => Err(VerifyError::new(
+            ErrorCode::InvalidRequest,
+            format!(
+                "a POST upload takes its settings from the signed form fields, not the {} header",
+                excerpt(name.as_str())
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Replaces `${filename}` in every field by the file's name (empty without one), before the
+/// policy is checked, as S3 does. Each expanded field stays within the field size limit and
+/// the key within S3's 1024 bytes, counted before anything is allocated.
+fn expand_file_name(form: &mut Form, cfg: &PostUploadConfig) -> Result<(), VerifyError> {
+    const VARIABLE: &str = "${filename}";
+    const MAX_KEY_LEN: usize = 1024;
+    let name = form.file_name.clone().unwrap_or_default();
+    for (field, value) in &mut form.fields {
+        let count = value.matches(VARIABLE).count();
+        if count == 0 {
+            continue;
+        }
+        let expanded_len = (value.len() - count * VARIABLE.len()).saturating_add(count.saturating_mul(name.len()));
+        let limit = if field == "key" {
+            MAX_KEY_LEN
+        } else {
+            cfg.max_field_size
+        };
+        if expanded_len > limit {
+            return Err(VerifyError::new(
+                ErrorCode::InvalidArgument,
+                format!(
+                    "the form field {} is longer than {limit} bytes once ${{filename}} is replaced",
+                    excerpt(field)
+                ),
+            ));
+        }
+        *value = value.replace(VARIABLE, &name);
+    }
+    if form.field("key").is_some_and(|k| k.len() > MAX_KEY_LEN) {
+        return Err(VerifyError::new(ErrorCode::InvalidArgument, "Your key is too long."));
+    }
+    Ok(())
 }
 
 /// What a form's signed policy grants: who signed it, the key and the file's length range.
@@ -234,6 +299,7 @@ async fn grant<L: SecretLookup>(
     let verifier = &shared.verifier;
     let now = verifier.now();
     let signed = SignedForm::of(form, verifier.config())?;
+    signed.check_time(now, verifier.config())?;
     let secret = lookup_secret(&shared.lookup, &signed.credential.access_key_id).await?;
     check_credentials(secret.credentials(), signed.token, now)?;
     signed.check_signature(verifier, &secret)?;
@@ -246,10 +312,7 @@ async fn grant<L: SecretLookup>(
         )
     })?;
     policy.check_fields(&form.fields, bucket)?;
-    let key = match &form.file_name {
-        Some(name) => key.replace("${filename}", name),
-        None => key.to_owned(),
-    };
+    let key = key.to_owned();
     let identity = VerifiedIdentity {
         access_key_id: signed.credential.access_key_id.to_string(),
         scope: CredentialScope {
@@ -306,12 +369,9 @@ fn target_bucket(cfg: &PostUploadConfig, parts: &Parts) -> Result<String, Verify
             if path != "/" {
                 return Err(not_here("goes to the bucket's root (POST /)"));
             }
-            let host = parts
-                .headers
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .or_else(|| parts.uri.host())
-                .unwrap_or_default();
+            let host = request_host(parts).ok_or_else(|| {
+                not_here("needs one host: a single UTF-8 Host header agreeing with the request target's")
+            })?;
             let host = host.rsplit_once(':').map_or(host, |(h, port)| {
                 if port.bytes().all(|b| b.is_ascii_digit()) {
                     h
@@ -328,6 +388,25 @@ fn target_bucket(cfg: &PostUploadConfig, parts: &Parts) -> Result<String, Verify
         return Err(not_here(&format!("names no valid bucket ({})", excerpt(bucket))));
     }
     Ok(bucket.to_owned())
+}
+
+/// The host the request names: the `Host` header (exactly one, UTF-8), which must agree with the
+/// request target's authority when it has one (absolute form, HTTP/2 `:authority`), or the
+/// target's host alone. `None` when they disagree or are unreadable: the bucket would depend on
+/// which one a reader picks.
+fn request_host(parts: &Parts) -> Option<&str> {
+    let mut hosts = parts.headers.get_all(header::HOST).iter();
+    let header = match (hosts.next(), hosts.next()) {
+        (Some(h), None) => Some(h.to_str().ok()?),
+        (None, _) => None,
+        (Some(_), Some(_)) => return None,
+    };
+    match (header, parts.uri.authority()) {
+        (Some(h), Some(a)) if !h.eq_ignore_ascii_case(a.as_str()) => None,
+        (Some(h), _) => Some(h),
+        (None, Some(a)) => Some(a.as_str()),
+        (None, None) => None,
+    }
 }
 
 /// S3's bucket naming rules, in short: 3 to 63 of `a-z 0-9 . -`. A bucket written with

@@ -86,10 +86,18 @@ impl Policy {
             Some(Value::String(s)) => parse_expiration(s).ok_or_else(|| invalid("Invalid 'expiration' value."))?,
             _ => return Err(invalid("Policy missing expiration.")),
         };
-        let conditions = match document.get("conditions") {
+        let conditions: Vec<Condition> = match document.get("conditions") {
             Some(Value::Array(c)) => c.iter().map(condition).collect::<Result<_, _>>()?,
             _ => return Err(invalid("Policy missing conditions.")),
         };
+        // Without it the form could go to any bucket the route reaches (boto3 and our builder
+        // always name it).
+        if !conditions
+            .iter()
+            .any(|c| matches!(c, Condition::Eq { field, .. } if field == "bucket"))
+        {
+            return Err(invalid("Policy must name the bucket ({\"bucket\": ...})."));
+        }
         Ok(Policy { expiration, conditions })
     }
 
@@ -117,9 +125,7 @@ impl Policy {
         for condition in &self.conditions {
             let holds = match condition {
                 Condition::Eq { field, value: expected } => value(field) == Some(expected.as_str()),
-                Condition::StartsWith { field, prefix } => {
-                    value(field).unwrap_or_default().starts_with(prefix.as_str())
-                }
+                Condition::StartsWith { field, prefix } => starts_with(field, value(field).unwrap_or_default(), prefix),
                 Condition::LengthRange { .. } => true,
             };
             if !holds {
@@ -145,6 +151,22 @@ impl Policy {
     }
 }
 
+/// `["starts-with", "$field", prefix]` on `value`. A `Content-Type` is a comma-separated list
+/// in which every item must start with the prefix (S3's rule): `image/png,text/html` does not
+/// pass `image/`, which a browser would render as HTML.
+fn starts_with(field: &str, value: &str, prefix: &str) -> bool {
+    match field {
+        "content-type" => value.split(',').all(|item| item.trim().starts_with(prefix)),
+        _ => value.starts_with(prefix),
+    }
+}
+
+/// Fields S3 matches exactly only: `starts-with` on them is an invalid policy.
+fn exact_only(field: &str) -> bool {
+    matches!(field, "bucket" | "success_action_status")
+        || (field.starts_with("x-amz-") && !field.starts_with("x-amz-meta-"))
+}
+
 fn condition(value: &Value) -> Result<Condition, VerifyError> {
     let bad = || invalid(&format!("Invalid condition {}.", excerpt(&value.to_string())));
     match value {
@@ -166,7 +188,7 @@ fn condition(value: &Value) -> Result<Condition, VerifyError> {
                         field,
                         value: v.clone(),
                     }),
-                    "starts-with" => Ok(Condition::StartsWith {
+                    "starts-with" if !exact_only(&field) => Ok(Condition::StartsWith {
                         field,
                         prefix: v.clone(),
                     }),
