@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use super::token::{AuthToken, Presign, TokenError, TokenRequest, check_hostname, check_lifetime, check_region};
+use super::token::{AuthToken, TokenError, TokenRequest, check_hostname, check_lifetime, check_region, database_token};
 use crate::credentials::Credentials;
 use crate::signing::MAX_PRESIGN_EXPIRY;
 
@@ -66,17 +66,7 @@ impl DsqlAuthToken {
 
 impl TokenRequest for DsqlAuthToken {
     fn sign(&self, credentials: &Credentials, now: SystemTime) -> Result<AuthToken, TokenError> {
-        let url = Presign {
-            method: "GET",
-            url: &self.url,
-            headers: &[],
-            region: &self.region,
-            service: "dsql",
-            expires_in: self.expires_in,
-        }
-        .sign(credentials, now)?;
-        let token = url.strip_prefix("https://").unwrap_or(&url).to_owned();
-        Ok(AuthToken::new(token, now + self.expires_in))
+        database_token(&self.url, &self.region, "dsql", self.expires_in, credentials, now)
     }
 }
 

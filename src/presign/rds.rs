@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime};
 
 use super::token::{
-    AuthToken, MAX_FIELD_LEN, Presign, TokenError, TokenRequest, check_hostname, check_region, invalid,
+    AuthToken, MAX_FIELD_LEN, TokenError, TokenRequest, check_hostname, check_region, database_token, invalid,
 };
 use crate::credentials::Credentials;
 use crate::signing::encode_strict;
@@ -48,17 +48,7 @@ impl RdsAuthToken {
 
 impl TokenRequest for RdsAuthToken {
     fn sign(&self, credentials: &Credentials, now: SystemTime) -> Result<AuthToken, TokenError> {
-        let url = Presign {
-            method: "GET",
-            url: &self.url,
-            headers: &[],
-            region: &self.region,
-            service: "rds-db",
-            expires_in: RDS_TOKEN_LIFETIME,
-        }
-        .sign(credentials, now)?;
-        let token = url.strip_prefix("https://").unwrap_or(&url).to_owned();
-        Ok(AuthToken::new(token, now + RDS_TOKEN_LIFETIME))
+        database_token(&self.url, &self.region, "rds-db", RDS_TOKEN_LIFETIME, credentials, now)
     }
 }
 

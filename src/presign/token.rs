@@ -135,6 +135,29 @@ impl Presign<'_> {
     }
 }
 
+/// A database password (RDS, DSQL): a `GET` of `url` presigned for `service`, without its
+/// `https://`, as botocore returns it.
+pub(crate) fn database_token(
+    url: &str,
+    region: &str,
+    service: &str,
+    expires_in: Duration,
+    credentials: &Credentials,
+    now: SystemTime,
+) -> Result<AuthToken, TokenError> {
+    let url = Presign {
+        method: "GET",
+        url,
+        headers: &[],
+        region,
+        service,
+        expires_in,
+    }
+    .sign(credentials, now)?;
+    let token = url.strip_prefix("https://").unwrap_or(&url).to_owned();
+    Ok(AuthToken::new(token, now + expires_in))
+}
+
 /// A lifetime of whole seconds from 1 s to `max` (X-Amz-Expires holds whole seconds: a fraction
 /// would be dropped without a word).
 pub(crate) fn check_lifetime(expires_in: Duration, max: Duration) -> Result<Duration, TokenError> {
