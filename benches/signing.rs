@@ -1,12 +1,18 @@
-//! Our signer side by side with `aws-sigv4`, on the same inputs.
+//! Our signer side by side with `aws-sigv4` and `reqsign-aws-v4`, on the same requests.
 //!
-//! Each case is one criterion group with an `ours` and an `aws-sigv4` function (`post_64k` also
-//! has `sha2_only`, the floor set by hashing the body), measured interleaved (see
-//! [`interleaved`]). Each function builds the request and
-//! the parameters and signs, as a client does per request; the clock is fixed so both sides
-//! sign the same thing, and a setup check asserts they produce the same signature.
+//! Each case is one criterion group whose functions are measured interleaved (see
+//! [`common::interleaved`]). Every signer does what a client does per request: it gets a fresh
+//! unsigned `http::Request` (cloned from a template outside the timing, see [`common::Pool`]),
+//! describes it with its own API, signs it and applies the result: the headers set, or the
+//! presigned URL written into the request. The clock is fixed so all sign the same thing, and a
+//! setup check asserts they produce the same signature (or says why one cannot).
 //!
-//! `small_get`, `post_64k` and `presign` also have `reqsign-aws-v4` and `floor`:
+//! Cases: `small_get` (execute-api GET, 5 headers and a 400-byte session token), `post_1k`
+//! (execute-api POST of 1 KiB whose SHA-256 is given as `x-amz-content-sha256`), `post_64k`
+//! (the body hashed; `sha2_only` is hashing it alone), `presign` (S3 GET presigned for an hour
+//! with a session token), `excluded_headers` (`small_get` with the default excluded-header set
+//! and with a custom one), `cold_key` and `cold_small_get` (no cached signing key).
+//!
 //! - `reqsign-aws-v4` is reqsign's `RequestSigner::sign_request` at a fixed time. Its signer
 //!   only takes the clock (`with_time` is `#[cfg(test)]`), so [`reqsign_sign`] runs the same steps
 //!   with its public building blocks (`reqsign_aws_core::signing`, `reqsign_core::hash`), the
@@ -15,7 +21,8 @@
 //!   values without collapsing inner runs of spaces; each setup check says what it compares.
 //! - `floor` is the least any signer must do per request: SHA-256 of our exact canonical
 //!   request (precomputed bytes), hex, the HMAC of the string to sign with the already-keyed
-//!   signing key, hex.
+//!   signing key, hex. No signer can go below it: the canonical request has to be hashed and
+//!   the string to sign MACed whatever else is saved.
 //!
 //! `cargo bench -p sigv4-benches --bench signing`, then `python3 benches/report.py` for a Markdown table.
 
@@ -39,7 +46,8 @@ use reqsign_core::time::Timestamp;
 use sha2::{Digest, Sha256};
 use sigv4_middleware::credentials::Credentials;
 use sigv4_middleware::signing::{
-    AmzDate, SignableBody, SignableRequest, SigningKey, SigningKeyCache, SigningOutput, SigningParams, sign,
+    AmzDate, ExcludedHeaders, SignableBody, SignableRequest, SigningKey, SigningKeyCache, SigningOutput, SigningParams,
+    SigningSettings, sign,
 };
 
 const AKID: &str = "AKIDEXAMPLE";
@@ -63,6 +71,11 @@ const POST_HEADERS: [(&str, &str); 3] = [
     ("content-length", "65536"),
 ];
 const BODY_LEN: usize = 64 * 1024;
+const POST_1K_HEADERS: [(&str, &str); 3] = [
+    ("host", "example.amazonaws.com"),
+    ("content-type", "application/json"),
+    ("content-length", "1024"),
+];
 
 const PRESIGN_URI: &str = "https://examplebucket.s3.amazonaws.com/photos/2024/my%20photo.jpg";
 const PRESIGN_EXPIRY: Duration = Duration::from_secs(3600);
@@ -71,76 +84,56 @@ fn time() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_440_938_160)
 }
 
-fn byte_headers<'a>(headers: &'a [(&'a str, &'a str)]) -> impl Iterator<Item = (&'a str, &'a [u8])> + 'a {
-    headers.iter().map(|(n, v)| (*n, v.as_bytes()))
+/// An unsigned request as a client holds it before signing.
+fn request(method: &str, uri: &str, headers: &[(&str, &str)]) -> http::Request<()> {
+    let mut req = http::Request::builder().method(method).uri(uri);
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    req.body(()).expect("valid request")
+}
+
+/// The 1 KiB POST's request: its body's SHA-256 given as `x-amz-content-sha256`.
+fn post_1k_request(body: &[u8]) -> (http::Request<()>, String) {
+    let hash = hex_sha256(body);
+    let mut req = request("POST", POST_URI, &POST_1K_HEADERS);
+    req.headers_mut()
+        .insert("x-amz-content-sha256", http::HeaderValue::from_str(&hash).expect("hex"));
+    (req, hash)
 }
 
 // ---- ours ----
 
-fn ours_small_get(creds: &Credentials, cache: Option<&SigningKeyCache>) -> SigningOutput {
-    let req = SignableRequest::new(
-        "GET",
-        SMALL_GET_URI,
-        byte_headers(&SMALL_GET_HEADERS),
-        SignableBody::empty(),
-    )
-    .expect("valid request");
-    let mut params = SigningParams::new(creds, REGION, "execute-api", time());
-    if let Some(cache) = cache {
-        params = params.with_key_cache(cache);
+/// What a client does per request: describe it, sign, apply the output (headers set, or the
+/// presigning query appended to the URL).
+fn ours(req: &mut http::Request<()>, body: SignableBody<'_>, params: &SigningParams<'_>) {
+    let output = sign(&SignableRequest::from_http(req, body), params).expect("signs");
+    output.apply_to_request(req).expect("applies");
+}
+
+fn ours_params<'a>(creds: &'a Credentials, service: &'a str, cache: Option<&'a SigningKeyCache>) -> SigningParams<'a> {
+    let params = SigningParams::new(creds, REGION, service, time());
+    match cache {
+        Some(cache) => params.with_key_cache(cache),
+        None => params,
     }
-    sign(&req, &params).expect("signs")
 }
 
-fn ours_post(creds: &Credentials, cache: &SigningKeyCache, body: &[u8]) -> SigningOutput {
-    let req = SignableRequest::new("POST", POST_URI, byte_headers(&POST_HEADERS), SignableBody::Bytes(body))
-        .expect("valid request");
-    let params = SigningParams::new(creds, REGION, "execute-api", time()).with_key_cache(cache);
-    sign(&req, &params).expect("signs")
-}
-
-fn ours_presign(creds: &Credentials, cache: &SigningKeyCache) -> SigningOutput {
-    let req = SignableRequest::new(
-        "GET",
-        PRESIGN_URI,
-        [("host", &b"examplebucket.s3.amazonaws.com"[..])],
-        SignableBody::UnsignedPayload,
-    )
-    .expect("valid request");
-    let params = SigningParams::new(creds, REGION, "s3", time())
-        .with_key_cache(cache)
-        .presigned(PRESIGN_EXPIRY);
-    sign(&req, &params).expect("signs")
-}
-
-/// One of the requests above signed again keeping its steps, for [`Floor`] (and checked to be
-/// the same signature as the bench's).
-fn ours_steps(
-    creds: &Credentials,
-    method: &str,
-    uri: &str,
-    headers: &[(&str, &str)],
-    body: SignableBody<'_>,
-    service: &str,
-    presigned: Option<Duration>,
-) -> SigningOutput {
-    let req = SignableRequest::new(method, uri, byte_headers(headers), body).expect("valid request");
-    let mut params = SigningParams::new(creds, REGION, service, time()).with_steps();
-    if let Some(expiry) = presigned {
-        params = params.presigned(expiry);
-    }
-    sign(&req, &params).expect("signs")
+/// `req` signed again keeping its steps, for [`Floor`] (which checks it is the same signature
+/// as the bench's).
+fn ours_steps(req: &http::Request<()>, body: SignableBody<'_>, params: SigningParams<'_>) -> SigningOutput {
+    sign(&SignableRequest::from_http(req, body), &params.with_steps()).expect("signs")
 }
 
 // ---- aws-sigv4 ----
 
-fn aws_sign(
+/// What a client of `aws-sigv4` does per request: the same steps with its API (it takes the
+/// URI as a string and header values as `&str`), its instructions applied to the request.
+fn aws(
+    req: &mut http::Request<()>,
     identity: &Identity,
     service: &str,
     settings: aws::SigningSettings,
-    method: &str,
-    uri: &str,
-    headers: &[(&str, &str)],
     body: aws::SignableBody<'_>,
 ) -> String {
     let params: aws::SigningParams<'_> = aws_v4::SigningParams::builder()
@@ -152,51 +145,25 @@ fn aws_sign(
         .build()
         .expect("complete params")
         .into();
-    let req = aws::SignableRequest::new(method, uri, headers.iter().copied(), body).expect("valid request");
-    let (_instructions, signature) = aws::sign(req, &params).expect("signs").into_parts();
+    let uri = req.uri().to_string();
+    let headers = req
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.to_str().expect("visible ASCII")));
+    let signable = aws::SignableRequest::new(req.method().as_str(), uri, headers, body).expect("valid request");
+    let (instructions, signature) = aws::sign(signable, &params).expect("signs").into_parts();
+    instructions.apply_to_request_http1x(req);
     signature
 }
 
-fn aws_small_get(identity: &Identity) -> String {
-    aws_sign(
-        identity,
-        "execute-api",
-        aws::SigningSettings::default(),
-        "GET",
-        SMALL_GET_URI,
-        &SMALL_GET_HEADERS,
-        aws::SignableBody::Bytes(&[]),
-    )
-}
-
-fn aws_post(identity: &Identity, body: &[u8]) -> String {
-    aws_sign(
-        identity,
-        "execute-api",
-        aws::SigningSettings::default(),
-        "POST",
-        POST_URI,
-        &POST_HEADERS,
-        aws::SignableBody::Bytes(body),
-    )
-}
-
-fn aws_presign(identity: &Identity) -> String {
-    // What the S3 client configures for a presigned GET.
+/// What the S3 client configures for a presigned GET.
+fn aws_presign_settings() -> aws::SigningSettings {
     let mut settings = aws::SigningSettings::default();
     settings.percent_encoding_mode = aws::PercentEncodingMode::Single;
     settings.uri_path_normalization_mode = aws::UriPathNormalizationMode::Disabled;
     settings.signature_location = aws::SignatureLocation::QueryParams;
     settings.expires_in = Some(PRESIGN_EXPIRY);
-    aws_sign(
-        identity,
-        "s3",
-        settings,
-        "GET",
-        PRESIGN_URI,
-        &[("host", "examplebucket.s3.amazonaws.com")],
-        aws::SignableBody::UnsignedPayload,
-    )
+    settings
 }
 
 // ---- reqsign-aws-v4 ----
@@ -288,30 +255,24 @@ fn reqsign_now() -> Timestamp {
     Timestamp::from_second(1_440_938_160).expect("valid time")
 }
 
-fn reqsign_parts(method: &str, uri: &str, headers: &[(&str, &str)]) -> http::request::Parts {
-    let mut req = http::Request::builder().method(method).uri(uri);
-    for (name, value) in headers {
-        req = req.header(*name, *value);
-    }
-    req.body(()).expect("valid request").into_parts().0
+/// reqsign's signer on the request's parts, as its clients call it.
+fn reqsign(
+    req: &mut http::Request<()>,
+    cred: &reqsign_aws_v4::Credential,
+    service: &str,
+    expires_in: Option<Duration>,
+) -> (String, String) {
+    let (mut parts, body) = std::mem::take(req).into_parts();
+    let signed = reqsign_sign(service, cred, &mut parts, expires_in, reqsign_now());
+    *req = http::Request::from_parts(parts, body);
+    signed
 }
 
-fn reqsign_small_get(cred: &reqsign_aws_v4::Credential) -> (String, String) {
-    let mut parts = reqsign_parts("GET", SMALL_GET_URI, &SMALL_GET_HEADERS);
-    reqsign_sign("execute-api", cred, &mut parts, None, reqsign_now())
-}
-
-fn reqsign_post(cred: &reqsign_aws_v4::Credential, body: &[u8]) -> (String, String) {
-    // reqsign never hashes a body: the caller gives the hash as `x-amz-content-sha256`.
-    let mut parts = reqsign_parts("POST", POST_URI, &POST_HEADERS);
+/// reqsign never hashes a body: its caller gives the hash as `x-amz-content-sha256`.
+fn reqsign_hashing(req: &mut http::Request<()>, cred: &reqsign_aws_v4::Credential, body: &[u8]) -> (String, String) {
     let hash = http::HeaderValue::from_str(&hex_sha256(body)).expect("hex");
-    parts.headers.insert("x-amz-content-sha256", hash);
-    reqsign_sign("execute-api", cred, &mut parts, None, reqsign_now())
-}
-
-fn reqsign_presign(cred: &reqsign_aws_v4::Credential) -> (String, String) {
-    let mut parts = reqsign_parts("GET", PRESIGN_URI, &[]);
-    reqsign_sign("s3", cred, &mut parts, Some(PRESIGN_EXPIRY), reqsign_now())
+    req.headers_mut().insert("x-amz-content-sha256", hash);
+    reqsign(req, cred, "execute-api", None)
 }
 
 fn reqsign_cred(token: Option<&str>) -> reqsign_aws_v4::Credential {
@@ -384,7 +345,7 @@ fn ours_creds(token: Option<&str>) -> Credentials {
 // ---- groups ----
 
 /// One group of [`common::interleaved`] blocks of 32 calls, with `throughput` bytes per call.
-fn interleaved(c: &mut Criterion, group: &str, throughput: Option<u64>, fns: Vec<common::Named<'_>>) {
+fn interleaved<'a>(c: &mut Criterion, group: &str, throughput: Option<u64>, fns: Vec<common::Bench<'a>>) {
     let mut g = c.benchmark_group(group);
     if let Some(bytes) = throughput {
         g.throughput(Throughput::Bytes(bytes));
@@ -393,56 +354,121 @@ fn interleaved(c: &mut Criterion, group: &str, throughput: Option<u64>, fns: Vec
     g.finish();
 }
 
+/// A function with no per-call input.
+fn plain<'a>(name: &'a str, f: impl FnMut() + 'a) -> common::Bench<'a> {
+    let named: common::Named<'a> = (name, Box::new(f));
+    named.into()
+}
+
+/// Pools of fresh copies of `template`, one per function.
+fn pools<const N: usize>(template: &http::Request<()>) -> [common::Pool<http::Request<()>>; N] {
+    std::array::from_fn(|_| common::Pool::new(template.clone()))
+}
+
+/// `template` signed by `f`, for the setup checks.
+fn signed(template: &http::Request<()>, f: impl FnOnce(&mut http::Request<()>)) -> http::Request<()> {
+    let mut req = template.clone();
+    f(&mut req);
+    req
+}
+
+/// The headers a signer sets, as sent: what two signers of the same request must agree on.
+fn signing_headers(req: &http::Request<()>) -> Vec<(&'static str, String)> {
+    [
+        "authorization",
+        "x-amz-date",
+        "x-amz-security-token",
+        "x-amz-content-sha256",
+    ]
+    .into_iter()
+    .filter_map(|name| {
+        let value = req.headers().get(name)?;
+        Some((name, value.to_str().expect("visible ASCII").to_owned()))
+    })
+    .collect()
+}
+
+/// A presigned URL's path and its query's pairs as sent, sorted: what two signers must agree
+/// on (they append the parameters in different orders).
+fn presigned_url(req: &http::Request<()>) -> (String, Vec<String>) {
+    let uri = req.uri();
+    let mut pairs: Vec<String> = uri.query().unwrap_or("").split('&').map(str::to_owned).collect();
+    pairs.sort();
+    (
+        format!(
+            "{}://{}{}",
+            uri.scheme_str().unwrap_or(""),
+            uri.host().unwrap_or(""),
+            uri.path()
+        ),
+        pairs,
+    )
+}
+
+/// The signature a signed request carries, in its `authorization` header or its URL.
+fn signature_in(req: &http::Request<()>) -> String {
+    let (_, query) = presigned_url(req);
+    let from_query = query
+        .iter()
+        .find_map(|p| p.strip_prefix("X-Amz-Signature="))
+        .map(str::to_owned);
+    from_query.unwrap_or_else(|| {
+        let auth = req.headers()["authorization"].to_str().expect("visible ASCII");
+        auth.rsplit_once("Signature=").expect("a signature").1.to_owned()
+    })
+}
+
 fn small_get(c: &mut Criterion) {
     let creds = ours_creds(Some(TOKEN));
     let id = identity(Some(TOKEN));
-    let cache = SigningKeyCache::new(16);
-    let ours = ours_small_get(&creds, Some(&cache));
-    assert_eq!(ours.signature(), aws_small_get(&id));
     let rcred = reqsign_cred(Some(TOKEN));
-    check_reqsign_small_get(&creds, &rcred);
+    let cache = SigningKeyCache::new(16);
+    let template = request("GET", SMALL_GET_URI, &SMALL_GET_HEADERS);
+    let ours_get = |req: &mut http::Request<()>| {
+        ours(
+            req,
+            SignableBody::empty(),
+            &ours_params(&creds, "execute-api", Some(&cache)),
+        )
+    };
+    let aws_get = |req: &mut http::Request<()>| {
+        aws(
+            req,
+            &id,
+            "execute-api",
+            aws::SigningSettings::default(),
+            aws::SignableBody::Bytes(&[]),
+        );
+    };
+    let ours_signed = signed(&template, ours_get);
+    assert_eq!(
+        signing_headers(&ours_signed),
+        signing_headers(&signed(&template, aws_get))
+    );
+    check_reqsign_small_get(&creds, &rcred, &template);
     let floor = Floor::new(
         &ours_steps(
-            &creds,
-            "GET",
-            SMALL_GET_URI,
-            &SMALL_GET_HEADERS,
+            &template,
             SignableBody::empty(),
-            "execute-api",
-            None,
+            ours_params(&creds, "execute-api", None),
         ),
-        ours.signature(),
+        &signature_in(&ours_signed),
         "execute-api",
     );
+    let [p0, p1, p2] = pools(&template);
     interleaved(
         c,
         "small_get",
         None,
         vec![
-            (
-                "ours",
-                Box::new(|| {
-                    black_box(ours_small_get(black_box(&creds), Some(&cache)));
-                }),
-            ),
-            (
-                "aws-sigv4",
-                Box::new(|| {
-                    black_box(aws_small_get(black_box(&id)));
-                }),
-            ),
-            (
-                "reqsign-aws-v4",
-                Box::new(|| {
-                    black_box(reqsign_small_get(black_box(&rcred)));
-                }),
-            ),
-            (
-                "floor",
-                Box::new(|| {
-                    black_box(black_box(&floor).sign());
-                }),
-            ),
+            p0.bench("ours", ours_get),
+            p1.bench("aws-sigv4", aws_get),
+            p2.bench("reqsign-aws-v4", |req| {
+                reqsign(req, &rcred, "execute-api", None);
+            }),
+            plain("floor", || {
+                black_box(black_box(&floor).sign());
+            }),
         ],
     );
 }
@@ -451,22 +477,18 @@ fn small_get(c: &mut Criterion) {
 /// `x-amz-content-sha256: UNSIGNED-PAYLOAD` and keeps the runs of spaces inside `x-custom`.
 /// So this checks its canonical request is ours for the same request signed with
 /// `UNSIGNED-PAYLOAD`, but for those spaces, and that its signature signs that canonical request.
-fn check_reqsign_small_get(creds: &Credentials, rcred: &reqsign_aws_v4::Credential) {
-    let req = SignableRequest::new(
-        "GET",
-        SMALL_GET_URI,
-        byte_headers(&SMALL_GET_HEADERS),
+fn check_reqsign_small_get(creds: &Credentials, rcred: &reqsign_aws_v4::Credential, template: &http::Request<()>) {
+    let unsigned = ours_steps(
+        template,
         SignableBody::UnsignedPayload,
-    )
-    .expect("valid request");
-    let params = SigningParams::new(creds, REGION, "execute-api", time()).with_steps();
-    let unsigned = sign(&req, &params).expect("signs");
+        ours_params(creds, "execute-api", None),
+    );
     let unsigned = unsigned.steps().expect("signed with steps");
     let expected = unsigned.canonical_request().replace(
         "x-custom:a value with runs of spaces\n",
         "x-custom:a value   with    runs of   spaces\n",
     );
-    let (creq, signature) = reqsign_small_get(rcred);
+    let (creq, signature) = reqsign(&mut template.clone(), rcred, "execute-api", None);
     assert_eq!(creq, expected);
     let sts = unsigned.string_to_sign();
     let sts = format!("{}{}", &sts[..sts.len() - 64], hex_sha256(creq.as_bytes()));
@@ -474,132 +496,219 @@ fn check_reqsign_small_get(creds: &Credentials, rcred: &reqsign_aws_v4::Credenti
     assert_eq!(signature, hex_hmac_sha256(key.as_ref(), sts.as_bytes()));
 }
 
+/// The small GET with the default excluded-header set and with a custom one (the default and
+/// one more name, absent from the request, so the signature is the same).
+fn excluded_headers(c: &mut Criterion) {
+    let creds = ours_creds(Some(TOKEN));
+    let cache = SigningKeyCache::new(16);
+    let custom = SigningSettings::general().with_excluded_headers(ExcludedHeaders::default().with("x-forwarded-for"));
+    let template = request("GET", SMALL_GET_URI, &SMALL_GET_HEADERS);
+    let default_get = |req: &mut http::Request<()>| {
+        ours(
+            req,
+            SignableBody::empty(),
+            &ours_params(&creds, "execute-api", Some(&cache)),
+        )
+    };
+    let custom_get = |req: &mut http::Request<()>| {
+        let params = ours_params(&creds, "execute-api", Some(&cache)).with_settings(&custom);
+        ours(req, SignableBody::empty(), &params)
+    };
+    assert_eq!(
+        signing_headers(&signed(&template, default_get)),
+        signing_headers(&signed(&template, custom_get))
+    );
+    let [p0, p1] = pools(&template);
+    interleaved(
+        c,
+        "excluded_headers",
+        None,
+        vec![p0.bench("default", default_get), p1.bench("custom", custom_get)],
+    );
+}
+
+fn post_1k(c: &mut Criterion) {
+    let creds = ours_creds(None);
+    let id = identity(None);
+    let rcred = reqsign_cred(None);
+    let cache = SigningKeyCache::new(16);
+    let body: Vec<u8> = (0..1024).map(|i| (i * 31 % 251) as u8).collect();
+    let (template, hash) = post_1k_request(&body);
+    let ours_post = |req: &mut http::Request<()>| {
+        let body = SignableBody::precomputed(&hash).expect("a SHA-256");
+        ours(req, body, &ours_params(&creds, "execute-api", Some(&cache)))
+    };
+    let aws_post = |req: &mut http::Request<()>| {
+        let body = aws::SignableBody::Precomputed(hash.clone());
+        aws(req, &id, "execute-api", aws::SigningSettings::default(), body);
+    };
+    let reqsign_post = |req: &mut http::Request<()>| {
+        reqsign(req, &rcred, "execute-api", None);
+    };
+    // All three sign the given `x-amz-content-sha256` header, so all three agree.
+    let ours_signed = signed(&template, ours_post);
+    assert_eq!(
+        signing_headers(&ours_signed),
+        signing_headers(&signed(&template, aws_post))
+    );
+    assert_eq!(
+        signing_headers(&ours_signed),
+        signing_headers(&signed(&template, reqsign_post))
+    );
+    let floor = Floor::new(
+        &ours_steps(
+            &template,
+            SignableBody::precomputed(&hash).expect("a SHA-256"),
+            ours_params(&creds, "execute-api", None),
+        ),
+        &signature_in(&ours_signed),
+        "execute-api",
+    );
+    let [p0, p1, p2] = pools(&template);
+    interleaved(
+        c,
+        "post_1k",
+        None,
+        vec![
+            p0.bench("ours", ours_post),
+            p1.bench("aws-sigv4", aws_post),
+            p2.bench("reqsign-aws-v4", reqsign_post),
+            plain("floor", || {
+                black_box(black_box(&floor).sign());
+            }),
+        ],
+    );
+}
+
 fn post_64k(c: &mut Criterion) {
     let creds = ours_creds(None);
     let id = identity(None);
+    let rcred = reqsign_cred(None);
     let cache = SigningKeyCache::new(16);
     // Not all zeros, so nothing can shortcut the hash.
     let body: Vec<u8> = (0..BODY_LEN).map(|i| (i * 31 % 251) as u8).collect();
-    let ours = ours_post(&creds, &cache, &body);
-    assert_eq!(ours.signature(), aws_post(&id, &body));
-    let rcred = reqsign_cred(None);
-    check_reqsign_post(&creds, &rcred, &body);
+    let template = request("POST", POST_URI, &POST_HEADERS);
+    let ours_post = |req: &mut http::Request<()>| {
+        ours(
+            req,
+            SignableBody::Bytes(&body),
+            &ours_params(&creds, "execute-api", Some(&cache)),
+        )
+    };
+    let aws_post = |req: &mut http::Request<()>| {
+        let body = aws::SignableBody::Bytes(&body);
+        aws(req, &id, "execute-api", aws::SigningSettings::default(), body);
+    };
+    let ours_signed = signed(&template, ours_post);
+    assert_eq!(
+        signing_headers(&ours_signed),
+        signing_headers(&signed(&template, aws_post))
+    );
+    check_reqsign_post(&creds, &rcred, &template, &body);
     let floor = Floor::new(
         &ours_steps(
-            &creds,
-            "POST",
-            POST_URI,
-            &POST_HEADERS,
+            &template,
             SignableBody::Bytes(&body),
-            "execute-api",
-            None,
+            ours_params(&creds, "execute-api", None),
         ),
-        ours.signature(),
+        &signature_in(&ours_signed),
         "execute-api",
     );
+    let [p0, p1, p2] = pools(&template);
     interleaved(
         c,
         "post_64k",
         Some(BODY_LEN as u64),
         vec![
-            (
-                "ours",
-                Box::new(|| {
-                    black_box(ours_post(black_box(&creds), &cache, black_box(&body)));
-                }),
-            ),
-            (
-                "aws-sigv4",
-                Box::new(|| {
-                    black_box(aws_post(black_box(&id), black_box(&body)));
-                }),
-            ),
-            (
-                "sha2_only",
-                Box::new(|| {
-                    black_box(Sha256::digest(black_box(&body)));
-                }),
-            ),
-            (
-                "reqsign-aws-v4",
-                Box::new(|| {
-                    black_box(reqsign_post(black_box(&rcred), black_box(&body)));
-                }),
-            ),
-            (
-                // The request's signature given the body's hash: add `sha2_only` for the whole.
-                "floor",
-                Box::new(|| {
-                    black_box(black_box(&floor).sign());
-                }),
-            ),
+            p0.bench("ours", ours_post),
+            p1.bench("aws-sigv4", aws_post),
+            plain("sha2_only", || {
+                black_box(Sha256::digest(black_box(&body)));
+            }),
+            p2.bench("reqsign-aws-v4", |req| {
+                reqsign_hashing(req, &rcred, &body);
+            }),
+            // The request's signature given the body's hash: add `sha2_only` for the whole.
+            plain("floor", || {
+                black_box(black_box(&floor).sign());
+            }),
         ],
     );
 }
 
 /// reqsign signs the body's hash as the `x-amz-content-sha256` header it is given, so this
 /// checks its signature is ours for the same request carrying that header.
-fn check_reqsign_post(creds: &Credentials, rcred: &reqsign_aws_v4::Credential, body: &[u8]) {
-    let hash = hex_sha256(body);
-    let headers = POST_HEADERS.iter().map(|(n, v)| (*n, v.as_bytes()));
-    let headers = headers.chain([("x-amz-content-sha256", hash.as_bytes())]);
-    let req = SignableRequest::new("POST", POST_URI, headers, SignableBody::Bytes(body)).expect("valid request");
-    let ours = sign(&req, &SigningParams::new(creds, REGION, "execute-api", time())).expect("signs");
-    assert_eq!(reqsign_post(rcred, body).1, ours.signature());
+fn check_reqsign_post(
+    creds: &Credentials,
+    rcred: &reqsign_aws_v4::Credential,
+    template: &http::Request<()>,
+    body: &[u8],
+) {
+    let reqsign_signed = signed(template, |req| {
+        reqsign_hashing(req, rcred, body);
+    });
+    let mut with_hash = template.clone();
+    let hash = reqsign_signed.headers()["x-amz-content-sha256"].clone();
+    with_hash.headers_mut().insert("x-amz-content-sha256", hash);
+    let ours_signed = signed(&with_hash, |req| {
+        ours(req, SignableBody::Bytes(body), &ours_params(creds, "execute-api", None))
+    });
+    assert_eq!(signing_headers(&ours_signed), signing_headers(&reqsign_signed));
 }
 
 fn presign(c: &mut Criterion) {
-    let creds = ours_creds(None);
-    let id = identity(None);
+    let creds = ours_creds(Some(TOKEN));
+    let id = identity(Some(TOKEN));
+    let rcred = reqsign_cred(Some(TOKEN));
     let cache = SigningKeyCache::new(16);
-    let ours = ours_presign(&creds, &cache);
-    assert_eq!(ours.signature(), aws_presign(&id));
-    let rcred = reqsign_cred(None);
-    // The same canonical request, so the same signature.
-    assert_eq!(reqsign_presign(&rcred).1, ours.signature());
-    let host = [("host", "examplebucket.s3.amazonaws.com")];
+    let template = request("GET", PRESIGN_URI, &[]);
+    let ours_presign = |req: &mut http::Request<()>| {
+        let params = ours_params(&creds, "s3", Some(&cache)).presigned(PRESIGN_EXPIRY);
+        ours(req, SignableBody::UnsignedPayload, &params)
+    };
+    let aws_presign = |req: &mut http::Request<()>| {
+        aws(
+            req,
+            &id,
+            "s3",
+            aws_presign_settings(),
+            aws::SignableBody::UnsignedPayload,
+        );
+    };
+    let reqsign_presign = |req: &mut http::Request<()>| {
+        reqsign(req, &rcred, "s3", Some(PRESIGN_EXPIRY));
+    };
+    // The same canonical request (the token signed in the query), so the same URL.
+    let ours_signed = signed(&template, ours_presign);
+    assert_eq!(
+        presigned_url(&ours_signed),
+        presigned_url(&signed(&template, aws_presign))
+    );
+    assert_eq!(
+        presigned_url(&ours_signed),
+        presigned_url(&signed(&template, reqsign_presign))
+    );
     let floor = Floor::new(
         &ours_steps(
-            &creds,
-            "GET",
-            PRESIGN_URI,
-            &host,
+            &template,
             SignableBody::UnsignedPayload,
-            "s3",
-            Some(PRESIGN_EXPIRY),
+            ours_params(&creds, "s3", None).presigned(PRESIGN_EXPIRY),
         ),
-        ours.signature(),
+        &signature_in(&ours_signed),
         "s3",
     );
+    let [p0, p1, p2] = pools(&template);
     interleaved(
         c,
         "presign",
         None,
         vec![
-            (
-                "ours",
-                Box::new(|| {
-                    black_box(ours_presign(black_box(&creds), &cache));
-                }),
-            ),
-            (
-                "aws-sigv4",
-                Box::new(|| {
-                    black_box(aws_presign(black_box(&id)));
-                }),
-            ),
-            (
-                "reqsign-aws-v4",
-                Box::new(|| {
-                    black_box(reqsign_presign(black_box(&rcred)));
-                }),
-            ),
-            (
-                "floor",
-                Box::new(|| {
-                    black_box(black_box(&floor).sign());
-                }),
-            ),
+            p0.bench("ours", ours_presign),
+            p1.bench("aws-sigv4", aws_presign),
+            p2.bench("reqsign-aws-v4", reqsign_presign),
+            plain("floor", || {
+                black_box(black_box(&floor).sign());
+            }),
         ],
     );
 }
@@ -611,51 +720,48 @@ fn cold_key(c: &mut Criterion) {
         "cold_key",
         None,
         vec![
-            (
-                "ours",
-                Box::new(|| {
-                    let date = AmzDate::new(black_box(time())).expect("valid time");
-                    black_box(SigningKey::derive(
-                        black_box(SECRET),
-                        date.date(),
-                        REGION,
-                        "execute-api",
-                    ));
-                }),
-            ),
-            (
-                "aws-sigv4",
-                Box::new(|| {
-                    let key = aws_v4::generate_signing_key(black_box(SECRET), black_box(time()), REGION, "execute-api");
-                    // Copied out so the returned `impl AsRef` is not optimized away unread.
-                    black_box(<[u8; 32]>::try_from(key.as_ref()).expect("32 bytes"));
-                }),
-            ),
+            plain("ours", || {
+                let date = AmzDate::new(black_box(time())).expect("valid time");
+                black_box(SigningKey::derive(
+                    black_box(SECRET),
+                    date.date(),
+                    REGION,
+                    "execute-api",
+                ));
+            }),
+            plain("aws-sigv4", || {
+                let key = aws_v4::generate_signing_key(black_box(SECRET), black_box(time()), REGION, "execute-api");
+                // Copied out so the returned `impl AsRef` is not optimized away unread.
+                black_box(<[u8; 32]>::try_from(key.as_ref()).expect("32 bytes"));
+            }),
         ],
     );
 
     // A full small_get with no key cache on our side: the first request of a day.
     let creds = ours_creds(Some(TOKEN));
     let id = identity(Some(TOKEN));
-    assert_eq!(ours_small_get(&creds, None).signature(), aws_small_get(&id));
+    let template = request("GET", SMALL_GET_URI, &SMALL_GET_HEADERS);
+    let ours_get =
+        |req: &mut http::Request<()>| ours(req, SignableBody::empty(), &ours_params(&creds, "execute-api", None));
+    let aws_get = |req: &mut http::Request<()>| {
+        aws(
+            req,
+            &id,
+            "execute-api",
+            aws::SigningSettings::default(),
+            aws::SignableBody::Bytes(&[]),
+        );
+    };
+    assert_eq!(
+        signing_headers(&signed(&template, ours_get)),
+        signing_headers(&signed(&template, aws_get))
+    );
+    let [p0, p1] = pools(&template);
     interleaved(
         c,
         "cold_small_get",
         None,
-        vec![
-            (
-                "ours",
-                Box::new(|| {
-                    black_box(ours_small_get(black_box(&creds), None));
-                }),
-            ),
-            (
-                "aws-sigv4",
-                Box::new(|| {
-                    black_box(aws_small_get(black_box(&id)));
-                }),
-            ),
-        ],
+        vec![p0.bench("ours", ours_get), p1.bench("aws-sigv4", aws_get)],
     );
 }
 
@@ -666,6 +772,6 @@ criterion_group! {
         .sample_size(50)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    targets = small_get, post_64k, presign, cold_key
+    targets = small_get, excluded_headers, post_1k, post_64k, presign, cold_key
 }
 criterion_main!(benches);
