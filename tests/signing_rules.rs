@@ -481,3 +481,84 @@ fn after_signing_mode_never_signs_a_caller_set_token_header() {
             .any(|(k, v)| k == "X-Amz-SignedHeaders" && v == "host")
     );
 }
+
+#[test]
+fn presigned_query_is_encoded_once_and_decodes_to_the_parameters() {
+    let token = "AQoD//+a=b/c+";
+    let c = creds().with_session_token(token);
+    let p = sign(
+        &req(
+            "https://b.s3.amazonaws.com/k%20ey?x-id=GetObject",
+            &[],
+            SignableBody::UnsignedPayload,
+        ),
+        &params(&c, "s3").presigned(Duration::from_secs(60)),
+    )
+    .unwrap();
+    let names: Vec<&str> = p.query_params().iter().map(|(k, _)| k.as_ref()).collect();
+    assert_eq!(
+        names,
+        [
+            "X-Amz-Algorithm",
+            "X-Amz-Credential",
+            "X-Amz-Date",
+            "X-Amz-Expires",
+            "X-Amz-SignedHeaders",
+            "X-Amz-Security-Token",
+            "X-Amz-Signature"
+        ]
+    );
+    let value = |name: &str| p.query_params().iter().find(|(k, _)| k == name).unwrap().1.clone();
+    assert_eq!(value("X-Amz-Security-Token"), token);
+    assert_eq!(
+        value("X-Amz-Credential"),
+        "AKIDEXAMPLE/20150830/us-east-1/s3/aws4_request"
+    );
+    assert_eq!(value("X-Amz-Signature"), p.signature());
+    let encoded = p.encoded_query();
+    assert!(
+        encoded.contains("X-Amz-Security-Token=AQoD%2F%2F%2Ba%3Db%2Fc%2B&"),
+        "{encoded}"
+    );
+    assert!(encoded.contains("X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fs3%2Faws4_request&"));
+    // The canonical query signed the same encoded token the URL carries.
+    assert!(creq(&p).contains("X-Amz-Security-Token=AQoD%2F%2F%2Ba%3Db%2Fc%2B&"));
+
+    let uri: http::Uri = "https://b.s3.amazonaws.com/k%20ey?x-id=GetObject".parse().unwrap();
+    let presigned = p.apply_to_uri(&uri).unwrap();
+    assert_eq!(presigned.to_string(), format!("{uri}&{encoded}"));
+    let mut request = http::Request::get(uri.clone()).body(()).unwrap();
+    p.apply_to_request(&mut request).unwrap();
+    assert_eq!(request.uri(), &presigned);
+}
+
+#[test]
+fn an_authority_form_uri_cannot_be_presigned_and_is_left_as_it_was() {
+    let c = creds();
+    let p = sign(
+        &req("https://h/", &[], SignableBody::UnsignedPayload),
+        &params(&c, "s3").presigned(Duration::from_secs(60)),
+    )
+    .unwrap();
+    let mut request = http::Request::get("example.com:443").body(()).unwrap();
+    let before = request.uri().clone();
+    assert!(matches!(
+        p.apply_to_request(&mut request),
+        Err(SigningError::InvalidUri(_))
+    ));
+    assert_eq!(request.uri(), &before);
+    assert!(matches!(p.apply_to_uri(&before), Err(SigningError::InvalidUri(_))));
+}
+
+#[test]
+fn presigned_output_debug_never_shows_the_token() {
+    let c = creds().with_session_token("SECRET/TOKEN+VALUE");
+    let p = sign(
+        &req("https://h/", &[], SignableBody::UnsignedPayload),
+        &params(&c, "s3").presigned(Duration::from_secs(60)),
+    )
+    .unwrap();
+    let dbg = format!("{p:?}");
+    assert!(!dbg.contains("SECRET"), "{dbg}");
+    assert!(dbg.contains("X-Amz-Security-Token"), "{dbg}");
+}

@@ -115,6 +115,9 @@ struct Inner {
     // checking ~1 KB of token per request was a measurable part of signing. `None` when the
     // token cannot be a header value (signing then reports that).
     session_token_header: Option<http::HeaderValue>,
+    // The token percent-encoded as a presigned URL's query carries it, for the same reason:
+    // encoding it was most of a presigning's own work.
+    session_token_query: Option<Zeroizing<String>>,
     expiry: Option<SystemTime>,
     provider_name: Cow<'static, str>,
     // SHA-256 over the access key id and secret: the signing-key cache's key, so no map key
@@ -142,6 +145,7 @@ impl Credentials {
             secret_access_key,
             session_token: None,
             session_token_header: None,
+            session_token_query: None,
             expiry: None,
             provider_name: Cow::Borrowed("static"),
             fingerprint,
@@ -165,9 +169,11 @@ impl Credentials {
                 v.set_sensitive(true);
                 v
             });
+        let query = Zeroizing::new(crate::signing::encode_strict(&token).into_owned());
         let inner = self.inner_mut();
         inner.session_token = Some(token);
         inner.session_token_header = header;
+        inner.session_token_query = Some(query);
         self
     }
 
@@ -217,6 +223,11 @@ impl Credentials {
     /// token is not visible ASCII (signing then refuses it).
     pub(crate) fn session_token_header(&self) -> Option<&http::HeaderValue> {
         self.0.session_token_header.as_ref()
+    }
+
+    /// The session token percent-encoded for a presigned URL's query.
+    pub(crate) fn session_token_query(&self) -> Option<&str> {
+        self.0.session_token_query.as_deref().map(String::as_str)
     }
 
     pub(crate) fn fingerprint(&self) -> &[u8; 32] {

@@ -131,7 +131,7 @@ impl Presign<'_> {
         )?;
         let params = SigningParams::new(credentials, self.region, self.service, now).presigned(self.expires_in);
         let output = sign(&request, &params)?;
-        Ok(Zeroizing::new(format!("{}&{}", self.url, output.encoded_query())))
+        Ok(Zeroizing::new(format!("{}&{}", self.url, output.encoded_query_str())))
     }
 }
 

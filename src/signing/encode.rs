@@ -12,7 +12,7 @@ pub(crate) const STRICT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.')
 pub(crate) const PATH: &AsciiSet = &STRICT.remove(b'/');
 
 pub(crate) fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+    UNRESERVED[usize::from(b)]
 }
 
 fn hex_val(b: u8) -> Option<u8> {
@@ -77,6 +77,50 @@ pub(crate) fn canonical_query_component(raw: &str) -> Cow<'_, str> {
 pub(crate) fn encode_strict(raw: &str) -> Cow<'_, str> {
     percent_encode(raw.as_bytes(), STRICT).into()
 }
+
+/// Appends `raw` encoded with [`STRICT`], as [`encode_strict`] does. A presigned URL's
+/// parameters go through here on every presigning: runs of unreserved bytes are copied whole
+/// and each escape written in place, where `percent_encode`'s iterator yields every escape as a
+/// string of its own.
+pub(crate) fn push_strict(out: &mut String, raw: &str) {
+    out.reserve(raw.len());
+    let bytes = raw.as_bytes();
+    let mut from = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if UNRESERVED[usize::from(b)] {
+            continue;
+        }
+        // A run of unreserved bytes is ASCII, so both its ends are character boundaries.
+        if from < i {
+            out.push_str(&raw[from..i]);
+        }
+        push_escape(out, b);
+        from = i + 1;
+    }
+    if from < bytes.len() {
+        out.push_str(&raw[from..]);
+    }
+}
+
+/// Appends `%XX` for `b`.
+fn push_escape(out: &mut String, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.push('%');
+    out.push(char::from(HEX[usize::from(b >> 4)]));
+    out.push(char::from(HEX[usize::from(b & 0xf)]));
+}
+
+/// [`is_unreserved`] as a table, for the encoder's per-byte test.
+static UNRESERVED: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+        i += 1;
+    }
+    t
+};
 
 /// Double-encoding services: the path as given is encoded once more, keeping `/`, so `%20`
 /// becomes `%2520` and a raw byte that cannot appear in a URI is encoded once.
@@ -164,6 +208,25 @@ mod tests {
     #[test]
     fn query_utf8_is_encoded_as_bytes() {
         assert_eq!(canonical_query_component("ሴ"), "%E1%88%B4");
+    }
+
+    #[test]
+    fn push_strict_encodes_as_encode_strict() {
+        for raw in [
+            "",
+            "abc",
+            "a/b+c=d",
+            "AQoD//////w==",
+            "ሴx y",
+            "%41~._-",
+            "é",
+            "aé/",
+            "\u{10ffff}z",
+        ] {
+            let mut out = String::from("k=");
+            push_strict(&mut out, raw);
+            assert_eq!(out, format!("k={}", encode_strict(raw)), "{raw:?}");
+        }
     }
 
     #[test]

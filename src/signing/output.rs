@@ -1,12 +1,13 @@
 //! What signing produced: [`SigningOutput`] and, when asked for, [`SigningSteps`].
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use http::{HeaderName, HeaderValue};
 
 use crate::signing::SigningError;
 use crate::signing::chunked::ChunkSigner;
-use crate::signing::encode::encode_strict;
+use percent_encoding::percent_decode_str;
 
 /// The signature as text: 64 hex digits (SigV4), the hex of a DER signature (SigV4a), or
 /// nothing when only the digest was asked for.
@@ -59,9 +60,12 @@ impl std::fmt::Debug for SigningSteps {
 pub struct SigningOutput {
     pub(super) signature: Signature,
     pub(super) headers: Vec<(HeaderName, HeaderValue)>,
-    pub(super) query: Vec<(Cow<'static, str>, String)>,
-    /// Which of `query` is the session token, so `Debug` can leave it out.
+    /// The presigning parameters, percent-encoded and `&`-joined, as they go into the URL.
+    pub(super) query: String,
+    /// Which of the parameters is the session token, so `Debug` can leave it out.
     pub(super) query_token: Option<usize>,
+    /// The parameters decoded, made when first asked for: a presigned URL needs only `query`.
+    pub(super) query_params: OnceLock<Vec<(Cow<'static, str>, String)>>,
     pub(super) steps: Option<SigningSteps>,
     pub(super) chunk_signer: Option<ChunkSigner>,
 }
@@ -70,7 +74,7 @@ impl std::fmt::Debug for SigningOutput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Header values that hold a secret are marked sensitive and print as such.
         let query: Vec<(&str, &str)> = self
-            .query
+            .query_params()
             .iter()
             .enumerate()
             .map(|(i, (k, v))| {
@@ -134,21 +138,27 @@ impl SigningOutput {
 
     /// Query parameters to append, values not yet percent-encoded. Empty for header signing.
     pub fn query_params(&self) -> &[(Cow<'static, str>, String)] {
-        &self.query
+        self.query_params.get_or_init(|| {
+            let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
+            self.query
+                .split('&')
+                .filter(|pair| !pair.is_empty())
+                .map(|pair| {
+                    let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+                    (Cow::Owned(decode(name)), decode(value))
+                })
+                .collect()
+        })
     }
 
     /// The query parameters to append, percent-encoded and joined with `&`.
     pub fn encoded_query(&self) -> String {
-        let mut out = String::new();
-        for (i, (k, v)) in self.query.iter().enumerate() {
-            if i > 0 {
-                out.push('&');
-            }
-            out.push_str(&encode_strict(k));
-            out.push('=');
-            out.push_str(&encode_strict(v));
-        }
-        out
+        self.query.clone()
+    }
+
+    /// [`SigningOutput::encoded_query`] without a copy.
+    pub(crate) fn encoded_query_str(&self) -> &str {
+        &self.query
     }
 
     /// The canonical request and string to sign, when asked for with
@@ -173,20 +183,31 @@ impl SigningOutput {
         if self.query.is_empty() {
             return Ok(uri.clone());
         }
-        let mut parts = uri.clone().into_parts();
-        let pq = parts.path_and_query.as_ref().map_or("/", |pq| pq.as_str());
+        let pq = self.presigned_path_and_query(uri)?;
+        with_path_and_query(uri.clone(), pq)
+    }
+
+    /// The path and query of `uri` with the presigning parameters appended, written once at
+    /// their final size.
+    fn presigned_path_and_query(&self, uri: &http::Uri) -> Result<http::uri::PathAndQuery, SigningError> {
+        if uri.scheme().is_none() && uri.authority().is_some() {
+            return Err(SigningError::InvalidUri(format!(
+                "`{uri}` is in authority form: it has no path to presign"
+            )));
+        }
+        let pq = uri.path_and_query().map_or("/", |pq| pq.as_str());
         let sep = match pq.split_once('?') {
             Some((_, q)) if !q.is_empty() && !q.ends_with('&') => "&",
             Some(_) => "",
             None => "?",
         };
-        let new_pq = format!("{pq}{sep}{}", self.encoded_query());
-        parts.path_and_query = Some(
-            new_pq
-                .parse()
-                .map_err(|e: http::uri::InvalidUri| SigningError::InvalidUri(e.to_string()))?,
-        );
-        http::Uri::from_parts(parts).map_err(|e| SigningError::InvalidUri(e.to_string()))
+        let mut new_pq = String::with_capacity(pq.len() + sep.len() + self.query.len());
+        new_pq.push_str(pq);
+        new_pq.push_str(sep);
+        new_pq.push_str(&self.query);
+        // At its exact size, so `Bytes` takes the buffer without copying it.
+        http::uri::PathAndQuery::from_maybe_shared(bytes::Bytes::from(new_pq))
+            .map_err(|e| SigningError::InvalidUri(e.to_string()))
     }
 
     /// Sets the signing headers on `headers`, replacing earlier values (a retried request is
@@ -200,9 +221,20 @@ impl SigningOutput {
     /// Applies the signature to `request`: headers set, or the presigning query appended.
     pub fn apply_to_request<B>(&self, request: &mut http::Request<B>) -> Result<(), SigningError> {
         if !self.query.is_empty() {
-            *request.uri_mut() = self.apply_to_uri(request.uri())?;
+            let pq = self.presigned_path_and_query(request.uri())?;
+            // Moved out and back: the scheme and authority are kept, not copied.
+            let uri = std::mem::take(request.uri_mut());
+            *request.uri_mut() = with_path_and_query(uri, pq)?;
         }
         self.apply_to_headers(request.headers_mut());
         Ok(())
     }
+}
+
+/// `uri` with its path and query replaced. Cannot fail for a URI that was valid and not in
+/// authority form (which [`SigningOutput::apply_to_uri`] refuses first).
+fn with_path_and_query(uri: http::Uri, pq: http::uri::PathAndQuery) -> Result<http::Uri, SigningError> {
+    let mut parts = uri.into_parts();
+    parts.path_and_query = Some(pq);
+    http::Uri::from_parts(parts).map_err(|e| SigningError::InvalidUri(e.to_string()))
 }

@@ -2,7 +2,8 @@
 //! parameters to add.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::ops::Range;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use hmac::Mac;
@@ -10,10 +11,11 @@ use http::{HeaderName, HeaderValue};
 use sha2::{Digest, Sha256};
 use smallvec::SmallVec;
 
+use crate::credentials::Credentials;
 use crate::signing::SigningError;
-use crate::signing::canonical::{self, CanonicalRequest, Sink};
+use crate::signing::canonical::{self, CanonicalRequest};
 use crate::signing::chunked::ChunkSigner;
-use crate::signing::encode::encode_strict;
+use crate::signing::encode::{encode_strict, push_strict};
 use crate::signing::key::SigningKey;
 use crate::signing::output::{Signature, SigningOutput, SigningSteps};
 use crate::signing::params::SigningParams;
@@ -377,12 +379,55 @@ struct HashedCanonicalRequest {
     query: PresignQuery,
 }
 
-/// The query parameters a presigned URL gets (values not yet percent-encoded), and which of
-/// them is the session token.
+/// A presigned URL's query parameters, written once in their final form: percent-encoded,
+/// `&`-joined, in the order they are appended to the URL. The canonical query borrows the
+/// signed ones from here, and the URL gets the text as it is.
 #[derive(Default)]
 struct PresignQuery {
-    params: Vec<(Cow<'static, str>, String)>,
+    text: String,
+    /// Where each parameter's encoded name and value lie in `text`.
+    params: SmallVec<[(Range<usize>, Range<usize>); 8]>,
+    /// Which parameter is the session token.
     token: Option<usize>,
+}
+
+impl PresignQuery {
+    fn push(&mut self, name: &str, value: &str) {
+        self.push_with(name, |text| push_strict(text, value));
+    }
+
+    /// A parameter whose value is only unreserved characters (a date, a number, hex): already
+    /// in its encoded form.
+    fn push_plain(&mut self, name: &str, value: &str) {
+        debug_assert!(value.bytes().all(crate::signing::encode::is_unreserved), "{value}");
+        self.push_with(name, |text| text.push_str(value));
+    }
+
+    /// The session token, from the credentials' already encoded copy.
+    fn push_token(&mut self, name: &str, credentials: &Credentials) {
+        let encoded = credentials.session_token_query().unwrap_or_default();
+        self.token = Some(self.params.len());
+        self.push_with(name, |text| text.push_str(encoded));
+    }
+
+    fn push_with(&mut self, name: &str, write_value: impl FnOnce(&mut String)) {
+        if !self.text.is_empty() {
+            self.text.push('&');
+        }
+        let name_at = self.text.len();
+        push_strict(&mut self.text, name);
+        let name = name_at..self.text.len();
+        self.text.push('=');
+        let value_at = self.text.len();
+        write_value(&mut self.text);
+        self.params.push((name, value_at..self.text.len()));
+    }
+
+    /// The parameters as canonical query pairs.
+    fn pairs(&self) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
+        let text = |range: &Range<usize>| Cow::Borrowed(&self.text[range.clone()]);
+        self.params.iter().map(move |(name, value)| (text(name), text(value)))
+    }
 }
 
 /// Step 5: the canonical request (the presigning parameters join the query), hashed.
@@ -393,11 +438,12 @@ fn hash_canonical_request(
     headers: &Headers<'_>,
     signed_headers: &str,
 ) -> HashedCanonicalRequest {
-    let mut query = canonical::canonical_query(request.query);
     let mut presign = PresignQuery::default();
     if let Some(expires) = ctx.expires_in {
-        add_presign_params(ctx, expires, signed_headers, &mut query, &mut presign);
+        add_presign_params(ctx, expires, signed_headers, &mut presign);
     }
+    let mut query = canonical::canonical_query(request.query);
+    query.extend(presign.pairs());
     query.sort();
     let uri = canonical::canonical_uri(request.path, ctx.settings);
     let creq = CanonicalRequest {
@@ -411,9 +457,10 @@ fn hash_canonical_request(
     };
     // Written to one buffer and hashed once: far cheaper than feeding SHA-256 dozens of
     // fragments, and the buffer is the text shown when steps are asked for.
-    let mut text = Vec::with_capacity(512 + ctx.token.map_or(0, str::len));
+    let mut text = Vec::with_capacity(512 + ctx.token.map_or(0, str::len) + presign.text.len());
     creq.write(&mut text);
     let hash = hex_32(&Sha256::digest(&text).into());
+    drop(query);
     HashedCanonicalRequest {
         text,
         hash,
@@ -421,44 +468,30 @@ fn hash_canonical_request(
     }
 }
 
-/// The `X-Amz-*` parameters of a presigned URL, into the canonical query (encoded) and the
-/// output (as values).
-fn add_presign_params<'q>(
-    ctx: &'q Context<'_, '_>,
-    expires: u64,
-    signed_headers: &'q str,
-    query: &mut canonical::CanonicalQuery<'q>,
-    presign: &mut PresignQuery,
-) {
-    let algorithm = ctx.params.algorithm();
-    let akid = ctx.akid();
-    let mut credential = String::with_capacity(akid.len() + 1 + ctx.scope_len());
-    credential.push_str(akid);
-    credential.push('/');
-    ctx.params.push_scope(&mut credential, &ctx.date);
-    let date = ctx.date.as_str();
-    query.push(("X-Amz-Algorithm".into(), algorithm.into()));
-    query.push((
-        "X-Amz-Credential".into(),
-        Cow::Owned(encode_strict(&credential).into_owned()),
-    ));
-    query.push(("X-Amz-Date".into(), date.into()));
-    query.push(("X-Amz-Expires".into(), expires.to_string().into()));
-    query.push(("X-Amz-SignedHeaders".into(), encode_strict(signed_headers)));
-    let out = &mut presign.params;
-    out.push(("X-Amz-Algorithm".into(), algorithm.into()));
-    out.push(("X-Amz-Credential".into(), credential));
-    out.push(("X-Amz-Date".into(), date.to_owned()));
-    out.push(("X-Amz-Expires".into(), expires.to_string()));
-    out.push(("X-Amz-SignedHeaders".into(), signed_headers.to_owned()));
+/// The signed `X-Amz-*` parameters of a presigned URL.
+fn add_presign_params(ctx: &Context<'_, '_>, expires: u64, signed_headers: &str, presign: &mut PresignQuery) {
+    let token = ctx.params.credentials.session_token_query().map_or(0, str::len);
+    presign
+        .text
+        .reserve(300 + ctx.scope_len() + 3 * signed_headers.len() + token + 64);
+    presign.push_plain("X-Amz-Algorithm", ctx.params.algorithm());
+    presign.push_with("X-Amz-Credential", |text| {
+        push_strict(text, ctx.akid());
+        text.push_str("%2F");
+        text.push_str(ctx.date.date());
+        // `/region/service/aws4_request`: each `/` becomes `%2F`.
+        for part in ctx.params.scope_parts() {
+            push_strict(text, part);
+        }
+    });
+    presign.push_plain("X-Amz-Date", ctx.date.as_str());
+    presign.push_plain("X-Amz-Expires", &expires.to_string());
+    presign.push("X-Amz-SignedHeaders", signed_headers);
     if let Some(set) = ctx.params.region_set {
-        query.push(("X-Amz-Region-Set".into(), encode_strict(set)));
-        out.push(("X-Amz-Region-Set".into(), set.to_owned()));
+        presign.push("X-Amz-Region-Set", set);
     }
-    if let (true, Some(t)) = (ctx.sign_token, ctx.token) {
-        query.push((ctx.settings.session_token_query_name(), encode_strict(t)));
-        presign.token = Some(out.len());
-        out.push((ctx.settings.session_token_query_name(), t.to_owned()));
+    if ctx.sign_token {
+        presign.push_token(&ctx.settings.session_token_query_name(), ctx.params.credentials);
     }
 }
 
@@ -468,8 +501,10 @@ fn add_presign_params<'q>(
 fn calculate_signature(ctx: &Context<'_, '_>, creq_hash: &[u8; 64]) -> Result<Calculated, SigningError> {
     let params = ctx.params;
     let creds = params.credentials;
-    let capture = params.capture_steps || tracing::enabled!(tracing::Level::TRACE);
-    let mut sts_text = capture.then(|| Vec::with_capacity(160));
+    // Written whole, then hashed in one update: a dozen small updates each pay the hash's
+    // block-buffer bookkeeping.
+    let mut sts = Vec::with_capacity(ALGORITHM_V4A.len() + 1 + 16 + 1 + ctx.scope_len() + 1 + 64);
+    params.put_string_to_sign(&mut sts, &ctx.date, creq_hash);
     let (signature, key) = match params.region_set {
         None => {
             let key: Arc<SigningKey> = match params.key_cache {
@@ -482,28 +517,12 @@ fn calculate_signature(ctx: &Context<'_, '_>, creq_hash: &[u8; 64]) -> Result<Ca
                 )),
             };
             let mut mac = key.mac();
-            params.put_string_to_sign(
-                &mut StringToSign {
-                    mac: &mut mac,
-                    text: sts_text.as_mut(),
-                },
-                &ctx.date,
-                creq_hash,
-            );
+            mac.update(&sts);
             (Signature::Hmac(hex_32(&mac.finalize().into_bytes().into())), Some(key))
         }
         #[cfg(feature = "sigv4a")]
         Some(_) => {
-            let mut hasher = Sha256::new();
-            params.put_string_to_sign(
-                &mut StringToSign {
-                    mac: &mut hasher,
-                    text: sts_text.as_mut(),
-                },
-                &ctx.date,
-                creq_hash,
-            );
-            let digest: [u8; 32] = hasher.finalize().into();
+            let digest: [u8; 32] = Sha256::digest(&sts).into();
             let signature = if params.digest_only {
                 Signature::Digest(digest)
             } else {
@@ -521,10 +540,11 @@ fn calculate_signature(ctx: &Context<'_, '_>, creq_hash: &[u8; 64]) -> Result<Ca
         #[cfg(not(feature = "sigv4a"))]
         Some(_) => return Err(SigningError::UnsupportedWithSigV4a("the sigv4a feature is off")),
     };
+    let capture = params.capture_steps || tracing::enabled!(tracing::Level::TRACE);
     Ok(Calculated {
         signature,
         key,
-        string_to_sign: sts_text,
+        string_to_sign: capture.then_some(sts),
     })
 }
 
@@ -581,20 +601,15 @@ fn output(
     let settings = ctx.settings;
     let signature_str = signature.as_str();
     let mut headers = Vec::with_capacity(4);
-    if let Some(t) = ctx.token
-        && (!ctx.presigning() || !ctx.sign_token)
-    {
+    if ctx.token.is_some() && (!ctx.presigning() || !ctx.sign_token) {
         if ctx.presigning() {
-            presign.token = Some(presign.params.len());
-            presign.params.push((settings.session_token_query_name(), t.to_owned()));
+            presign.push_token(&settings.session_token_query_name(), ctx.params.credentials);
         } else {
             headers.push((token_header_name(settings)?, token_header_value(ctx)?));
         }
     }
     if ctx.presigning() {
-        presign
-            .params
-            .push(("X-Amz-Signature".into(), signature_str.to_owned()));
+        presign.push_plain("X-Amz-Signature", signature_str);
     } else {
         headers.push((
             X_AMZ_DATE,
@@ -635,8 +650,9 @@ fn output(
     Ok(SigningOutput {
         signature,
         headers,
-        query: presign.params,
         query_token: presign.token,
+        query: presign.text,
+        query_params: OnceLock::new(),
         steps,
         chunk_signer,
     })
@@ -660,27 +676,4 @@ fn token_header_value(ctx: &Context<'_, '_>) -> Result<HeaderValue, SigningError
         .ok_or(SigningError::InvalidCredentials(
             "the session token holds characters not allowed in a header",
         ))
-}
-
-/// The string to sign goes straight into the HMAC (SigV4) or SHA-256 (SigV4a); a copy is kept
-/// only when it is to be shown.
-struct StringToSign<'a, S: Sink> {
-    mac: &'a mut S,
-    text: Option<&'a mut Vec<u8>>,
-}
-
-#[cfg(feature = "sigv4a")]
-impl Sink for Sha256 {
-    fn put(&mut self, bytes: &[u8]) {
-        Digest::update(self, bytes);
-    }
-}
-
-impl<S: Sink> Sink for StringToSign<'_, S> {
-    fn put(&mut self, bytes: &[u8]) {
-        self.mac.put(bytes);
-        if let Some(t) = &mut self.text {
-            t.extend_from_slice(bytes);
-        }
-    }
 }
