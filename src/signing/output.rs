@@ -66,8 +66,10 @@ pub struct SigningOutput {
     pub(super) query_token: Option<usize>,
     /// The parameters decoded, made when first asked for: a presigned URL needs only `query`.
     pub(super) query_params: OnceLock<Vec<(Cow<'static, str>, String)>>,
-    pub(super) steps: Option<SigningSteps>,
-    pub(super) chunk_signer: Option<ChunkSigner>,
+    // Boxed, as they are rarely there: the output is moved out of every signing, and these
+    // would more than double its size.
+    pub(super) steps: Option<Box<SigningSteps>>,
+    pub(super) chunk_signer: Option<Box<ChunkSigner>>,
 }
 
 impl std::fmt::Debug for SigningOutput {
@@ -164,18 +166,18 @@ impl SigningOutput {
     /// The canonical request and string to sign, when asked for with
     /// [`SigningParams::with_steps`](crate::signing::SigningParams::with_steps).
     pub fn steps(&self) -> Option<&SigningSteps> {
-        self.steps.as_ref()
+        self.steps.as_deref()
     }
 
     /// For `STREAMING-AWS4-HMAC-SHA256-PAYLOAD(-TRAILER)` bodies: the chunk signature chain,
     /// seeded with this request's signature.
     pub fn chunk_signer(&self) -> Option<&ChunkSigner> {
-        self.chunk_signer.as_ref()
+        self.chunk_signer.as_deref()
     }
 
     /// Takes the chunk signature chain out of the output.
     pub fn take_chunk_signer(&mut self) -> Option<ChunkSigner> {
-        self.chunk_signer.take()
+        self.chunk_signer.take().map(|signer| *signer)
     }
 
     /// `uri` with the presigning parameters appended (unchanged for header signing).

@@ -643,7 +643,7 @@ fn output(
         {
             let mut scope = String::with_capacity(ctx.scope_len());
             ctx.params.push_scope(&mut scope, &ctx.date);
-            Some(ChunkSigner::from_parts(key, ctx.date, scope, *seed))
+            Some(Box::new(ChunkSigner::from_parts(key, ctx.date, scope, *seed)))
         }
         _ => None,
     };
@@ -653,7 +653,7 @@ fn output(
         query_token: presign.token,
         query: presign.text,
         query_params: OnceLock::new(),
-        steps,
+        steps: steps.map(Box::new),
         chunk_signer,
     })
 }
