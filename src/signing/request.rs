@@ -17,10 +17,32 @@ pub struct SignableRequest<'a> {
     pub(crate) authority: Option<&'a str>,
     pub(crate) path: &'a str,
     pub(crate) query: Option<&'a str>,
-    // A `Vec`, not an inline small vector: a type with its own `Drop` would keep the borrowed
-    // request borrowed until this goes out of scope, and callers sign then mutate the request.
-    pub(crate) headers: Vec<(Cow<'a, str>, &'a [u8])>,
+    pub(crate) headers: SignableHeaders<'a>,
     pub(crate) body: SignableBody<'a>,
+}
+
+/// The headers of a [`SignableRequest`], in order.
+#[derive(Debug, Clone)]
+pub(crate) enum SignableHeaders<'a> {
+    /// An `http::HeaderMap`, read in place: its names are already lower-case tokens, and an
+    /// `http::Request` is signed without copying its headers out.
+    Map(&'a http::HeaderMap),
+    /// Listed by the caller, names checked and lower-cased. A `Vec`, not an inline small
+    /// vector: a type with its own `Drop` would keep the borrowed request borrowed until this
+    /// goes out of scope, and callers sign then mutate the request.
+    Listed(Vec<(Cow<'a, str>, &'a [u8])>),
+}
+
+impl<'a> SignableHeaders<'a> {
+    /// Every header as (lower-case name, value), repeated names once per value.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &'a [u8])> + '_ {
+        let (map, listed) = match self {
+            SignableHeaders::Map(map) => (Some(map.iter()), None),
+            SignableHeaders::Listed(listed) => (None, Some(listed.iter())),
+        };
+        let map = map.into_iter().flatten().map(|(n, v)| (n.as_str(), v.as_bytes()));
+        map.chain(listed.into_iter().flatten().map(|(n, v)| (&**n, *v)))
+    }
 }
 
 impl<'a> SignableRequest<'a> {
@@ -58,7 +80,7 @@ impl<'a> SignableRequest<'a> {
             authority,
             path,
             query,
-            headers,
+            headers: SignableHeaders::Listed(headers),
             body,
         })
     }
@@ -77,10 +99,7 @@ impl<'a> SignableRequest<'a> {
             authority: uri.authority().map(|a| a.as_str()),
             path: if path.is_empty() { "/" } else { path },
             query: uri.query(),
-            headers: headers
-                .iter()
-                .map(|(n, v)| (Cow::Borrowed(n.as_str()), v.as_bytes()))
-                .collect(),
+            headers: SignableHeaders::Map(headers),
             body,
         }
     }
@@ -105,7 +124,7 @@ impl<'a> SignableRequest<'a> {
 
     /// The first value of header `name` (lower-case).
     pub(crate) fn header(&self, name: &str) -> Option<&'a [u8]> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+        self.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
     /// The `host` value to sign when the request carries none: the URI's authority without

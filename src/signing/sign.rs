@@ -259,8 +259,7 @@ fn select_headers<'x>(
     let region_set = ctx.params.region_set;
     let token_name = settings.session_token_name();
     let mut has_host = false;
-    for (name, value) in &request.headers {
-        let name: &str = name;
+    for (name, value) in request.headers.iter() {
         let skip = match explicit {
             Some(list) => !list.contains(&name),
             None => {
@@ -613,7 +612,10 @@ fn output(
     } else {
         headers.push((
             X_AMZ_DATE,
-            HeaderValue::from_bytes(ctx.date.as_bytes()).map_err(|_| SigningError::TimeOutOfRange)?,
+            // The array itself is the owner: one allocation, and applying the value to a
+            // request shares it instead of converting it to a shared buffer first.
+            HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(*ctx.date.as_bytes()))
+                .map_err(|_| SigningError::TimeOutOfRange)?,
         ));
         if let Some(set) = ctx.params.region_set {
             headers.push((
