@@ -60,8 +60,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder as ConnBuilder;
-use sha2::{Digest, Sha256};
 use reqwest_middleware::ClientWithMiddleware;
+use sha2::{Digest, Sha256};
 use sigv4_middleware::client::{ChecksumPolicy, SigV4, SigV4Layer, SigV4Middleware, SignedBody, Signer};
 use sigv4_middleware::credentials::Credentials;
 use sigv4_middleware::signing::{SignableBody, SignableRequest, SigningKeyCache, SigningParams, sign};
@@ -378,8 +378,12 @@ impl Setup {
     /// Sends one request of `kind` and reads its response.
     async fn send(&self, kind: Kind) {
         match kind {
-            Kind::ReqwestUnsigned => reqwest_done(self.reqwest_unsigned.put(&self.url).body(self.body.clone()).send()).await,
-            Kind::ReqwestSigned => reqwest_done(self.reqwest_signed.put(&self.url).body(self.body.clone()).send()).await,
+            Kind::ReqwestUnsigned => {
+                reqwest_done(self.reqwest_unsigned.put(&self.url).body(self.body.clone()).send()).await
+            }
+            Kind::ReqwestSigned => {
+                reqwest_done(self.reqwest_signed.put(&self.url).body(self.body.clone()).send()).await
+            }
             Kind::ReqwestFloor => {
                 self.floor_work();
                 let mut req = self
@@ -481,9 +485,8 @@ fn adapters(c: &mut Criterion) {
     let tower_paired = Paired::new("tower", &TOWER_KINDS);
     for (timed, kind) in TOWER_KINDS.iter().enumerate() {
         group.bench_function(kind.name(), |b| {
-            b.to_async(&rt).iter_custom(|iters| {
-                tower_paired.iterations::<4, _, _>(iters, timed, |k| setup.send(TOWER_KINDS[k]))
-            })
+            b.to_async(&rt)
+                .iter_custom(|iters| tower_paired.iterations::<4, _, _>(iters, timed, |k| setup.send(TOWER_KINDS[k])))
         });
     }
     group.finish();
@@ -569,7 +572,8 @@ impl SignOnly {
 fn sign_only(c: &mut Criterion) {
     let s = SignOnly::new();
     let mut g = c.benchmark_group("sign_only");
-    g.warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    g.warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
     common::interleaved(
         &mut g,
         32,
