@@ -38,9 +38,11 @@ pin_project_lite::pin_project! {
             #[pin]
             body: B,
         },
-        /// Sent as signed aws-chunked frames.
+        /// Sent as signed aws-chunked frames. Boxed: the encoder is several hundred bytes,
+        /// which every move of every signed request (into the client, its dispatch channel...)
+        /// would copy, bytes or stream alike; one allocation per streamed upload costs less.
         AwsChunked {
-            body: AwsChunkedBody<B>,
+            body: Box<AwsChunkedBody<B>>,
         },
     }
 }
@@ -76,7 +78,7 @@ impl<B> SignedBody<B> {
     /// The caller's body, re-framed as signed aws-chunked.
     pub(super) fn aws_chunked(body: AwsChunkedBody<B>) -> Self {
         Self {
-            kind: Kind::AwsChunked { body },
+            kind: Kind::AwsChunked { body: Box::new(body) },
         }
     }
 
@@ -114,7 +116,7 @@ where
                 }
             }
             KindProj::Original { body } => body.poll_frame(cx).map_err(Into::into),
-            KindProj::AwsChunked { body } => Pin::new(body).poll_frame(cx),
+            KindProj::AwsChunked { body } => Pin::new(&mut **body).poll_frame(cx),
         }
     }
 
