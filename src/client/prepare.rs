@@ -12,13 +12,13 @@ use http_body::Body;
 
 #[cfg(doc)]
 use super::ChecksumPolicy;
-use super::checksums::{ChecksumLocation, WantedChecksum};
+use super::checksums::{ChecksumLocation, SDK_CHECKSUM_ALGORITHM_NAME, WantedChecksum};
 use super::chunked::trailer_line_lens;
 use super::headers::Recorder;
 use super::policy::{Algorithm, BodyPolicy, DEFAULT_BUFFER_LIMIT, DEFAULT_CHUNK_SIZE, RequestConfig};
 use super::{AwsChunkedBody, Error, SignedBody};
 use crate::body_limit::{Collected, collect_limited, declared_length};
-use crate::checksum::{Checksum, ChecksumAlgorithm, SDK_CHECKSUM_ALGORITHM, TRAILER};
+use crate::checksum::{Checksum, ChecksumAlgorithm, TRAILER};
 use crate::signing::chunked::{ChunkFraming, encoded_length};
 use crate::signing::{SignableBody, SigningOutput, uses_s3_rules};
 use crate::{BoxError, SigningError};
@@ -329,9 +329,9 @@ where
 
 /// `x-amz-sdk-checksum-algorithm`, unless the caller set it (then it named this algorithm).
 fn set_sdk_algorithm(rec: &mut Recorder<'_>, algorithm: ChecksumAlgorithm) {
-    if !rec.headers.contains_key(SDK_CHECKSUM_ALGORITHM) {
+    if !rec.headers.contains_key(SDK_CHECKSUM_ALGORITHM_NAME) {
         rec.insert(
-            HeaderName::from_static(SDK_CHECKSUM_ALGORITHM),
+            SDK_CHECKSUM_ALGORITHM_NAME,
             HeaderValue::from_static(algorithm.as_str()),
         );
     }
@@ -444,7 +444,8 @@ where
     B::Error: Into<BoxError>,
 {
     let mut body = Box::pin(body);
-    let mut prefix = Vec::new();
+    // Inline: a body in memory is one frame or two, gone once joined.
+    let mut prefix: smallvec::SmallVec<[Bytes; 2]> = smallvec::SmallVec::new();
     let mut read = 0;
     let mut cx = Context::from_waker(std::task::Waker::noop());
     loop {
@@ -452,7 +453,10 @@ where
             return Ok(Probe::InMemory(concat(prefix)));
         }
         if read > chunk_size {
-            return Ok(Probe::Stream { body, prefix });
+            return Ok(Probe::Stream {
+                body,
+                prefix: prefix.into_vec(),
+            });
         }
         match body.as_mut().poll_frame(&mut cx) {
             Poll::Ready(None) => return Ok(Probe::InMemory(concat(prefix))),
@@ -463,7 +467,12 @@ where
                     prefix.push(data);
                 }
             }
-            Poll::Pending => return Ok(Probe::Stream { body, prefix }),
+            Poll::Pending => {
+                return Ok(Probe::Stream {
+                    body,
+                    prefix: prefix.into_vec(),
+                });
+            }
         }
     }
 }

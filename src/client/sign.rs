@@ -17,6 +17,9 @@ use super::{Error, SignedBody, Signer, SigningOverrides};
 use crate::BoxError;
 use crate::signing::{SignableRequest, SigningParams};
 
+/// Looked up in every request: a `&str` name is parsed at every lookup.
+const X_AMZ_CONTENT_SHA256: http::HeaderName = http::HeaderName::from_static("x-amz-content-sha256");
+
 /// An unsigned copy of a request whose body was buffered, kept to sign and send it again.
 pub(crate) struct Replay {
     parts: Parts,
@@ -162,7 +165,7 @@ impl Signer {
             return Err(Error::ChecksumSetting(e.clone()));
         }
         let credentials = self.credentials().await?;
-        let caller_hash = parts.headers.contains_key("x-amz-content-sha256");
+        let caller_hash = parts.headers.contains_key(X_AMZ_CONTENT_SHA256);
         let prepared = Prepared::new(body, config, parts, caller_hash).await?;
 
         // Copied before any header changes: the copy is signed afresh for a replay, and the
