@@ -261,7 +261,19 @@ where
                 let (buffer_limit, chunk_size) = (*buffer_limit, *chunk_size);
                 let streamable = length(&body, headers).filter(|_| uses_s3_rules(config.service));
                 let Some(len) = streamable else {
-                    return read(Read::Whole(body), buffer_limit, plan, chunk_size);
+                    // Hashed whole: in memory already (most such bodies), or read to the limit.
+                    if body.size_hint().lower() > buffer_limit as u64 {
+                        return Err(Error::BodyTooLarge { limit: buffer_limit });
+                    }
+                    return match probe(body, chunk_size)? {
+                        Probe::InMemory(bytes) if bytes.len() > buffer_limit => {
+                            Err(Error::BodyTooLarge { limit: buffer_limit })
+                        }
+                        Probe::InMemory(bytes) => ready(Prepared::bytes(bytes, &plan, chunk_size)),
+                        Probe::Stream { body, prefix } => {
+                            read(Read::Rest { prefix, body }, buffer_limit, plan, chunk_size)
+                        }
+                    };
                 };
                 match probe(body, chunk_size)? {
                     // A server buffers a hashed body to check it (the default verifier up to

@@ -188,7 +188,9 @@ impl Signer {
         let caller_hash = parts.headers.contains_key(X_AMZ_CONTENT_SHA256);
         let prepared = match Prepared::decide(body, config, parts, caller_hash)? {
             Decided::Ready(prepared) => prepared,
-            Decided::Read(pending) => pending.read().await?,
+            // Boxed: reading a stream is rare next to signing, and its state would otherwise
+            // make every signing's future (moved whole into the adapters') kilobytes larger.
+            Decided::Read(pending) => Box::pin(pending.read()).await?,
         };
         prepared.check_declared_length(&parts.headers)?;
 
