@@ -57,10 +57,6 @@ impl<B> SignedBody<B> {
 
     /// The bytes, when the body was read into memory (to be hashed, or by
     /// [`SignedBody::full`]); else the body back.
-    #[expect(
-        clippy::result_large_err,
-        reason = "the body comes back as it is, like `Arc::try_unwrap`; boxing it would allocate"
-    )]
     pub fn into_buffered(self) -> Result<Bytes, Self> {
         match self.kind {
             Kind::Full { data } => Ok(data),
