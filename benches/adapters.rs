@@ -502,6 +502,10 @@ fn adapters(c: &mut Criterion) {
     }
     group.finish();
 
+    if reqwest_paired.rows.borrow().is_empty() && tower_paired.rows.borrow().is_empty() {
+        // Filtered out (`--bench sign_only`): keep the last run's file.
+        return;
+    }
     let mut results = Vec::new();
     reqwest_paired.report(&mut results);
     tower_paired.report(&mut results);
