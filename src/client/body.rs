@@ -38,9 +38,11 @@ pin_project_lite::pin_project! {
             #[pin]
             body: B,
         },
-        /// Sent as signed aws-chunked frames.
+        /// Sent as signed aws-chunked frames. Boxed: the encoder is several hundred bytes,
+        /// which every move of every signed request (into the client, its dispatch channel...)
+        /// would copy, bytes or stream alike; one allocation per streamed upload costs less.
         AwsChunked {
-            body: AwsChunkedBody<B>,
+            body: Box<AwsChunkedBody<B>>,
         },
     }
 }
@@ -55,10 +57,6 @@ impl<B> SignedBody<B> {
 
     /// The bytes, when the body was read into memory (to be hashed, or by
     /// [`SignedBody::full`]); else the body back.
-    #[expect(
-        clippy::result_large_err,
-        reason = "the body comes back as it is, like `Arc::try_unwrap`; boxing it would allocate"
-    )]
     pub fn into_buffered(self) -> Result<Bytes, Self> {
         match self.kind {
             Kind::Full { data } => Ok(data),
@@ -76,7 +74,7 @@ impl<B> SignedBody<B> {
     /// The caller's body, re-framed as signed aws-chunked.
     pub(super) fn aws_chunked(body: AwsChunkedBody<B>) -> Self {
         Self {
-            kind: Kind::AwsChunked { body },
+            kind: Kind::AwsChunked { body: Box::new(body) },
         }
     }
 
@@ -114,7 +112,7 @@ where
                 }
             }
             KindProj::Original { body } => body.poll_frame(cx).map_err(Into::into),
-            KindProj::AwsChunked { body } => Pin::new(body).poll_frame(cx),
+            KindProj::AwsChunked { body } => Pin::new(&mut **body).poll_frame(cx),
         }
     }
 

@@ -3,7 +3,7 @@
 
 use std::str::FromStr;
 
-use http::{HeaderMap, Method, Uri};
+use http::{HeaderMap, HeaderName, Method, Uri};
 
 use crate::SigningError;
 use crate::checksum::{ChecksumAlgorithm, ChecksumHeader, SDK_CHECKSUM_ALGORITHM, TRAILER};
@@ -280,6 +280,11 @@ const CHECKSUM_REQUIRED: [&str; 22] = [
     "website",
 ];
 
+/// The names looked up in every upload's headers, made once: a `&str` name is parsed (checked
+/// and lower-cased) at every lookup.
+pub(super) const SDK_CHECKSUM_ALGORITHM_NAME: HeaderName = HeaderName::from_static(SDK_CHECKSUM_ALGORITHM);
+const TRAILER_NAME: HeaderName = HeaderName::from_static(TRAILER);
+
 /// The checksum one request gets, as far as the request's head tells: the body (empty or not,
 /// in memory or a stream) settles the rest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -334,7 +339,7 @@ impl ChecksumPolicy {
 
 /// The request carries its own checksum header or trailer.
 fn caller_has_one(headers: &HeaderMap) -> bool {
-    headers.contains_key(TRAILER)
+    headers.contains_key(TRAILER_NAME)
         || headers
             .keys()
             .any(|name| matches!(ChecksumHeader::of(name.as_str()), ChecksumHeader::Value(_)))
@@ -343,7 +348,7 @@ fn caller_has_one(headers: &HeaderMap) -> bool {
 /// The algorithm of the caller's `x-amz-sdk-checksum-algorithm` header; an unknown one is an
 /// error rather than a silent CRC32.
 fn asked_algorithm(headers: &HeaderMap) -> Result<Option<ChecksumAlgorithm>, SigningError> {
-    let Some(value) = headers.get(SDK_CHECKSUM_ALGORITHM) else {
+    let Some(value) = headers.get(SDK_CHECKSUM_ALGORITHM_NAME) else {
         return Ok(None);
     };
     let invalid = || SigningError::InvalidHeaderValue {
@@ -356,13 +361,19 @@ fn asked_algorithm(headers: &HeaderMap) -> Result<Option<ChecksumAlgorithm>, Sig
 
 /// The request is one of the S3 operations that require a checksum ([`CHECKSUM_REQUIRED`]).
 fn is_checksum_required(method: &Method, uri: &Uri) -> bool {
-    (*method == Method::PUT || *method == Method::POST) && CHECKSUM_REQUIRED.iter().any(|sub| has_subresource(uri, sub))
+    (*method == Method::PUT || *method == Method::POST)
+        && uri
+            .query()
+            .is_some_and(|q| CHECKSUM_REQUIRED.iter().any(|sub| has_parameter(q, sub)))
 }
 
 /// The query has a parameter named `name` (S3 subresources are case-sensitive).
 fn has_subresource(uri: &Uri, name: &str) -> bool {
-    uri.query()
-        .is_some_and(|q| q.split('&').any(|pair| pair.split('=').next() == Some(name)))
+    uri.query().is_some_and(|q| has_parameter(q, name))
+}
+
+fn has_parameter(query: &str, name: &str) -> bool {
+    query.split('&').any(|pair| pair.split('=').next() == Some(name))
 }
 
 #[cfg(test)]

@@ -12,13 +12,13 @@ use http_body::Body;
 
 #[cfg(doc)]
 use super::ChecksumPolicy;
-use super::checksums::{ChecksumLocation, WantedChecksum};
+use super::checksums::{ChecksumLocation, SDK_CHECKSUM_ALGORITHM_NAME, WantedChecksum};
 use super::chunked::trailer_line_lens;
 use super::headers::Recorder;
 use super::policy::{Algorithm, BodyPolicy, DEFAULT_BUFFER_LIMIT, DEFAULT_CHUNK_SIZE, RequestConfig};
 use super::{AwsChunkedBody, Error, SignedBody};
 use crate::body_limit::{Collected, collect_limited, declared_length};
-use crate::checksum::{Checksum, ChecksumAlgorithm, SDK_CHECKSUM_ALGORITHM, TRAILER};
+use crate::checksum::{Checksum, ChecksumAlgorithm, TRAILER};
 use crate::signing::chunked::{ChunkFraming, encoded_length};
 use crate::signing::{SignableBody, SigningOutput, uses_s3_rules};
 use crate::{BoxError, SigningError};
@@ -158,27 +158,143 @@ impl ChecksumPlan {
     }
 }
 
+/// What is left to do before a body is prepared: read it (or the rest of it) into memory.
+pub(super) struct Pending<B> {
+    read: Read<B>,
+    max: usize,
+    plan: ChecksumPlan,
+    chunk_size: usize,
+}
+
+enum Read<B> {
+    /// The whole body.
+    Whole(B),
+    /// The rest of a body of which `prefix` was read.
+    Rest { prefix: Vec<Bytes>, body: Pin<Box<B>> },
+}
+
+/// A body prepared at once, or what is left to read.
+pub(super) enum Decided<B> {
+    Ready(Prepared<B>),
+    Read(Pending<B>),
+}
+
+impl<B> Pending<B>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    /// Reads the body into memory (at most `max` bytes in all) and prepares its bytes.
+    pub(super) async fn read(self) -> Result<Prepared<B>, Error> {
+        let data = match self.read {
+            Read::Whole(body) => buffer(body, self.max).await?,
+            Read::Rest { prefix, body } => buffer_rest(prefix, body, self.max).await?,
+        };
+        Ok(Prepared::bytes(data, &self.plan, self.chunk_size))
+    }
+}
+
 impl<B> Prepared<B>
 where
     B: Body<Data = Bytes>,
     B::Error: Into<BoxError>,
 {
-    /// Applies the request's body and checksum policies to `body`. `caller_hash`: the request
-    /// carries its own `x-amz-content-sha256` header.
-    pub(super) async fn new(
+    /// Applies the request's body and checksum policies to `body`, as far as can be done
+    /// without waiting (a body in memory, a stream sent as it comes): the signing of most
+    /// requests awaits nothing, and builds no future for reading a body. `caller_hash`: the
+    /// request carries its own `x-amz-content-sha256` header. Check the result with
+    /// [`Prepared::check_declared_length`].
+    pub(super) fn decide(
         body: B,
         config: &RequestConfig<'_>,
         parts: &Parts,
         caller_hash: bool,
-    ) -> Result<Self, Error> {
-        let prepared = Self::apply_policies(body, config, parts, caller_hash).await?;
-        prepared.check_declared_length(&parts.headers)?;
-        Ok(prepared)
+    ) -> Result<Decided<B>, Error> {
+        let plan = ChecksumPlan::new(config, parts)?;
+        let headers = &parts.headers;
+        let ready = |prepared| Ok(Decided::Ready(prepared));
+        let read = |read, max, plan, chunk_size| {
+            Ok(Decided::Read(Pending {
+                read,
+                max,
+                plan,
+                chunk_size,
+            }))
+        };
+        match config.policy {
+            BodyPolicy::UnsignedPayload => ready(Prepared::Pass(body, PassKind::Unsigned)),
+            BodyPolicy::Precomputed { sha256: Some(h) } => {
+                ready(Prepared::Pass(body, PassKind::Precomputed(h.clone())))
+            }
+            BodyPolicy::Precomputed { sha256: None } if caller_hash => {
+                ready(Prepared::Pass(body, PassKind::CallerHeader))
+            }
+            BodyPolicy::Precomputed { sha256: None } => Err(Error::MissingPayloadHash),
+            BodyPolicy::Buffer { max } => read(Read::Whole(body), *max, plan, DEFAULT_CHUNK_SIZE),
+            BodyPolicy::AwsChunked { chunk_size } => {
+                let len = length(&body, headers).ok_or(Error::MissingLength)?;
+                let body = Box::pin(body);
+                match plan.for_stream(len) {
+                    Some((_, Placement::Header)) => read(
+                        Read::Rest {
+                            prefix: Vec::new(),
+                            body,
+                        },
+                        DEFAULT_BUFFER_LIMIT,
+                        plan,
+                        *chunk_size,
+                    ),
+                    checksum => {
+                        let form = match checksum {
+                            Some((a, Placement::Trailer(framing))) => ChunkedForm::with_trailer(framing, a),
+                            _ => ChunkedForm::Signed,
+                        };
+                        ready(Prepared::chunked(Some(body), Vec::new(), len, *chunk_size, form))
+                    }
+                }
+            }
+            BodyPolicy::Auto { .. } if caller_hash => ready(Prepared::Pass(body, PassKind::CallerHeader)),
+            BodyPolicy::Auto {
+                buffer_limit,
+                chunk_size,
+            } => {
+                let (buffer_limit, chunk_size) = (*buffer_limit, *chunk_size);
+                let streamable = length(&body, headers).filter(|_| uses_s3_rules(config.service));
+                let Some(len) = streamable else {
+                    // Hashed whole: in memory already (most such bodies), or read to the limit.
+                    if body.size_hint().lower() > buffer_limit as u64 {
+                        return Err(Error::BodyTooLarge { limit: buffer_limit });
+                    }
+                    return match probe(body, chunk_size)? {
+                        Probe::InMemory(bytes) if bytes.len() > buffer_limit => {
+                            Err(Error::BodyTooLarge { limit: buffer_limit })
+                        }
+                        Probe::InMemory(bytes) => ready(Prepared::bytes(bytes, &plan, chunk_size)),
+                        Probe::Stream { body, prefix } => {
+                            read(Read::Rest { prefix, body }, buffer_limit, plan, chunk_size)
+                        }
+                    };
+                };
+                match probe(body, chunk_size)? {
+                    // A server buffers a hashed body to check it (the default verifier up to
+                    // 10 MiB); as aws-chunked it checks a large one chunk by chunk instead.
+                    Probe::InMemory(bytes) if bytes.len() > buffer_limit => match plan.stream_form(config, len) {
+                        Some(form) => ready(Prepared::chunked(None, vec![bytes], len, chunk_size, form)),
+                        None => ready(Prepared::bytes(bytes, &plan, chunk_size)),
+                    },
+                    Probe::InMemory(bytes) => ready(Prepared::bytes(bytes, &plan, chunk_size)),
+                    Probe::Stream { body, prefix } => match plan.stream_form(config, len) {
+                        Some(form) => ready(Prepared::chunked(Some(body), prefix, len, chunk_size, form)),
+                        None => read(Read::Rest { prefix, body }, buffer_limit, plan, chunk_size),
+                    },
+                }
+            }
+        }
     }
 
     /// Bytes read into memory must be as many as the caller's `content-length` says: sent
     /// with a longer one, the server would wait for the rest and the client for its answer.
-    fn check_declared_length(&self, headers: &HeaderMap) -> Result<(), Error> {
+    pub(super) fn check_declared_length(&self, headers: &HeaderMap) -> Result<(), Error> {
         match (self, declared_length(headers)) {
             (Prepared::Bytes { data, .. }, Some(declared)) if declared != data.len() as u64 => {
                 Err(Error::LengthMismatch {
@@ -187,67 +303,6 @@ where
                 })
             }
             _ => Ok(()),
-        }
-    }
-
-    async fn apply_policies(
-        body: B,
-        config: &RequestConfig<'_>,
-        parts: &Parts,
-        caller_hash: bool,
-    ) -> Result<Self, Error> {
-        let plan = ChecksumPlan::new(config, parts)?;
-        let headers = &parts.headers;
-        match config.policy {
-            BodyPolicy::UnsignedPayload => Ok(Prepared::Pass(body, PassKind::Unsigned)),
-            BodyPolicy::Precomputed { sha256: Some(h) } => Ok(Prepared::Pass(body, PassKind::Precomputed(h.clone()))),
-            BodyPolicy::Precomputed { sha256: None } if caller_hash => Ok(Prepared::Pass(body, PassKind::CallerHeader)),
-            BodyPolicy::Precomputed { sha256: None } => Err(Error::MissingPayloadHash),
-            BodyPolicy::Buffer { max } => Ok(Prepared::bytes(buffer(body, *max).await?, &plan, DEFAULT_CHUNK_SIZE)),
-            BodyPolicy::AwsChunked { chunk_size } => {
-                let len = length(&body, headers).ok_or(Error::MissingLength)?;
-                let body = Box::pin(body);
-                match plan.for_stream(len) {
-                    Some((_, Placement::Header)) => {
-                        let data = buffer_rest(Vec::new(), body, DEFAULT_BUFFER_LIMIT).await?;
-                        Ok(Prepared::bytes(data, &plan, *chunk_size))
-                    }
-                    checksum => {
-                        let form = match checksum {
-                            Some((a, Placement::Trailer(framing))) => ChunkedForm::with_trailer(framing, a),
-                            _ => ChunkedForm::Signed,
-                        };
-                        Ok(Prepared::chunked(Some(body), Vec::new(), len, *chunk_size, form))
-                    }
-                }
-            }
-            BodyPolicy::Auto { .. } if caller_hash => Ok(Prepared::Pass(body, PassKind::CallerHeader)),
-            BodyPolicy::Auto {
-                buffer_limit,
-                chunk_size,
-            } => {
-                let (buffer_limit, chunk_size) = (*buffer_limit, *chunk_size);
-                let streamable = length(&body, headers).filter(|_| uses_s3_rules(config.service));
-                let Some(len) = streamable else {
-                    return Ok(Prepared::bytes(buffer(body, buffer_limit).await?, &plan, chunk_size));
-                };
-                match probe(body, chunk_size)? {
-                    // A server buffers a hashed body to check it (the default verifier up to
-                    // 10 MiB); as aws-chunked it checks a large one chunk by chunk instead.
-                    Probe::InMemory(bytes) if bytes.len() > buffer_limit => match plan.stream_form(config, len) {
-                        Some(form) => Ok(Prepared::chunked(None, vec![bytes], len, chunk_size, form)),
-                        None => Ok(Prepared::bytes(bytes, &plan, chunk_size)),
-                    },
-                    Probe::InMemory(bytes) => Ok(Prepared::bytes(bytes, &plan, chunk_size)),
-                    Probe::Stream { body, prefix } => match plan.stream_form(config, len) {
-                        Some(form) => Ok(Prepared::chunked(Some(body), prefix, len, chunk_size, form)),
-                        None => {
-                            let data = buffer_rest(prefix, body, buffer_limit).await?;
-                            Ok(Prepared::bytes(data, &plan, chunk_size))
-                        }
-                    },
-                }
-            }
         }
     }
 
@@ -329,9 +384,9 @@ where
 
 /// `x-amz-sdk-checksum-algorithm`, unless the caller set it (then it named this algorithm).
 fn set_sdk_algorithm(rec: &mut Recorder<'_>, algorithm: ChecksumAlgorithm) {
-    if !rec.headers.contains_key(SDK_CHECKSUM_ALGORITHM) {
+    if !rec.headers.contains_key(SDK_CHECKSUM_ALGORITHM_NAME) {
         rec.insert(
-            HeaderName::from_static(SDK_CHECKSUM_ALGORITHM),
+            SDK_CHECKSUM_ALGORITHM_NAME,
             HeaderValue::from_static(algorithm.as_str()),
         );
     }
@@ -444,7 +499,8 @@ where
     B::Error: Into<BoxError>,
 {
     let mut body = Box::pin(body);
-    let mut prefix = Vec::new();
+    // Inline: a body in memory is one frame or two, gone once joined.
+    let mut prefix: smallvec::SmallVec<[Bytes; 2]> = smallvec::SmallVec::new();
     let mut read = 0;
     let mut cx = Context::from_waker(std::task::Waker::noop());
     loop {
@@ -452,7 +508,10 @@ where
             return Ok(Probe::InMemory(concat(prefix)));
         }
         if read > chunk_size {
-            return Ok(Probe::Stream { body, prefix });
+            return Ok(Probe::Stream {
+                body,
+                prefix: prefix.into_vec(),
+            });
         }
         match body.as_mut().poll_frame(&mut cx) {
             Poll::Ready(None) => return Ok(Probe::InMemory(concat(prefix))),
@@ -463,7 +522,12 @@ where
                     prefix.push(data);
                 }
             }
-            Poll::Pending => return Ok(Probe::Stream { body, prefix }),
+            Poll::Pending => {
+                return Ok(Probe::Stream {
+                    body,
+                    prefix: prefix.into_vec(),
+                });
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use tower_service::Service;
 
 use super::response_checksum::ResponseCheck;
+use super::sign::Sent;
 use super::skew::{self, Responder};
 use super::{ResponseBody, ResponseFuture, SigV4Layer, SignedBody, Signer};
 use crate::BoxError;
@@ -100,21 +101,44 @@ where
             let response = inner.call(signed).await.map_err(Into::into)?;
             // The layer cannot see a redirect its inner service follows: see "Redirects" in the
             // module documentation.
-            let checked = skew::after_response(&signer, sent, Responder::SignedOrigin, response)
-                .await
-                .map_err(|e| Box::new(e) as BoxError)?;
-            let Some((parts, data)) = checked.resend else {
-                return Ok(check.apply(checked.response));
-            };
-            drop(checked.response);
-            futures_util::future::poll_fn(|cx| inner.poll_ready(cx))
-                .await
-                .map_err(Into::into)?;
-            let response = inner
-                .call(http::Request::from_parts(parts, SignedBody::full(data)))
-                .await
-                .map_err(Into::into)?;
-            Ok(check.apply(response.map(ResponseBody::new)))
+            if !skew::reads_ahead(&signer, &sent, Responder::SignedOrigin, response.status()) {
+                return Ok(check.apply(response.map(ResponseBody::new)));
+            }
+            // Boxed: the clock-skew round's state (the error body read ahead, a second signing
+            // and call) is kilobytes, which every request's future would carry and copy.
+            Box::pin(after_refusal(signer, inner, sent, response, check)).await
         })
     }
+}
+
+/// The clock-skew round on a 400 or 403 response (see [`skew::after_response`]), and the
+/// request sent once more when it was refused for its signing time and can be replayed.
+async fn after_refusal<S, B, RB>(
+    signer: Signer,
+    mut inner: S,
+    sent: Sent,
+    response: http::Response<RB>,
+    check: ResponseCheck,
+) -> Result<http::Response<ResponseBody<RB>>, BoxError>
+where
+    S: Service<http::Request<SignedBody<B>>, Response = http::Response<RB>>,
+    S::Error: Into<BoxError>,
+    RB: http_body::Body<Data = Bytes>,
+    RB::Error: Into<BoxError>,
+{
+    let checked = skew::after_response(&signer, sent, Responder::SignedOrigin, response)
+        .await
+        .map_err(|e| Box::new(e) as BoxError)?;
+    let Some((parts, data)) = checked.resend else {
+        return Ok(check.apply(checked.response));
+    };
+    drop(checked.response);
+    futures_util::future::poll_fn(|cx| inner.poll_ready(cx))
+        .await
+        .map_err(Into::into)?;
+    let response = inner
+        .call(http::Request::from_parts(parts, SignedBody::full(data)))
+        .await
+        .map_err(Into::into)?;
+    Ok(check.apply(response.map(ResponseBody::new)))
 }

@@ -12,30 +12,49 @@ use tracing::Instrument;
 use super::BodyPolicy;
 use super::headers::{Recorder, undo_previous_signing};
 use super::policy::RequestConfig;
-use super::prepare::Prepared;
+use super::prepare::{Decided, Prepared};
 use super::{Error, SignedBody, Signer, SigningOverrides};
 use crate::BoxError;
+use crate::credentials::ProvideCredentials;
 use crate::signing::{SignableRequest, SigningParams};
 
+/// Looked up in every request: a `&str` name is parsed at every lookup.
+const X_AMZ_CONTENT_SHA256: http::HeaderName = http::HeaderName::from_static("x-amz-content-sha256");
+
 /// An unsigned copy of a request whose body was buffered, kept to sign and send it again.
+/// The parts' fields one by one: `Parts` can only be made through a whole request, which the
+/// rare replay builds rather than every signing.
 pub(crate) struct Replay {
-    parts: Parts,
+    method: http::Method,
+    uri: http::Uri,
+    version: http::Version,
+    headers: http::HeaderMap,
+    extensions: http::Extensions,
     data: Bytes,
 }
 
 impl Replay {
     /// Copies the parts (method, URI, version, headers, extensions); shares the bytes.
     fn new(parts: &Parts, data: &Bytes) -> Self {
-        let mut request = http::Request::new(());
-        *request.method_mut() = parts.method.clone();
-        *request.uri_mut() = parts.uri.clone();
-        *request.version_mut() = parts.version;
-        *request.headers_mut() = parts.headers.clone();
-        *request.extensions_mut() = parts.extensions.clone();
         Self {
-            parts: request.into_parts().0,
+            method: parts.method.clone(),
+            uri: parts.uri.clone(),
+            version: parts.version,
+            headers: parts.headers.clone(),
+            extensions: parts.extensions.clone(),
             data: data.clone(),
         }
+    }
+
+    /// The request as it came, with its bytes.
+    fn into_request(self) -> http::Request<http_body_util::Full<Bytes>> {
+        let mut request = http::Request::new(http_body_util::Full::new(self.data));
+        *request.method_mut() = self.method;
+        *request.uri_mut() = self.uri;
+        *request.version_mut() = self.version;
+        *request.headers_mut() = self.headers;
+        *request.extensions_mut() = self.extensions;
+        request
     }
 }
 
@@ -112,8 +131,7 @@ impl Signer {
     /// after a clock-skew refusal). `None` when the signing did not end with buffered bytes,
     /// which cannot happen for a request whose first signing did.
     pub(crate) async fn resign(&self, replay: Replay) -> Result<Option<(Parts, Bytes)>, Error> {
-        let request = http::Request::from_parts(replay.parts, http_body_util::Full::new(replay.data));
-        let (parts, body) = self.sign(request).await?.into_parts();
+        let (parts, body) = self.sign(replay.into_request()).await?.into_parts();
         Ok(body.into_buffered().ok().map(|data| (parts, data)))
     }
 
@@ -161,9 +179,20 @@ impl Signer {
         if let Some(e) = &self.0.checksum_setting_error {
             return Err(Error::ChecksumSetting(e.clone()));
         }
-        let credentials = self.credentials().await?;
-        let caller_hash = parts.headers.contains_key("x-amz-content-sha256");
-        let prepared = Prepared::new(body, config, parts, caller_hash).await?;
+        // Awaited only when needed: a future built and moved for nothing costs a copy of its
+        // whole state, kilobytes here.
+        let credentials = match self.0.credentials.credentials_now() {
+            Some(c) => c,
+            None => self.0.credentials.provide_credentials().await?,
+        };
+        let caller_hash = parts.headers.contains_key(X_AMZ_CONTENT_SHA256);
+        let prepared = match Prepared::decide(body, config, parts, caller_hash)? {
+            Decided::Ready(prepared) => prepared,
+            // Boxed: reading a stream is rare next to signing, and its state would otherwise
+            // make every signing's future (moved whole into the adapters') kilobytes larger.
+            Decided::Read(pending) => Box::pin(pending.read()).await?,
+        };
+        prepared.check_declared_length(&parts.headers)?;
 
         // Copied before any header changes: the copy is signed afresh for a replay, and the
         // caller's few headers cost far less to clone than the signed set would.
