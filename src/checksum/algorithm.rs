@@ -79,7 +79,20 @@ impl ChecksumAlgorithm {
 
     /// [`ChecksumAlgorithm::header_name`] as an [`HeaderName`].
     pub fn http_header_name(self) -> HeaderName {
-        HeaderName::from_static(self.header_name())
+        // Made at compile time: `from_static` checks the name on every call otherwise, and a
+        // signed upload asks for it on every request.
+        const CRC32: HeaderName = HeaderName::from_static(HEADER_NAMES[0]);
+        const CRC32C: HeaderName = HeaderName::from_static(HEADER_NAMES[1]);
+        const CRC64NVME: HeaderName = HeaderName::from_static(HEADER_NAMES[2]);
+        const SHA1: HeaderName = HeaderName::from_static(HEADER_NAMES[3]);
+        const SHA256: HeaderName = HeaderName::from_static(HEADER_NAMES[4]);
+        match self {
+            ChecksumAlgorithm::Crc32 => CRC32,
+            ChecksumAlgorithm::Crc32c => CRC32C,
+            ChecksumAlgorithm::Crc64Nvme => CRC64NVME,
+            ChecksumAlgorithm::Sha1 => SHA1,
+            ChecksumAlgorithm::Sha256 => SHA256,
+        }
     }
 
     /// The length of the digest in bytes: 4, 4, 8, 20, 32.
