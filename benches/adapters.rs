@@ -589,15 +589,12 @@ fn sign_only(c: &mut Criterion) {
     let mut g = c.benchmark_group("sign_only");
     g.warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    common::interleaved(
-        &mut g,
-        32,
-        vec![
-            ("signer", Box::new(|| s.signer())),
-            ("signer_no_checksum", Box::new(|| s.signer_no_checksum())),
-            ("core", Box::new(|| s.core())),
-        ],
-    );
+    let fns: Vec<common::Named<'_>> = vec![
+        ("signer", Box::new(|| s.signer())),
+        ("signer_no_checksum", Box::new(|| s.signer_no_checksum())),
+        ("core", Box::new(|| s.core())),
+    ];
+    common::interleaved(&mut g, 32, fns);
     g.finish();
 }
 
