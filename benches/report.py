@@ -76,6 +76,12 @@ def adapters(root: Path) -> int:
             f"| {k['kind']} | {k['median_us']:.1f} µs | {k['paired_diff_us']:+.2f} µs "
             f"| {k['paired_diff_pct']:+.1f} % |"
         )
+    for r in doc.get("ratios", []):
+        print()
+        print(
+            f"{r['adapter']}: signed adds {r['signed_paired_diff_us']:.2f} µs, the floor "
+            f"{r['floor_paired_diff_us']:.2f} µs: {r['signed_over_floor']:.2f}x"
+        )
     return 0
 
 
