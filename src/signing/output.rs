@@ -193,9 +193,10 @@ impl SigningOutput {
     /// their final size.
     fn presigned_path_and_query(&self, uri: &http::Uri) -> Result<http::uri::PathAndQuery, SigningError> {
         if uri.scheme().is_none() && uri.authority().is_some() {
-            return Err(SigningError::InvalidUri(format!(
-                "`{uri}` is in authority form: it has no path to presign"
-            )));
+            // Not the URI itself: an authority may carry a user's password.
+            return Err(SigningError::InvalidUri(
+                "the URI is in authority form: it has no path to presign".to_owned(),
+            ));
         }
         let pq = uri.path_and_query().map_or("/", |pq| pq.as_str());
         let sep = match pq.split_once('?') {
@@ -223,6 +224,8 @@ impl SigningOutput {
     /// Applies the signature to `request`: headers set, or the presigning query appended.
     pub fn apply_to_request<B>(&self, request: &mut http::Request<B>) -> Result<(), SigningError> {
         if !self.query.is_empty() {
+            // Every check that can fail is made first, on the borrowed URI: rebuilding a URI
+            // that was valid, not in authority form, around a new path and query cannot fail.
             let pq = self.presigned_path_and_query(request.uri())?;
             // Moved out and back: the scheme and authority are kept, not copied.
             let uri = std::mem::take(request.uri_mut());

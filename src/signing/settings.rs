@@ -147,7 +147,11 @@ impl NameFilter {
         if len == 0 {
             return 0;
         }
-        (len * 37 + name[len - 1] as usize * 11 + name[len / 2] as usize) & 255
+        // Wrapping: a name may be as long as the caller likes.
+        len.wrapping_mul(37)
+            .wrapping_add(name[len - 1] as usize * 11)
+            .wrapping_add(name[len / 2] as usize)
+            & 255
     }
 
     fn may_contain(&self, name: &str) -> bool {
