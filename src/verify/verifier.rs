@@ -323,15 +323,7 @@ fn presigned_signed_query(query: &str, settings: &SigningSettings) -> String {
     if settings.session_token_mode() != SessionTokenMode::AfterSigning {
         return query.to_owned();
     }
-    let token_param = match settings.session_token_name() {
-        "x-amz-security-token" => "X-Amz-Security-Token",
-        other => other,
-    };
-    query
-        .split('&')
-        .filter(|pair| pair.split_once('=').map_or(*pair, |(n, _)| n) != token_param)
-        .collect::<Vec<_>>()
-        .join("&")
+    super::parse::without_param(query, &settings.session_token_query_name())
 }
 
 fn signed_values_hold_a_tab(pending: &PendingRequest, headers: &HeaderMap) -> bool {

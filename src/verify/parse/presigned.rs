@@ -52,6 +52,16 @@ pub fn is_presigned(query: &str) -> bool {
     })
 }
 
+/// The query without the parameters whose name, decoded, is `name`: a name is matched however
+/// the client encoded it, as the parser matches it.
+pub(crate) fn without_param(query: &str, name: &str) -> String {
+    query
+        .split('&')
+        .filter(|pair| decode_component(pair.split_once('=').map_or(*pair, |(n, _)| n)).as_deref() != Some(name))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 /// `+` as a space, `%XX` decoded; `None` when the result is not UTF-8.
 fn decode_component(raw: &str) -> Option<Cow<'_, str>> {
     if !raw.contains(['%', '+']) {
