@@ -122,11 +122,6 @@ impl<'a> SignableRequest<'a> {
         &self.body
     }
 
-    /// The first value of header `name` (lower-case).
-    pub(crate) fn header(&self, name: &str) -> Option<&'a [u8]> {
-        self.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
-    }
-
     /// The `host` value to sign when the request carries none: the URI's authority without
     /// user info, and without the port when it is the scheme's default (HTTP clients drop it).
     pub(crate) fn derived_host(&self) -> Result<&'a str, SigningError> {

@@ -87,10 +87,13 @@ fn check_scope_part(what: &'static str, value: &str) -> Result<(), SigningError>
 /// ```
 pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result<SigningOutput, SigningError> {
     let ctx = Context::validate(request, params)?;
-    let payload = Payload::of(request, &ctx)?;
+    // Declared before the headers, which borrow the payload's hash.
+    let payload;
     // Filled in place: the inline vector is too large to move around cheaply.
     let mut headers = Headers::new();
-    select_headers(request, &ctx, &payload, &mut headers)?;
+    let caller_hash = select_request_headers(request, &ctx, &mut headers)?;
+    payload = Payload::of(request, &ctx, caller_hash)?;
+    add_signer_headers(&ctx, &payload, &mut headers);
     let signed_headers = SignedHeaderList::write(&ctx, &headers);
     let creq = hash_canonical_request(request, &ctx, &payload, &headers, signed_headers.names());
     let calculated = calculate_signature(&ctx, &creq.hash)?;
@@ -190,17 +193,22 @@ impl<'p, 'a> Context<'p, 'a> {
     }
 }
 
-/// Step 2: the payload hash, and whether the signer sends it as `x-amz-content-sha256`.
+/// Step 3: the payload hash, and whether the signer sends it as `x-amz-content-sha256`.
 struct Payload<'r> {
     hash: PayloadHash<'r>,
     add_header: bool,
 }
 
 impl<'r> Payload<'r> {
-    fn of(request: &'r SignableRequest<'_>, ctx: &Context<'_, '_>) -> Result<Self, SigningError> {
+    /// `caller_hash`: the request's own `x-amz-content-sha256`, which wins and is never
+    /// recomputed.
+    fn of(
+        request: &'r SignableRequest<'_>,
+        ctx: &Context<'_, '_>,
+        caller_hash: Option<&'r [u8]>,
+    ) -> Result<Self, SigningError> {
         let settings = ctx.settings;
-        // A caller-set header wins and is never recomputed.
-        let caller_hash = match request.header("x-amz-content-sha256") {
+        let caller_hash = match caller_hash {
             Some(v) => Some(
                 std::str::from_utf8(v)
                     .map_err(|_| SigningError::InvalidHeaderValue {
@@ -246,20 +254,24 @@ impl<'r> Payload<'r> {
 /// signature.
 type Headers<'x> = SmallVec<[(&'x str, &'x [u8]); 16]>;
 
-/// Step 3: the headers to sign, sorted: the request's less the excluded and those the signer
-/// owns, plus the signer's own (or exactly the listed ones, for a verifier).
-fn select_headers<'x>(
+/// Step 2: the request's headers to sign (less the excluded and those the signer owns, or
+/// exactly the listed ones, for a verifier), and its own `x-amz-content-sha256`, found on the
+/// same pass.
+fn select_request_headers<'x>(
     request: &'x SignableRequest<'_>,
     ctx: &'x Context<'_, '_>,
-    payload: &'x Payload<'_>,
     headers: &mut Headers<'x>,
-) -> Result<(), SigningError> {
+) -> Result<Option<&'x [u8]>, SigningError> {
     let settings = ctx.settings;
     let explicit = ctx.params.signed_header_names;
     let region_set = ctx.params.region_set;
     let token_name = settings.session_token_name();
     let mut has_host = false;
+    let mut caller_hash = None;
     for (name, value) in request.headers.iter() {
+        if caller_hash.is_none() && name == "x-amz-content-sha256" {
+            caller_hash = Some(value);
+        }
         let skip = match explicit {
             Some(list) => !list.contains(&name),
             None => {
@@ -284,17 +296,24 @@ fn select_headers<'x>(
     if !has_host && explicit.is_none_or(|list| list.contains(&"host")) {
         headers.push(("host", request.derived_host()?.as_bytes()));
     }
-    if let Some(list) = explicit {
-        if let Some(missing) = list.iter().find(|n| !headers.iter().any(|(h, _)| h == *n)) {
-            return Err(SigningError::SignedHeaderMissing((*missing).to_owned()));
-        }
-    } else if !ctx.presigning() {
+    if let Some(list) = explicit
+        && let Some(missing) = list.iter().find(|n| !headers.iter().any(|(h, _)| h == *n))
+    {
+        return Err(SigningError::SignedHeaderMissing((*missing).to_owned()));
+    }
+    Ok(caller_hash)
+}
+
+/// Step 4: the signer's own headers added (unless a verifier listed the signed names), and all
+/// sorted.
+fn add_signer_headers<'x>(ctx: &'x Context<'_, '_>, payload: &'x Payload<'_>, headers: &mut Headers<'x>) {
+    if ctx.params.signed_header_names.is_none() && !ctx.presigning() {
         headers.push(("x-amz-date", ctx.date.as_bytes()));
-        if let Some(set) = region_set {
+        if let Some(set) = ctx.params.region_set {
             headers.push(("x-amz-region-set", set.as_bytes()));
         }
         if let (true, Some(t)) = (ctx.sign_token, ctx.token) {
-            headers.push((token_name, t.as_bytes()));
+            headers.push((ctx.settings.session_token_name(), t.as_bytes()));
         }
         if payload.add_header {
             headers.push(("x-amz-content-sha256", payload.as_str().as_bytes()));
@@ -302,10 +321,9 @@ fn select_headers<'x>(
     }
     // Stable, so the values of a repeated name keep their order.
     headers.sort_by(|a, b| canonical::name_order(a.0, b.0));
-    Ok(())
 }
 
-/// Step 4: the `;`-joined signed header names, written once where they are sent: inside the
+/// Step 5: the `;`-joined signed header names, written once where they are sent: inside the
 /// `authorization` value being built (header signing) or on their own (a presigned URL's
 /// `X-Amz-SignedHeaders`). The canonical request borrows them from there.
 struct SignedHeaderList {
@@ -429,7 +447,7 @@ impl PresignQuery {
     }
 }
 
-/// Step 5: the canonical request (the presigning parameters join the query), hashed.
+/// Step 6: the canonical request (the presigning parameters join the query), hashed.
 fn hash_canonical_request(
     request: &SignableRequest<'_>,
     ctx: &Context<'_, '_>,
@@ -494,14 +512,14 @@ fn add_presign_params(ctx: &Context<'_, '_>, expires: u64, signed_headers: &str,
     }
 }
 
-/// Step 6: the string to sign, fed straight into the HMAC (SigV4) or SHA-256 (SigV4a), and the
+/// Step 7: the string to sign, fed straight into the HMAC (SigV4) or SHA-256 (SigV4a), and the
 /// signature; the derived key comes back for an aws-chunked chain, the string's text when it
 /// is to be shown.
 fn calculate_signature(ctx: &Context<'_, '_>, creq_hash: &[u8; 64]) -> Result<Calculated, SigningError> {
     let params = ctx.params;
     let creds = params.credentials;
     // Written whole, then hashed in one update: a dozen small updates each pay the hash's
-    // block-buffer bookkeeping.
+    // block-buffer bookkeeping. On the stack: ~150 bytes for the usual region and service.
     let mut sts = Vec::with_capacity(ALGORITHM_V4A.len() + 1 + 16 + 1 + ctx.scope_len() + 1 + 64);
     params.put_string_to_sign(&mut sts, &ctx.date, creq_hash);
     let (signature, key) = match params.region_set {
@@ -547,7 +565,7 @@ fn calculate_signature(ctx: &Context<'_, '_>, creq_hash: &[u8; 64]) -> Result<Ca
     })
 }
 
-/// What step 6 produces.
+/// What step 7 produces.
 struct Calculated {
     signature: Signature,
     /// SigV4's derived key, which seeds an aws-chunked signature chain.
@@ -584,7 +602,7 @@ fn signing_steps(ctx: &Context<'_, '_>, creq_text: Vec<u8>, sts_text: Option<Vec
     })
 }
 
-/// Step 7: the headers or query parameters to add, and the chunk-signature chain of a signed
+/// Step 8: the headers or query parameters to add, and the chunk-signature chain of a signed
 /// aws-chunked body.
 #[allow(clippy::too_many_arguments)]
 fn output(
