@@ -54,6 +54,14 @@ impl<'a> Recorder<'a> {
         }
     }
 
+    /// Sets `name` only when the request does not carry it: one lookup for both.
+    pub(super) fn insert_if_absent(&mut self, name: HeaderName, value: HeaderValue) {
+        if let http::header::Entry::Vacant(e) = self.headers.entry(&name) {
+            e.insert(value);
+            self.changes.push((name, Vec::new()));
+        }
+    }
+
     pub(super) fn remove(&mut self, name: HeaderName) {
         self.remember(&name);
         self.headers.remove(name);

@@ -384,12 +384,10 @@ where
 
 /// `x-amz-sdk-checksum-algorithm`, unless the caller set it (then it named this algorithm).
 fn set_sdk_algorithm(rec: &mut Recorder<'_>, algorithm: ChecksumAlgorithm) {
-    if !rec.headers.contains_key(SDK_CHECKSUM_ALGORITHM_NAME) {
-        rec.insert(
-            SDK_CHECKSUM_ALGORITHM_NAME,
-            HeaderValue::from_static(algorithm.as_str()),
-        );
-    }
+    rec.insert_if_absent(
+        SDK_CHECKSUM_ALGORITHM_NAME,
+        HeaderValue::from_static(algorithm.as_str()),
+    );
 }
 
 fn set_chunked_headers<B>(rec: &mut Recorder<'_>, chunked: &Chunked<B>, caller_hash: bool) -> Result<(), Error> {
