@@ -87,7 +87,8 @@ fn check_scope_part(what: &'static str, value: &str) -> Result<(), SigningError>
 /// ```
 pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result<SigningOutput, SigningError> {
     let ctx = Context::validate(request, params)?;
-    // Declared before the headers, which borrow the payload's hash.
+    // Declared before the headers, which borrow the payload's hash (clippy misses the borrow).
+    #[allow(clippy::needless_late_init)]
     let payload;
     // Filled in place: the inline vector is too large to move around cheaply.
     let mut headers = Headers::new();
