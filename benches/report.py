@@ -16,8 +16,6 @@ from pathlib import Path
 OURS, AWS, REQSIGN, FLOOR, SHA2 = "ours", "aws-sigv4", "reqsign-aws-v4", "floor", "sha2_only"
 SIGN_ONLY = "ours-sign-only"
 FLOOR_APPLIED = "floor-applied"
-# Columns of the per-function table, in this order; any other function is listed after them.
-FUNCTIONS = [OURS, AWS, REQSIGN, FLOOR, FLOOR_APPLIED, SHA2]
 # The bench's groups in the order they run; any other group is listed after them.
 ORDER = ["small_get", "post_1k", "post_64k", "presign", "excluded_headers", "cold_key", "cold_small_get"]
 DEFAULT, CUSTOM = "default", "custom"

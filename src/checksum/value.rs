@@ -71,7 +71,8 @@ impl Checksum {
 
     /// [`Checksum::to_base64`] as a header value.
     pub fn header_value(&self) -> HeaderValue {
-        // Encoded on the stack: one allocation (the value's own), not a `String` first.
+        // Encoded into a stack buffer and copied into the value: `encode` would build a
+        // `String` and check it as UTF-8 first.
         let mut text = [0u8; 44];
         let n = STANDARD
             .encode_slice(self.digest(), &mut text)

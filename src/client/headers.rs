@@ -56,6 +56,10 @@ impl<'a> Recorder<'a> {
 
     /// Sets `name` only when the request does not carry it: one lookup for both.
     pub(super) fn insert_if_absent(&mut self, name: HeaderName, value: HeaderValue) {
+        debug_assert!(
+            !self.changes.iter().any(|(n, _)| *n == name),
+            "a header this signing already changed would be recorded twice"
+        );
         if let http::header::Entry::Vacant(e) = self.headers.entry(&name) {
             e.insert(value);
             self.changes.push((name, Vec::new()));

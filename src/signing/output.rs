@@ -216,8 +216,9 @@ impl SigningOutput {
     /// Sets the signing headers on `headers`, replacing earlier values (a retried request is
     /// never left with two signatures).
     pub fn apply_to_headers(&self, headers: &mut http::HeaderMap) {
-        // At most one growth of the map for all of them.
-        headers.reserve(self.headers.len());
+        // At most one growth of the map for all of them. Not `reserve`, which panics near the
+        // map's size limit even when every insert below would replace an existing header.
+        let _ = headers.try_reserve(self.headers.len());
         for (name, value) in &self.headers {
             headers.insert(name.clone(), value.clone());
         }
