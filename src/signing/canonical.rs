@@ -344,13 +344,24 @@ mod tests {
 
     #[test]
     fn paths_already_normal_are_borrowed_unchanged() {
-        for normal in ["/", "/a", "/a/", "/a.b/..c/.d", "/a/b/c"] {
+        for normal in [
+            "/",
+            "/a",
+            "/a/",
+            "/a.b/..c/.d",
+            "/a/b/c",
+            "/a/.../b",
+            "/.x/",
+            "/x./..x/",
+        ] {
             assert!(
                 matches!(normalize_path(normal), Cow::Borrowed(p) if p == normal),
                 "{normal}"
             );
         }
-        for not_normal in ["a", "//", "/a//b", "/.", "/..", "/a/./b", "/a/../b", "/a/.", "/a/.."] {
+        for not_normal in [
+            "a", "//", "/a//b", "/a//", "/.", "/..", "/./", "/../", "/a/./b", "/a/../b", "/a/.", "/a/..",
+        ] {
             assert!(matches!(normalize_path(not_normal), Cow::Owned(_)), "{not_normal}");
         }
     }

@@ -97,8 +97,9 @@ pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result
     add_signer_headers(&ctx, &payload, &mut headers);
     let signed_headers = SignedHeaderList::write(&ctx, &headers);
     let creq = hash_canonical_request(request, &ctx, &payload, &headers, signed_headers.names());
-    let calculated = calculate_signature(&ctx, &creq.hash)?;
-    let steps = signing_steps(&ctx, creq.text, calculated.string_to_sign);
+    let (creq_text, sts_buffer) = reuse_buffer(&ctx, creq.text);
+    let calculated = calculate_signature(&ctx, &creq.hash, sts_buffer)?;
+    let steps = signing_steps(&ctx, creq_text, calculated.string_to_sign);
     output(
         request,
         &ctx,
@@ -121,6 +122,8 @@ struct Context<'p, 'a> {
     token: Option<&'a str>,
     /// The token is part of the signature (not added after signing).
     sign_token: bool,
+    /// The canonical request and string to sign are to be kept or traced.
+    capture: bool,
 }
 
 impl<'p, 'a> Context<'p, 'a> {
@@ -177,6 +180,7 @@ impl<'p, 'a> Context<'p, 'a> {
             expires_in,
             token,
             sign_token: token.is_some() && settings.session_token_mode == SessionTokenMode::Include,
+            capture: params.capture_steps || tracing::enabled!(tracing::Level::TRACE),
         })
     }
 
@@ -513,15 +517,30 @@ fn add_presign_params(ctx: &Context<'_, '_>, expires: u64, signed_headers: &str,
     }
 }
 
+/// The canonical request's text when it is to be shown, and a buffer for the string to sign:
+/// the canonical request's own, emptied, when its text is not kept (one allocation fewer).
+fn reuse_buffer(ctx: &Context<'_, '_>, creq_text: Vec<u8>) -> (Option<Vec<u8>>, Vec<u8>) {
+    if ctx.capture {
+        return (Some(creq_text), Vec::new());
+    }
+    let mut buffer = creq_text;
+    buffer.clear();
+    (None, buffer)
+}
+
 /// Step 7: the string to sign, fed straight into the HMAC (SigV4) or SHA-256 (SigV4a), and the
 /// signature; the derived key comes back for an aws-chunked chain, the string's text when it
 /// is to be shown.
-fn calculate_signature(ctx: &Context<'_, '_>, creq_hash: &[u8; 64]) -> Result<Calculated, SigningError> {
+fn calculate_signature(
+    ctx: &Context<'_, '_>,
+    creq_hash: &[u8; 64],
+    mut sts: Vec<u8>,
+) -> Result<Calculated, SigningError> {
     let params = ctx.params;
     let creds = params.credentials;
     // Written whole, then hashed in one update: a dozen small updates each pay the hash's
-    // block-buffer bookkeeping. On the stack: ~150 bytes for the usual region and service.
-    let mut sts = Vec::with_capacity(ALGORITHM_V4A.len() + 1 + 16 + 1 + ctx.scope_len() + 1 + 64);
+    // block-buffer bookkeeping.
+    sts.reserve(ALGORITHM_V4A.len() + 1 + 16 + 1 + ctx.scope_len() + 1 + 64);
     params.put_string_to_sign(&mut sts, &ctx.date, creq_hash);
     let (signature, key) = match params.region_set {
         None => {
@@ -558,11 +577,10 @@ fn calculate_signature(ctx: &Context<'_, '_>, creq_hash: &[u8; 64]) -> Result<Ca
         #[cfg(not(feature = "sigv4a"))]
         Some(_) => return Err(SigningError::UnsupportedWithSigV4a("the sigv4a feature is off")),
     };
-    let capture = params.capture_steps || tracing::enabled!(tracing::Level::TRACE);
     Ok(Calculated {
         signature,
         key,
-        string_to_sign: capture.then_some(sts),
+        string_to_sign: ctx.capture.then_some(sts),
     })
 }
 
@@ -577,8 +595,8 @@ struct Calculated {
 
 /// The canonical request and string to sign when they are to be shown (kept) or traced
 /// (logged with the token redacted).
-fn signing_steps(ctx: &Context<'_, '_>, creq_text: Vec<u8>, sts_text: Option<Vec<u8>>) -> Option<SigningSteps> {
-    let sts_text = sts_text?;
+fn signing_steps(ctx: &Context<'_, '_>, creq_text: Option<Vec<u8>>, sts_text: Option<Vec<u8>>) -> Option<SigningSteps> {
+    let (creq_text, sts_text) = (creq_text?, sts_text?);
     // Both were written from `&str` pieces only.
     let canonical_request =
         String::from_utf8(creq_text).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
